@@ -1,0 +1,44 @@
+# The two quick-start commands live here: `make lab` and `make test` (see README).
+# Every target is idempotent: the environment is (re)built only when its inputs change.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.solidtype-installed
+# Tools the build calls by name (jupyter-builder, jupyter) come from the environment.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: lab test install lint typecheck pytest labextension clean
+
+## Create the environment if needed, then start JupyterLab on the quick-start notebook.
+lab: install
+	$(BIN)/jupyter lab notebooks/01-quickstart.ipynb
+
+## Create the environment if needed, then run every check and the whole test suite.
+test: install lint typecheck pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml labextension/package.json labextension/package-lock.json
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable ".[test]"
+	$(BIN)/jupyter labextension develop --overwrite .
+	touch $@
+
+## Rebuild the labextension after editing labextension/src (the editable install links it).
+labextension: install
+	cd labextension && npm run build
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest -ra $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) labextension/node_modules labextension/lib solidtype_jupyter/labextension

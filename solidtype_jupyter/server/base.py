@@ -1,0 +1,55 @@
+"""The base class of every solidtype HTTP handler."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from pydantic import BaseModel, ValidationError
+from tornado import web
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class SolidTypeAPIHandler(ExtensionHandlerMixin, APIHandler):
+    """JSON API handler bound to the ``solidtype`` extension.
+
+    Authentication, XSRF and authorization are jupyter_server's own: subclasses decorate
+    their methods with ``@web.authenticated`` and ``@authorized``; ``auth_resource``
+    names our resource for authorizers that check per resource.
+    """
+
+    auth_resource = "solidtype"
+
+    @property
+    def username(self) -> str:
+        """The user id every query is scoped to: the server's identity, never the request's."""
+        user = self.current_user
+        if user is None:  # only reachable from a handler that forgot @web.authenticated
+            raise web.HTTPError(403)
+        return str(user.username)
+
+    def write_json(
+        self, payload: BaseModel | dict[str, Any] | list[Any], status: int = 200
+    ) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        if isinstance(payload, BaseModel):
+            self.finish(payload.model_dump_json(by_alias=True))
+        else:
+            self.finish(json.dumps(payload))
+
+    def parse_body(self, model: type[ModelT]) -> ModelT:
+        """Validate the JSON body against ``model``; a bad body is a 422 with the reasons."""
+        try:
+            return model.model_validate_json(self.request.body or b"{}")
+        except ValidationError as exc:
+            errors = [
+                {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
+                for err in exc.errors(include_url=False, include_context=False)
+            ]
+            self.set_status(422)
+            self.finish({"message": "request body is invalid", "errors": errors})
+            raise web.Finish() from exc

@@ -1,0 +1,117 @@
+"""The ``solidtype`` Jupyter server extension: configuration and route table."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Enum, Float, TraitError, Unicode, default, validate
+
+from .._version import __version__
+from ..llm.model_choice import ModelChoice, resolve_model
+from ..store.database import (
+    SchemaBehindError,
+    backend_name,
+    default_database_url,
+    ensure_schema,
+    normalize_database_url,
+)
+
+URL_PREFIX = "solidtype"
+
+
+class SolidTypeApp(ExtensionApp):
+    """AI CAD assistant routes, sessions and durable streams inside jupyter_server.
+
+    Configure with ``c.SolidTypeApp.<trait>`` in ``jupyter_server_config.py`` or with the
+    environment variables named on each trait.
+    """
+
+    name = "solidtype"
+    description = __doc__
+    load_other_extensions = True
+
+    database_url = Unicode(
+        help="SQLAlchemy URL of the database holding sessions and durable streams. "
+        "Environment: SOLIDTYPE_DATABASE_URL. Default: a SQLite file in the Jupyter data "
+        "directory. `postgresql://user@host/db` uses psycopg 3.",
+    ).tag(config=True)
+
+    model = Unicode(
+        help="The chat model as `provider:model`: `anthropic:claude-sonnet`, "
+        "`openai-compatible:llama3.1`, `scripted:/path/to/turns.jsonl`. Environment: "
+        "SOLIDTYPE_MODEL. Empty: Anthropic's default model when ANTHROPIC_API_KEY is set, "
+        "otherwise no model (the chat then says how to configure one).",
+    ).tag(config=True)
+
+    default_runtime = Enum(
+        ["kernel", "thread", "remote"],
+        default_value="kernel",
+        help="Where agents run by default: a dedicated Jupyter kernel, a thread of the "
+        "server process, or another Jupyter server.",
+    ).tag(config=True)
+
+    long_poll_timeout = Float(
+        30.0,
+        help="Seconds a long-poll read of a durable stream waits for new data before it "
+        "answers 204.",
+    ).tag(config=True)
+
+    @default("database_url")
+    def _database_url_default(self) -> str:
+        return os.environ.get("SOLIDTYPE_DATABASE_URL") or default_database_url()
+
+    @validate("database_url")
+    def _validate_database_url(self, proposal: dict[str, Any]) -> str:
+        try:
+            return normalize_database_url(proposal["value"])
+        except ValueError as exc:
+            raise TraitError(str(exc)) from exc
+
+    @default("model")
+    def _model_default(self) -> str:
+        return os.environ.get("SOLIDTYPE_MODEL", "")
+
+    @validate("model")
+    def _validate_model(self, proposal: dict[str, Any]) -> str:
+        try:
+            resolve_model(proposal["value"], os.environ)
+        except ValueError as exc:
+            raise TraitError(str(exc)) from exc
+        return str(proposal["value"])
+
+    @validate("long_poll_timeout")
+    def _validate_long_poll_timeout(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        if not 0 < value <= 3600:
+            raise TraitError(f"long_poll_timeout must be in (0, 3600] seconds, got {value}")
+        return value
+
+    @property
+    def model_choice(self) -> ModelChoice | None:
+        return resolve_model(self.model, os.environ)
+
+    @property
+    def database_backend(self) -> str:
+        return backend_name(self.database_url)
+
+    def initialize_settings(self) -> None:
+        try:
+            status = ensure_schema(self.database_url)
+        except SchemaBehindError as exc:
+            # Loading errors of extensions are only logged by jupyter_server; a server
+            # without its schema would fail on every request instead, so stop here.
+            self.log.critical("solidtype: %s", exc)
+            raise SystemExit(1) from exc
+        self.log.info(
+            "solidtype %s: %s database, schema %s",
+            __version__,
+            self.database_backend,
+            ",".join(status.current) or "empty",
+        )
+
+    def initialize_handlers(self) -> None:
+        from .routes import route_table
+
+        self.handlers.extend(route_table(URL_PREFIX))

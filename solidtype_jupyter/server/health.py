@@ -1,0 +1,30 @@
+"""``GET {base}solidtype/api/health``: is the extension up, and how is it configured."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from .._version import __version__
+from .base import SolidTypeAPIHandler
+
+
+class HealthHandler(SolidTypeAPIHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        app = self.extensionapp
+        choice = app.model_choice  # type: ignore[attr-defined]
+        self.write_json(
+            {
+                "status": "ok",
+                "version": __version__,
+                "database": {"backend": app.database_backend},  # type: ignore[attr-defined]
+                "model": {
+                    "configured": choice is not None,
+                    "provider": choice.provider if choice else None,
+                    "name": choice.name if choice else None,
+                },
+                "default_runtime": app.default_runtime,  # type: ignore[attr-defined]
+            }
+        )

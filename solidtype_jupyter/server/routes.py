@@ -1,0 +1,17 @@
+"""The route table of the extension: every URL pattern and the handler that serves it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.utils import url_path_join
+
+from .health import HealthHandler
+
+
+def route_table(prefix: str) -> list[tuple[str, type[Any]]]:
+    """Patterns are relative to the server's base URL (jupyter_server prepends it)."""
+    api = url_path_join(prefix, "api")
+    return [
+        (url_path_join(api, "health"), HealthHandler),
+    ]
