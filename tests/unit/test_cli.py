@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +14,6 @@ COMMAND = str(Path(sys.executable).parent / "solidtype-jupyter")
 
 
 def run(*args: str, env_update: dict[str, str] | None = None, **kwargs):
-    import os
-
     env = {**os.environ, **(env_update or {})}
     return subprocess.run(
         [COMMAND, *args], capture_output=True, text=True, timeout=120, env=env, **kwargs
@@ -60,9 +60,8 @@ def test_db_upgrade_reads_url_from_jupyter_config(tmp_path):
     config_dir = tmp_path / "config"
     config_dir.mkdir()
     url = f"sqlite:///{tmp_path / 'from-config.db'}"
-    (config_dir / "jupyter_server_config.json").write_text(
-        '{"SolidTypeApp": {"database_url": "%s"}}' % url
-    )
+    config = {"SolidTypeApp": {"database_url": url}}
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(config))
     result = run("db", "upgrade", env_update={"JUPYTER_CONFIG_DIR": str(config_dir)})
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "from-config.db").exists()
