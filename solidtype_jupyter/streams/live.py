@@ -1,0 +1,137 @@
+"""Waking live readers, and serving them the newest messages from memory.
+
+Every committed change to a stream bumps its version and wakes the readers waiting on it.
+Appends made by this process also leave their messages in a small per-stream cache, so a
+live reader that is caught up gets the next batch without a database round trip (the
+common case: 100 SSE readers on one chat stream cost one write, not 100 reads). Changes
+from other processes (PostgreSQL NOTIFY, another SQLite writer) wake readers and drop
+the cache entry, so they read from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass, field
+
+from .records import StoredMessage
+
+CACHE_BYTES_PER_STREAM = 1 << 20
+
+
+@dataclass
+class _Recent:
+    stream_id: int
+    first_start: int
+    tail: int
+    closed: bool
+    messages: deque[StoredMessage] = field(default_factory=deque)
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class CachedRange:
+    stream_id: int
+    messages: list[StoredMessage]
+    tail: int
+    closed: bool
+
+
+class LiveTails:
+    def __init__(self, cache_bytes: int = CACHE_BYTES_PER_STREAM) -> None:
+        self._cache_bytes = cache_bytes
+        self._versions: dict[str, int] = {}
+        self._global_version = 0
+        self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self._recent: dict[str, _Recent] = {}
+
+    def version(self, path: str) -> tuple[int, int]:
+        return self._versions.get(path, 0), self._global_version
+
+    def published(
+        self,
+        path: str,
+        stream_id: int,
+        start: int,
+        messages: list[StoredMessage],
+        tail: int,
+        closed: bool,
+        cacheable: bool,
+    ) -> None:
+        """This process committed ``messages`` (positions ``start``..``tail``)."""
+        recent = self._recent.get(path)
+        if not cacheable:
+            self._recent.pop(path, None)
+        elif recent is None or recent.stream_id != stream_id or recent.tail != start:
+            recent = _Recent(stream_id=stream_id, first_start=start, tail=start, closed=False)
+            self._recent[path] = recent
+        if cacheable and recent is not None:
+            for message in messages:
+                recent.messages.append(message)
+                recent.size += len(message.data)
+            recent.tail = tail
+            recent.closed = closed
+            while recent.size > self._cache_bytes and len(recent.messages) > 1:
+                dropped = recent.messages.popleft()
+                recent.size -= len(dropped.data)
+                recent.first_start = dropped.end
+        self._bump(path)
+
+    def changed(self, path: str | None) -> None:
+        """Something else changed ``path`` (``None``: any stream): forget, and wake."""
+        if path is None:
+            self._recent.clear()
+            self._global_version += 1
+            for waiting in list(self._waiters):
+                self._wake(waiting)
+            return
+        self._recent.pop(path, None)
+        self._bump(path)
+
+    def _bump(self, path: str) -> None:
+        self._versions[path] = self._versions.get(path, 0) + 1
+        self._wake(path)
+
+    def _wake(self, path: str) -> None:
+        for future in self._waiters.pop(path, ()):
+            if not future.done():
+                future.set_result(None)
+
+    def cached_after(self, path: str, position: int) -> CachedRange | None:
+        """Messages after ``position`` if this process's cache covers it, else ``None``."""
+        recent = self._recent.get(path)
+        if recent is None or not recent.first_start <= position <= recent.tail:
+            return None
+        messages = [m for m in recent.messages if m.end > position]
+        return CachedRange(recent.stream_id, messages, recent.tail, recent.closed)
+
+    async def wait(self, path: str, seen: tuple[int, int], timeout: float) -> bool:
+        """Wait until ``path`` changes after version ``seen``; False on timeout."""
+        if self.version(path) != seen:
+            return True
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(path, set()).add(future)
+        try:
+            await asyncio.wait_for(future, timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            waiting = self._waiters.get(path)
+            if waiting is not None:
+                waiting.discard(future)
+                if not waiting:
+                    del self._waiters[path]
+
+    def watched(self) -> dict[str, tuple[int, bool] | None]:
+        """Paths live readers wait on, with the (tail, closed) this process knows of."""
+        out: dict[str, tuple[int, bool] | None] = {}
+        for path in self._waiters:
+            recent = self._recent.get(path)
+            out[path] = None if recent is None else (recent.tail, recent.closed)
+        return out
+
+    def forget(self, path: str) -> None:
+        self._recent.pop(path, None)
+        if path not in self._waiters:
+            self._versions.pop(path, None)

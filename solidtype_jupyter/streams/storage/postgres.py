@@ -1,0 +1,95 @@
+"""PostgreSQL storage: row locks serialize writers of a stream across servers, and
+LISTEN/NOTIFY wakes the live readers of every server process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+
+from ..live import LiveTails
+from .sql import SQLTx, ThreadedSQLStorage
+
+CHANNEL = "durable_streams"
+log = logging.getLogger(__name__)
+
+
+def libpq_url(database_url: str) -> str:
+    """``postgresql+psycopg://...`` (SQLAlchemy) -> ``postgresql://...`` (libpq)."""
+    url = sa.make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class PostgresStorage(ThreadedSQLStorage):
+    name = "postgresql"
+    placeholder = "%s"
+    lock_rows = True
+    readers = 2
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.url = libpq_url(database_url)
+        self._writer_pid: int | None = None
+        self._listener: asyncio.Task[None] | None = None
+
+    def connect(self, *, writer: bool) -> psycopg.Connection[Any]:
+        connection = psycopg.connect(self.url, autocommit=not writer)
+        if writer:
+            self._writer_pid = connection.info.backend_pid
+        return connection
+
+    def begin(self, connection: Any) -> None:
+        """psycopg opens the transaction with the first statement."""
+
+    def before_commit(self, tx: SQLTx) -> None:
+        # Delivered to listeners only when the transaction commits.
+        for path in dict.fromkeys(tx.announced):
+            tx.c.execute("SELECT pg_notify(%s, %s)", (CHANNEL, path))
+
+    async def start(self, live: LiveTails) -> None:
+        self.start_threads()
+        await self._ready
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._listener = asyncio.create_task(self._listen(live, ready))
+        await ready
+
+    async def _listen(self, live: LiveTails, ready: asyncio.Future[None]) -> None:
+        delay = 0.1
+        while True:
+            try:
+                connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+            except psycopg.OperationalError as exc:
+                if not ready.done():
+                    ready.set_exception(exc)
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            try:
+                await connection.execute(f"LISTEN {CHANNEL}")
+                if ready.done():
+                    live.changed(None)  # notifications may have been missed meanwhile
+                else:
+                    ready.set_result(None)
+                delay = 0.1
+                async for notice in connection.notifies():
+                    # Our own appends already woke this process's readers (with data).
+                    if notice.pid != self._writer_pid:
+                        live.changed(notice.payload)
+            except psycopg.OperationalError:
+                log.warning("durable streams: LISTEN connection lost; reconnecting")
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+            self._listener = None
+        await self.stop_threads()
