@@ -1,0 +1,57 @@
+"""Parametric CAD documents on CadQuery (knows nothing of chat).
+
+Public API:
+- `CadDocument`: parameters + feature tree in a pycrdt Doc; load/save `*.solid.json`,
+  Yjs `get_update`/`apply_update`, transactional edits, undo/redo, `shape`, `to_script()`.
+- `DocumentState`, `Parameter`: the document as plain data.
+- feature models (`Sketch`, `Extrude`, `Revolve`, `Fillet`, `Chamfer`, `Hole`, `Shell`,
+  `Boolean`, `Pattern`) and sketch entities (`Line`, `Arc`, `Circle`, `Rectangle`, `Polygon`).
+- `Descriptor`: a face/edge named by its geometry.
+- `CadError`, `FeatureError`, `DocumentError`.
+- queries: `geometry_summary`, `find_faces`, `find_edges`; `render_png`; `tessellate`;
+  `export_step`, `export_stl`.
+"""
+
+from .document import CadDocument, DocumentState, Parameter
+from .errors import CadError, DocumentError, FeatureError
+from .features import (
+    Arc,
+    Boolean,
+    Chamfer,
+    Circle,
+    Descriptor,
+    Extrude,
+    Fillet,
+    Hole,
+    Line,
+    Pattern,
+    Polygon,
+    Rectangle,
+    Revolve,
+    Shell,
+    Sketch,
+)
+
+__all__ = [
+    "Arc",
+    "Boolean",
+    "CadDocument",
+    "CadError",
+    "Chamfer",
+    "Circle",
+    "Descriptor",
+    "DocumentError",
+    "DocumentState",
+    "Extrude",
+    "FeatureError",
+    "Fillet",
+    "Hole",
+    "Line",
+    "Parameter",
+    "Pattern",
+    "Polygon",
+    "Rectangle",
+    "Revolve",
+    "Shell",
+    "Sketch",
+]

@@ -1,0 +1,652 @@
+"""The feature types of a document and the CadQuery code each one stands for.
+
+A feature is plain data (a pydantic model, stored as JSON in the Yjs document). To build it,
+`emit` writes the CadQuery statements it stands for; the rebuild executes those statements
+and `CadDocument.to_script()` concatenates them, so the exported script is the model.
+Numbers may be literals or arithmetic over named parameters ("width / 2").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import FeatureError
+from .expressions import evaluate, expression_names, number_text
+
+Number = float | str
+Point2 = tuple[Number, Number]
+Vec3 = tuple[float, float, float]
+
+FEATURE_REF = re.compile(r"^(?P<feature>[a-z]+\d+)\.(?P<cap>top|bottom|start|end)$")
+
+
+class Descriptor(BaseModel):
+    """A face or edge named by its geometry; it must match exactly one element unless `all`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str | None = Field(
+        None, description="PLANE, CYLINDER, CONE, SPHERE, TORUS (faces); LINE, CIRCLE (edges)"
+    )
+    center: Vec3 | None = Field(None, description="centre of mass of the face/edge (arc centre)")
+    normal: Vec3 | None = Field(None, description="outward normal of a planar face")
+    axis: Vec3 | None = Field(None, description="axis of a cylinder face or circular edge")
+    direction: Vec3 | None = Field(None, description="direction of a straight edge")
+    radius: float | None = None
+    tol: float = Field(0.01, gt=0, description="distance tolerance in mm")
+    all: bool = Field(False, description="accept several matches")
+
+    def as_helper_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, exclude_defaults=True)
+
+
+Ref = Annotated[
+    str | Descriptor,
+    Field(
+        description=(
+            "A face/edge reference: a CadQuery selector ('>Z', '|Z', '%CIRCLE', "
+            "'not(%CIRCLE)', '>Z[-2]'), a feature-relative name ('extrude1.top', "
+            "'extrude1.bottom'), or a geometric descriptor object (from find_faces/find_edges)"
+        )
+    ),
+]
+
+
+# --- sketch entities ---------------------------------------------------------------------
+
+
+class Line(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["line"] = "line"
+    start: Point2
+    end: Point2
+
+
+class Arc(BaseModel):
+    """A three-point arc from `start` through `mid` to `end`."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["arc"] = "arc"
+    start: Point2
+    mid: Point2
+    end: Point2
+
+
+class Circle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["circle"] = "circle"
+    center: Point2 = (0.0, 0.0)
+    radius: Number
+
+
+class Rectangle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["rectangle"] = "rectangle"
+    center: Point2 = (0.0, 0.0)
+    width: Number
+    height: Number
+
+
+class Polygon(BaseModel):
+    """A regular polygon with `sides` corners on a circle of `diameter`."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["polygon"] = "polygon"
+    center: Point2 = (0.0, 0.0)
+    sides: int = Field(ge=3, le=64)
+    diameter: Number
+
+
+Entity = Annotated[Line | Arc | Circle | Rectangle | Polygon, Field(discriminator="kind")]
+
+
+# --- build context -----------------------------------------------------------------------
+
+
+@dataclass
+class EmitContext:
+    """What a feature may know while writing its code: the state after the previous one."""
+
+    feature_id: str
+    parameters: dict[str, float]
+    ns: Mapping[str, Any]
+    bodies: list[str]
+    planes: dict[str, tuple[Vec3, Vec3]]
+    tools: dict[str, tuple[str, str]]
+    sketches: dict[str, dict[str, Any]]
+    touched: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+    used_parameters: set[str] = field(default_factory=set)
+
+    def fail(self, message: str) -> FeatureError:
+        return FeatureError(f"{self.feature_id}: {message}", self.feature_id)
+
+    def num(self, value: Number, what: str, *, positive: bool = False) -> tuple[str, float]:
+        """Code text and value of a numeric field; FeatureError if bad or not positive."""
+        if isinstance(value, str):
+            try:
+                names = expression_names(value)
+                number = evaluate(value, self.parameters)
+            except FeatureError as exc:
+                raise self.fail(f"{what}: {exc}") from None
+            self.used_parameters |= names
+            text = value.strip()
+            text = text if text.isidentifier() or not names else f"({text})"
+        else:
+            number = float(value)
+            if not math.isfinite(number):
+                raise self.fail(f"{what} must be a finite number")
+            text = number_text(number)
+        if positive and number <= 0:
+            raise self.fail(f"{what} must be greater than 0 (got {number_text(number)})")
+        return text, number
+
+    def point(self, point: Point2, what: str) -> tuple[str, tuple[float, float]]:
+        xt, x = self.num(point[0], f"{what} x")
+        yt, y = self.num(point[1], f"{what} y")
+        return f"({xt}, {yt})", (x, y)
+
+    def body(self, name: str | None) -> str:
+        if name is None:
+            if not self.bodies:
+                raise self.fail("there is no body yet: create one with extrude or revolve")
+            return self.bodies[-1]
+        if name not in self.bodies:
+            alive = ", ".join(self.bodies) or "none"
+            raise self.fail(f"unknown body {name!r} (bodies: {alive})")
+        return name
+
+    def sketch(self, sketch_id: str, *, need_profile: bool = True) -> dict[str, Any]:
+        info = self.sketches.get(sketch_id)
+        if info is None:
+            known = ", ".join(self.sketches) or "none"
+            raise self.fail(f"unknown sketch {sketch_id!r} (sketches: {known})")
+        if need_profile and info["open"]:
+            raise self.fail(f"{sketch_id} has an open profile: {info['open']}")
+        if need_profile and not info["closed"]:
+            raise self.fail(f"{sketch_id} has no closed profile to use (it is empty)")
+        return info
+
+    def ref(self, ref: str | Descriptor) -> str:
+        """Python source for a reference, as `select`/`on_face` in the script expect it."""
+        if isinstance(ref, Descriptor):
+            return repr(ref.as_helper_dict())
+        match = FEATURE_REF.match(ref.strip())
+        if match:
+            key = f"{match['feature']}.{match['cap']}"
+            if key not in self.planes:
+                known = ", ".join(sorted(self.planes)) or "none"
+                raise self.fail(f"unknown feature-relative reference {ref!r} (known: {known})")
+            origin, normal = self.planes[key]
+            return repr({"on_plane": [origin, normal], "label": key})
+        return repr(ref.strip())
+
+    def refs(self, refs: list[str | Descriptor]) -> str:
+        return "[" + ", ".join(self.ref(r) for r in refs) + "]"
+
+
+def _vec(values: Any) -> Vec3:
+    return (round(values.x, 9) + 0.0, round(values.y, 9) + 0.0, round(values.z, 9) + 0.0)
+
+
+class FeatureBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z]+\d+$")
+    name: str | None = Field(None, description="optional label shown in the feature tree")
+
+    def emit(self, ctx: EmitContext) -> str:
+        raise NotImplementedError
+
+    def after(self, ctx: EmitContext, ns: Mapping[str, Any]) -> None:
+        """Record what later features may refer to, once this feature's code has run."""
+
+    def references(self) -> set[str]:
+        """Ids of features and bodies this one uses (for delete checks)."""
+        return set()
+
+
+# --- features ----------------------------------------------------------------------------
+
+
+class Sketch(FeatureBase):
+    """Closed profiles on a principal plane (offset along its normal) or on a planar face."""
+
+    type: Literal["sketch"] = "sketch"
+    plane: Literal["XY", "YZ", "XZ"] = "XY"
+    face: Ref | None = Field(None, description="sketch on this planar face instead of `plane`")
+    body: str | None = Field(None, description="body that owns `face` (default: latest)")
+    offset: Number = 0.0
+    entities: list[Entity] = Field(default_factory=list)
+
+    def references(self) -> set[str]:
+        refs = {self.body} if self.body else set()
+        if isinstance(self.face, str) and FEATURE_REF.match(self.face):
+            refs.add(self.face.split(".")[0])
+        return refs
+
+    def _loops(self, ctx: EmitContext) -> tuple[list[str], list[str], str | None]:
+        """Chain lines and arcs into closed loops: (statements, closed descriptions, open)."""
+        segments = []
+        for index, entity in enumerate(self.entities):
+            if isinstance(entity, Line | Arc):
+                what = f"{entity.kind} {index + 1}"
+                st, s = ctx.point(entity.start, f"{what} start")
+                et, e = ctx.point(entity.end, f"{what} end")
+                mid = ctx.point(entity.mid, f"{what} mid") if isinstance(entity, Arc) else None
+                if math.dist(s, e) < 1e-9:
+                    raise ctx.fail(f"{what} has zero length (start = end = {st})")
+                segments.append({"s": (st, s), "e": (et, e), "mid": mid})
+        calls: list[str] = []
+        closed: list[str] = []
+        unused = list(range(len(segments)))
+
+        def near(a: tuple[float, float], b: tuple[float, float]) -> bool:
+            return math.dist(a, b) < 1e-6
+
+        while unused:
+            first = segments[unused.pop(0)]
+            loop = [first]
+            start, end = first["s"], first["e"]
+            while not near(end[1], start[1]):
+                for i in unused:
+                    seg = segments[i]
+                    if near(seg["s"][1], end[1]):
+                        nxt = seg
+                    elif near(seg["e"][1], end[1]):
+                        nxt = {"s": seg["e"], "e": seg["s"], "mid": seg["mid"]}
+                    else:
+                        continue
+                    unused.remove(i)
+                    loop.append(nxt)
+                    end = nxt["e"]
+                    break
+                else:
+                    return (
+                        calls,
+                        closed,
+                        f"the chain from {start[0]} ends at {end[0]}, where no other line or "
+                        "arc starts; add segments to close it",
+                    )
+            parts = [f".moveTo{start[0]}"]
+            for i, seg in enumerate(loop):
+                last = i == len(loop) - 1
+                if seg["mid"] is not None:
+                    parts.append(f".threePointArc({seg['mid'][0]}, {seg['e'][0]})")
+                elif not last:
+                    parts.append(f".lineTo{seg['e'][0]}")
+            parts.append(".close()")
+            calls.append("".join(parts))
+            closed.append(f"profile of {len(loop)} segments")
+        return calls, closed, None
+
+    def emit(self, ctx: EmitContext) -> str:
+        off_text, off = ctx.num(self.offset, "offset")
+        var = self.id
+        if self.face is not None:
+            body = ctx.body(self.body)
+            head = f"on_face({body}, {ctx.ref(self.face)})"
+            where = f"on face {self.face!r} of {body}"
+        else:
+            head = f'cq.Workplane("{self.plane}")'
+            where = f"on {self.plane}"
+        if off:
+            head += f".workplane(offset={off_text})"
+        calls, closed, open_chain = self._loops(ctx)
+        for entity in self.entities:
+            if isinstance(entity, Circle):
+                ct, _ = ctx.point(entity.center, "circle center")
+                rt, _ = ctx.num(entity.radius, "circle radius", positive=True)
+                calls.append(f".pushPoints([{ct}]).circle({rt})")
+                closed.append("circle")
+            elif isinstance(entity, Rectangle):
+                ct, _ = ctx.point(entity.center, "rectangle center")
+                wt, _ = ctx.num(entity.width, "rectangle width", positive=True)
+                ht, _ = ctx.num(entity.height, "rectangle height", positive=True)
+                calls.append(f".pushPoints([{ct}]).rect({wt}, {ht})")
+                closed.append("rectangle")
+            elif isinstance(entity, Polygon):
+                ct, _ = ctx.point(entity.center, "polygon center")
+                dt, _ = ctx.num(entity.diameter, "polygon diameter", positive=True)
+                calls.append(f".pushPoints([{ct}]).polygon({entity.sides}, {dt})")
+                closed.append(f"{entity.sides}-gon")
+        ctx.sketches[self.id] = {"closed": closed, "open": open_chain}
+        lines = [f"# {self.id}: sketch {where}" + (f" ({self.name})" if self.name else "")]
+        if open_chain:
+            lines.append(f"# (open chain left out of the profile: {open_chain})")
+        if calls:
+            body_lines = "\n".join(f"    {c}" for c in calls)
+            lines.append(f"{var} = profile(\n    {head}\n{body_lines}\n)")
+        else:
+            lines.append(f"{var} = {head}")
+        return "\n".join(lines)
+
+
+Operation = Literal["new", "join", "cut", "intersect"]
+
+
+def _combine(ctx: EmitContext, feature_id: str, op: str, target: str, tool: str) -> str:
+    ctx.touched.add(target)
+    ctx.tools[feature_id] = (target, op)
+    method = {"join": "union", "cut": "cut", "intersect": "intersect"}[op]
+    return f"{target} = {target}.{method}({tool})"
+
+
+class Extrude(FeatureBase):
+    type: Literal["extrude"] = "extrude"
+    sketch: str
+    distance: Number | None = Field(None, description="depth in mm; omit for through_all")
+    extent: Literal["blind", "through_all"] = "blind"
+    direction: Literal["normal", "reverse", "symmetric"] | None = Field(
+        None, description="default: normal for new/join, reverse (into the part) for cut"
+    )
+    operation: Operation = "new"
+    body: str | None = Field(None, description="body to create (new) or to change")
+
+    def references(self) -> set[str]:
+        return {self.sketch} | ({self.body} if self.body and self.operation != "new" else set())
+
+    def _direction(self) -> str:
+        return self.direction or ("reverse" if self.operation == "cut" else "normal")
+
+    def emit(self, ctx: EmitContext) -> str:
+        ctx.sketch(self.sketch)
+        direction = self._direction()
+        lines = [f"# {self.id}: extrude {self.sketch} ({self.operation})"]
+        if self.extent == "through_all":
+            if self.operation == "new":
+                raise ctx.fail("through_all needs an existing body (use operation cut/join)")
+            target = ctx.body(self.body)
+            dist_text = f"through_depth({target}, {self.sketch})"
+        else:
+            if self.distance is None:
+                raise ctx.fail("distance is required for a blind extrude")
+            dist_text, _ = ctx.num(self.distance, "distance", positive=True)
+        if direction == "symmetric":
+            call = f"{self.sketch}.extrude({dist_text} / 2, combine=False, both=True)"
+        elif direction == "reverse":
+            call = f"{self.sketch}.extrude(-{dist_text}, combine=False)"
+        else:
+            call = f"{self.sketch}.extrude({dist_text}, combine=False)"
+        if self.operation == "new":
+            name = self.body or f"body_{self.id}"
+            if name in ctx.bodies:
+                raise ctx.fail(f"body {name!r} already exists")
+            ctx.bodies.append(name)
+            ctx.touched.add(name)
+            ctx.tools[self.id] = (name, "new")
+            lines.append(f"{name} = {call}")
+            lines.append(f"{self.id}_tool = {name}")
+        else:
+            target = ctx.body(self.body)
+            lines.append(f"{self.id}_tool = {call}")
+            lines.append(_combine(ctx, self.id, self.operation, target, f"{self.id}_tool"))
+        return "\n".join(lines)
+
+    def after(self, ctx: EmitContext, ns: Mapping[str, Any]) -> None:
+        if self.extent == "through_all" or self.distance is None:
+            return
+        plane = ns[self.sketch].plane
+        origin, n = plane.origin, plane.zDir
+        d = ctx.num(self.distance, "distance")[1]
+        direction = self._direction()
+        if direction == "symmetric":
+            start, end = origin - n * (d / 2), origin + n * (d / 2)
+            start_n, end_n = -n, n
+        elif direction == "reverse":
+            start, end, start_n, end_n = origin, origin - n * d, n, -n
+        else:
+            start, end, start_n, end_n = origin, origin + n * d, -n, n
+        if self.operation == "cut":
+            # a pocket's faces look back into the removed material
+            start_n, end_n = -start_n, -end_n
+        for cap, point, normal in (("start", start, start_n), ("end", end, end_n)):
+            ctx.planes[f"{self.id}.{cap}"] = (_vec(point), _vec(normal))
+        ctx.planes[f"{self.id}.bottom"] = ctx.planes[f"{self.id}.start"]
+        ctx.planes[f"{self.id}.top"] = ctx.planes[f"{self.id}.end"]
+
+
+class Revolve(FeatureBase):
+    type: Literal["revolve"] = "revolve"
+    sketch: str
+    angle: Number = 360.0
+    axis_start: Point2 = Field((0.0, 0.0), description="axis point in sketch coordinates")
+    axis_end: Point2 = Field((0.0, 1.0), description="second axis point in sketch coordinates")
+    operation: Operation = "new"
+    body: str | None = None
+
+    def references(self) -> set[str]:
+        return {self.sketch} | ({self.body} if self.body and self.operation != "new" else set())
+
+    def emit(self, ctx: EmitContext) -> str:
+        ctx.sketch(self.sketch)
+        at, angle = ctx.num(self.angle, "angle", positive=True)
+        if angle > 360:
+            raise ctx.fail(f"angle must be at most 360 degrees (got {number_text(angle)})")
+        st, s = ctx.point(self.axis_start, "axis_start")
+        et, e = ctx.point(self.axis_end, "axis_end")
+        if math.dist(s, e) < 1e-9:
+            raise ctx.fail("axis_start and axis_end are the same point")
+        call = (
+            f"{self.sketch}.revolve({at}, ({st[1:-1]}, 0), ({et[1:-1]}, 0), combine=False)"
+        )
+        lines = [f"# {self.id}: revolve {self.sketch} by {at} degrees ({self.operation})"]
+        if self.operation == "new":
+            name = self.body or f"body_{self.id}"
+            if name in ctx.bodies:
+                raise ctx.fail(f"body {name!r} already exists")
+            ctx.bodies.append(name)
+            ctx.touched.add(name)
+            ctx.tools[self.id] = (name, "new")
+            lines += [f"{name} = {call}", f"{self.id}_tool = {name}"]
+        else:
+            target = ctx.body(self.body)
+            lines.append(f"{self.id}_tool = {call}")
+            lines.append(_combine(ctx, self.id, self.operation, target, f"{self.id}_tool"))
+        return "\n".join(lines)
+
+
+class Fillet(FeatureBase):
+    type: Literal["fillet"] = "fillet"
+    body: str | None = None
+    edges: list[Ref] = Field(min_length=1)
+    radius: Number
+
+    def references(self) -> set[str]:
+        return {self.body} if self.body else set()
+
+    def emit(self, ctx: EmitContext) -> str:
+        body = ctx.body(self.body)
+        rt, _ = ctx.num(self.radius, "radius", positive=True)
+        ctx.touched.add(body)
+        return (
+            f"# {self.id}: fillet r={rt}\n"
+            f'{body} = select_all({body}, "edges", {ctx.refs(self.edges)}).fillet({rt})'
+        )
+
+
+class Chamfer(FeatureBase):
+    type: Literal["chamfer"] = "chamfer"
+    body: str | None = None
+    edges: list[Ref] = Field(min_length=1)
+    distance: Number
+    distance2: Number | None = Field(None, description="second length for an unequal chamfer")
+
+    def references(self) -> set[str]:
+        return {self.body} if self.body else set()
+
+    def emit(self, ctx: EmitContext) -> str:
+        body = ctx.body(self.body)
+        dt, _ = ctx.num(self.distance, "distance", positive=True)
+        args = dt
+        if self.distance2 is not None:
+            args += ", " + ctx.num(self.distance2, "distance2", positive=True)[0]
+        ctx.touched.add(body)
+        return (
+            f"# {self.id}: chamfer {args}\n"
+            f'{body} = select_all({body}, "edges", {ctx.refs(self.edges)}).chamfer({args})'
+        )
+
+
+class Hole(FeatureBase):
+    """Round holes drilled into a planar face at face-local positions (origin: face centre)."""
+
+    type: Literal["hole"] = "hole"
+    body: str | None = None
+    face: Ref = ">Z"
+    positions: list[Point2] = Field(default_factory=lambda: [(0.0, 0.0)], min_length=1)
+    diameter: Number
+    depth: Number | None = Field(None, description="omit for a through hole")
+    cbore_diameter: Number | None = None
+    cbore_depth: Number | None = None
+
+    def references(self) -> set[str]:
+        refs = {self.body} if self.body else set()
+        if isinstance(self.face, str) and FEATURE_REF.match(self.face):
+            refs.add(self.face.split(".")[0])
+        return refs
+
+    def emit(self, ctx: EmitContext) -> str:
+        body = ctx.body(self.body)
+        dt, d = ctx.num(self.diameter, "diameter", positive=True)
+        if self.depth is None:
+            depth_text = f"through_depth({body})"
+        else:
+            depth_text, depth = ctx.num(self.depth, "depth", positive=True)
+        points = ", ".join(ctx.point(p, f"position {i + 1}")[0] for i, p in enumerate(self.positions))
+        extra = ""
+        if (self.cbore_diameter is None) != (self.cbore_depth is None):
+            raise ctx.fail("a counterbore needs both cbore_diameter and cbore_depth")
+        if self.cbore_diameter is not None and self.cbore_depth is not None:
+            cdt, cd = ctx.num(self.cbore_diameter, "cbore_diameter", positive=True)
+            cht, ch = ctx.num(self.cbore_depth, "cbore_depth", positive=True)
+            if cd <= d:
+                raise ctx.fail(
+                    f"cbore_diameter ({number_text(cd)}) must exceed diameter ({number_text(d)})"
+                )
+            if self.depth is not None and ch >= depth:
+                raise ctx.fail("cbore_depth must be less than the hole depth")
+            extra = f", {cdt}, {cht}"
+        ctx.touched.add(body)
+        ctx.tools[self.id] = (body, "cut")
+        return (
+            f"# {self.id}: {len(self.positions)} hole(s) d={dt}\n"
+            f"{self.id}_face = on_face({body}, {ctx.ref(self.face)})\n"
+            f"{self.id}_tool = hole_tool({self.id}_face, [{points}], {dt}, {depth_text}{extra})\n"
+            f"{body} = {body}.cut({self.id}_tool)"
+        )
+
+
+class Shell(FeatureBase):
+    """Hollow a body: walls of `thickness`, the listed faces removed (open)."""
+
+    type: Literal["shell"] = "shell"
+    body: str | None = None
+    faces: list[Ref] = Field(default_factory=list, description="faces to remove; [] = closed")
+    thickness: Number
+    outward: bool = False
+
+    def references(self) -> set[str]:
+        return {self.body} if self.body else set()
+
+    def emit(self, ctx: EmitContext) -> str:
+        body = ctx.body(self.body)
+        tt, _ = ctx.num(self.thickness, "thickness", positive=True)
+        signed = tt if self.outward else f"-{tt}"
+        ctx.touched.add(body)
+        head = f"# {self.id}: shell thickness {tt}"
+        if not self.faces:
+            return f"{head}\n{body} = {body}.shell({signed})"
+        return f'{head}\n{body} = select_all({body}, "faces", {ctx.refs(self.faces)}).shell({signed})'
+
+
+class Boolean(FeatureBase):
+    type: Literal["boolean"] = "boolean"
+    body: str = Field(description="the target body, which keeps its name")
+    tools: list[str] = Field(min_length=1, description="bodies combined into the target")
+    operation: Literal["union", "cut", "intersect"]
+    keep_tools: bool = False
+
+    def references(self) -> set[str]:
+        return {self.body, *self.tools}
+
+    def emit(self, ctx: EmitContext) -> str:
+        target = ctx.body(self.body)
+        lines = [f"# {self.id}: {self.operation} of {', '.join(self.tools)} into {target}"]
+        for tool in self.tools:
+            tool = ctx.body(tool)
+            if tool == target:
+                raise ctx.fail(f"body {tool!r} cannot be combined with itself")
+            lines.append(f"{target} = {target}.{self.operation}({tool})")
+            if not self.keep_tools:
+                ctx.bodies.remove(tool)
+                ctx.removed.add(tool)
+        ctx.touched.add(target)
+        return "\n".join(lines)
+
+
+class Pattern(FeatureBase):
+    """Repeat what another feature added or removed (extrude, revolve, hole)."""
+
+    type: Literal["pattern"] = "pattern"
+    source: str = Field(description="id of the extrude, revolve or hole to repeat")
+    kind: Literal["linear", "circular"]
+    count: int = Field(ge=2, le=500, description="instances including the original")
+    direction: Vec3 = Field((1.0, 0.0, 0.0), description="linear: direction of the rows")
+    spacing: Number = Field(10.0, description="linear: distance between instances")
+    axis_origin: Vec3 = Field((0.0, 0.0, 0.0), description="circular: a point on the axis")
+    axis_direction: Vec3 = Field((0.0, 0.0, 1.0), description="circular: axis direction")
+    angle: Number = Field(360.0, description="circular: total angle; 360 spaces evenly")
+
+    def references(self) -> set[str]:
+        return {self.source}
+
+    def emit(self, ctx: EmitContext) -> str:
+        if self.source not in ctx.tools:
+            known = ", ".join(ctx.tools) or "none"
+            raise ctx.fail(
+                f"cannot pattern {self.source!r}: only extrude, revolve and hole features "
+                f"can be repeated (candidates: {known})"
+            )
+        target, op = ctx.tools[self.source]
+        target = ctx.body(target)
+        src = f"{self.source}_tool"
+        if self.kind == "linear":
+            if math.hypot(*self.direction) < 1e-9:
+                raise ctx.fail("direction must not be the zero vector")
+            st, _ = ctx.num(self.spacing, "spacing", positive=True)
+            call = f"linear_pattern({src}, {self.direction!r}, {st}, {self.count})"
+        else:
+            if math.hypot(*self.axis_direction) < 1e-9:
+                raise ctx.fail("axis_direction must not be the zero vector")
+            at, angle = ctx.num(self.angle, "angle", positive=True)
+            if angle > 360:
+                raise ctx.fail("angle must be at most 360 degrees")
+            call = (
+                f"circular_pattern({src}, {self.axis_origin!r}, {self.axis_direction!r}, "
+                f"{self.count}, {at})"
+            )
+        op = "join" if op == "new" else op
+        return "\n".join(
+            [
+                f"# {self.id}: {self.kind} pattern of {self.source} x{self.count}",
+                f"{self.id}_tool = {call}",
+                _combine(ctx, self.id, op, target, f"{self.id}_tool"),
+            ]
+        )
+
+
+Feature = Annotated[
+    Sketch | Extrude | Revolve | Fillet | Chamfer | Hole | Shell | Boolean | Pattern,
+    Field(discriminator="type"),
+]
+
+FEATURE_TYPES: dict[str, type[FeatureBase]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (Sketch, Extrude, Revolve, Fillet, Chamfer, Hole, Shell, Boolean, Pattern)
+}

@@ -1,0 +1,212 @@
+"""Selection and pattern helpers shared by the rebuild and by exported scripts.
+
+This module's source is copied verbatim into every script `CadDocument.to_script()` writes,
+so it may import nothing but the standard library and CadQuery: the exported script must
+run on a machine that has CadQuery and nothing of ours. The rebuild executes the same
+functions, so the script and the document cannot disagree on what a selector means.
+"""
+
+import math
+
+import cadquery as cq
+
+
+class SelectionError(ValueError):
+    """A face or edge reference matched nothing, or several things where one was needed."""
+
+
+def _round3(values):
+    return tuple(round(v, 3) + 0.0 for v in values)
+
+
+def describe(shape):
+    """A face or edge as plain data: what a model can read and hand back as a reference."""
+    kind = "face" if isinstance(shape, cq.Face) else "edge"
+    info = {"kind": kind, "type": shape.geomType(), "center": _round3(shape.Center().toTuple())}
+    if kind == "face":
+        info["area"] = round(shape.Area(), 4)
+        if info["type"] == "PLANE":
+            info["normal"] = _round3(shape.normalAt().toTuple())
+        elif info["type"] == "CYLINDER":
+            cylinder = shape._geomAdaptor().Cylinder()
+            direction = cylinder.Axis().Direction()
+            info["axis"] = _round3((direction.X(), direction.Y(), direction.Z()))
+            info["radius"] = round(cylinder.Radius(), 4)
+    else:
+        info["length"] = round(shape.Length(), 4)
+        if info["type"] == "LINE":
+            info["direction"] = _round3((shape.endPoint() - shape.startPoint()).normalized().toTuple())
+        elif info["type"] == "CIRCLE":
+            info["radius"] = round(shape.radius(), 4)
+            info["axis"] = _round3(shape.normal().toTuple())
+            info["center"] = _round3(shape.arcCenter().toTuple())
+    return info
+
+
+def _parallel(a, b, tol, signed):
+    va, vb = cq.Vector(*a).normalized(), cq.Vector(*b).normalized()
+    dot = va.dot(vb)
+    return dot > 1 - tol if signed else abs(dot) > 1 - tol
+
+
+def _matches(shape, ref):
+    info = describe(shape)
+    tol = ref.get("tol", 0.01)
+    if "type" in ref and info["type"] != ref["type"].upper():
+        return False
+    if "center" in ref and (cq.Vector(*info["center"]) - cq.Vector(*ref["center"])).Length > tol:
+        return False
+    if "radius" in ref and abs(info.get("radius", -1e9) - ref["radius"]) > tol:
+        return False
+    if "normal" in ref and not ("normal" in info and _parallel(info["normal"], ref["normal"], 1e-6, True)):
+        return False
+    if "axis" in ref and not ("axis" in info and _parallel(info["axis"], ref["axis"], 1e-6, False)):
+        return False
+    if "direction" in ref and not (
+        "direction" in info and _parallel(info["direction"], ref["direction"], 1e-6, False)
+    ):
+        return False
+    if "on_plane" in ref:
+        origin, normal = (cq.Vector(*v) for v in ref["on_plane"])
+        if info["type"] != "PLANE" or not _parallel(info["normal"], normal.toTuple(), 1e-6, True):
+            return False
+        if abs((shape.Center() - origin).dot(normal.normalized())) > tol:
+            return False
+    return True
+
+
+def _coplanar(faces):
+    first = faces[0]
+    if any(f.geomType() != "PLANE" for f in faces):
+        return False
+    plane = {"on_plane": [first.Center().toTuple(), first.normalAt().toTuple()]}
+    return all(_matches(f, plane) for f in faces)
+
+
+def _label(ref):
+    if isinstance(ref, str):
+        return repr(ref)
+    return ref.get("label") or repr({k: v for k, v in ref.items() if k != "label"})
+
+
+def _candidates(shapes, limit=12):
+    lines = [f"  {describe(s)}" for s in shapes[:limit]]
+    if len(shapes) > limit:
+        lines.append(f"  ... and {len(shapes) - limit} more")
+    return "\n".join(lines)
+
+
+def select(body, kind, ref, one=False, expect=None):
+    """Faces or edges of `body` a reference names; raise SelectionError when it is not so.
+
+    `ref` is a CadQuery string selector (">Z", "|Z", "%CIRCLE", "not(%CIRCLE)") or a
+    geometric descriptor dict (type, center, normal, axis, direction, radius, on_plane, tol).
+    A descriptor must match exactly one element unless it sets "all": True. `one` asks for
+    exactly one element (several coplanar faces count as one plane when `one == "plane"`).
+    """
+    solid = body.findSolid()
+    everything = solid.Faces() if kind == "faces" else solid.Edges()
+    if isinstance(ref, str):
+        try:
+            found = getattr(body.newObject([solid]), kind)(ref).vals()
+        except Exception as exc:
+            raise SelectionError(f"bad {kind[:-1]} selector {ref!r}: {exc}") from exc
+    else:
+        found = [s for s in everything if _matches(s, ref)]
+    name = kind[:-1]
+    if not found:
+        raise SelectionError(
+            f"{name} reference {_label(ref)} matched no {name} of the body. "
+            f"Candidates:\n{_candidates(everything)}"
+        )
+    several = len(found) > 1
+    if several and one == "plane":
+        several = not _coplanar(found)
+    elif several:
+        several = bool(one) or (isinstance(ref, dict) and not ref.get("all"))
+    if several:
+        raise SelectionError(
+            f"{name} reference {_label(ref)} is ambiguous: it matched {len(found)} {kind}, "
+            f"expected exactly one. Candidates:\n{_candidates(found)}"
+        )
+    if expect is not None and len(found) != expect:
+        raise SelectionError(
+            f"{name} reference {_label(ref)} matched {len(found)} {kind}, expected {expect}. "
+            f"Candidates:\n{_candidates(found)}"
+        )
+    return found
+
+
+def select_all(body, kind, refs):
+    """The union of several references, each resolved fail-closed, without duplicates."""
+    found = []
+    for ref in refs:
+        for shape in select(body, kind, ref):
+            if not any(shape.isSame(other) for other in found):
+                found.append(shape)
+    return body.newObject(found)
+
+
+def on_face(body, ref):
+    """A workplane on one planar face (or several coplanar ones), centred on its bounding box.
+
+    The bounding-box centre (not the centre of mass) is the origin so that holes cut into the
+    face later do not move the coordinates of features placed on it.
+    """
+    faces = select(body, "faces", ref, one="plane")
+    if faces[0].geomType() != "PLANE":
+        raise SelectionError(
+            f"face reference {_label(ref)} is a {faces[0].geomType()} face; "
+            "sketches and holes need a planar face"
+        )
+    return body.newObject(faces).workplane(centerOption="CenterOfBoundBox")
+
+
+def profile(sketch):
+    """The closed wires drawn on a workplane as faces (outer boundaries with their holes).
+
+    Faces on the stack, unlike pending wires, are not used up by extrude or revolve, so a
+    sketch can serve several features and be rebuilt from a cache.
+    """
+    wires = sketch.ctx.popPendingWires()
+    return sketch.newObject(cq.occ_impl.shapes.wiresToFaces(wires))
+
+
+def through_depth(*objects):
+    """A length that passes through everything given: twice the combined diagonal."""
+    shapes = [o.findSolid() if isinstance(o, cq.Workplane) else o for o in objects]
+    box = cq.Compound.makeCompound(shapes).BoundingBox()
+    return 2 * box.DiagonalLength + 1
+
+
+def hole_tool(plane_wp, points, diameter, depth, cbore_diameter=None, cbore_depth=None):
+    """The solid a (counterbored) hole removes, drilled against the workplane normal."""
+    plane = plane_wp.plane
+    tool = None
+    for x, y in points:
+        base = plane.toWorldCoords((x, y, 0))
+        down = -plane.zDir
+        bore = cq.Solid.makeCylinder(diameter / 2, depth, base, down)
+        if cbore_diameter:
+            bore = bore.fuse(cq.Solid.makeCylinder(cbore_diameter / 2, cbore_depth, base, down))
+        tool = bore if tool is None else tool.fuse(bore)
+    return cq.Workplane(plane).newObject([tool.clean()])
+
+
+def linear_pattern(tool, direction, spacing, count):
+    """Copies 2..count of a tool solid, each `spacing` further along `direction`."""
+    step = cq.Vector(*direction).normalized() * spacing
+    solid = tool.findSolid()
+    copies = [solid.translate(step * i) for i in range(1, count)]
+    return cq.Workplane("XY").newObject([cq.Compound.makeCompound(copies)])
+
+
+def circular_pattern(tool, axis_origin, axis_direction, count, angle=360.0):
+    """Copies 2..count of a tool solid rotated about an axis, spread evenly over `angle`."""
+    solid = tool.findSolid()
+    full = math.isclose(angle, 360.0)
+    step = angle / count if full else angle / (count - 1)
+    start = cq.Vector(*axis_origin)
+    end = start + cq.Vector(*axis_direction)
+    copies = [solid.rotate(start, end, step * i) for i in range(1, count)]
+    return cq.Workplane("XY").newObject([cq.Compound.makeCompound(copies)])
