@@ -1,8 +1,102 @@
 """Model adapters and the agentic loop.
 
-Public API so far: ``ModelChoice``, ``resolve_model`` (reading the ``model`` setting).
+Public API:
+
+- model setting: ``ModelChoice``, ``resolve_model``; ``create_adapter`` (→ ``ModelAdapter`` or
+  ``ModelNotConfigured``), ``not_configured_run`` (the chat's answer without a model);
+- adapters: ``AnthropicAdapter``, ``OpenAICompatibleAdapter``, ``ScriptedAdapter`` behind the
+  ``ModelAdapter`` protocol, streaming ``ModelEvent``s; ``ModelError``; ``RetryPolicy``;
+- the loop: ``AgentLoop`` / ``AgentRun`` (AG-UI events), ``LoopConfig``, ``CancelToken``,
+  approvals (``PendingApproval``, ``pending_approvals``, ``decide_approvals``, ``ResumeError``);
+- tools as the loop sees them: ``ToolExecutor`` protocol, ``ToolResult``, ``ApprovalPolicy``;
+- ``build_system_prompt`` / ``system_prompt_source``; ``history_from_agui``.
 """
 
+from .adapters import AnthropicAdapter, OpenAICompatibleAdapter, ScriptedAdapter
+from .factory import ModelNotConfigured, create_adapter, not_configured_run
+from .history import history_from_agui, history_to_agui
+from .loop import (
+    AgentLoop,
+    AgentRun,
+    ApprovalDecision,
+    CancelToken,
+    LoopConfig,
+    PendingApproval,
+    ResumeError,
+    decide_approvals,
+    pending_approvals,
+)
 from .model_choice import ModelChoice, resolve_model
+from .prompts import build_system_prompt, system_prompt_source
+from .retry import RetryPolicy
+from .tool_executor import (
+    ApprovalLevel,
+    ApprovalPolicy,
+    ToolDefinition,
+    ToolExecutor,
+    ToolResult,
+)
+from .types import (
+    AssistantMessage,
+    ChatMessage,
+    ModelAdapter,
+    ModelError,
+    ModelEvent,
+    ModelRequest,
+    ModelStopped,
+    TextDelta,
+    ToolCall,
+    ToolCallArgsDelta,
+    ToolCallEnded,
+    ToolCallStarted,
+    ToolResultMessage,
+    ToolSpec,
+    Usage,
+    UserMessage,
+)
 
-__all__ = ["ModelChoice", "resolve_model"]
+__all__ = [
+    "AgentLoop",
+    "AgentRun",
+    "AnthropicAdapter",
+    "ApprovalDecision",
+    "ApprovalLevel",
+    "ApprovalPolicy",
+    "AssistantMessage",
+    "CancelToken",
+    "ChatMessage",
+    "LoopConfig",
+    "ModelAdapter",
+    "ModelChoice",
+    "ModelError",
+    "ModelEvent",
+    "ModelNotConfigured",
+    "ModelRequest",
+    "ModelStopped",
+    "OpenAICompatibleAdapter",
+    "PendingApproval",
+    "ResumeError",
+    "RetryPolicy",
+    "ScriptedAdapter",
+    "TextDelta",
+    "ToolCall",
+    "ToolCallArgsDelta",
+    "ToolCallEnded",
+    "ToolCallStarted",
+    "ToolDefinition",
+    "ToolExecutor",
+    "ToolResult",
+    "ToolResultMessage",
+    "ToolSpec",
+    "Usage",
+    "UserMessage",
+    "build_system_prompt",
+    "create_adapter",
+    "decide_approvals",
+    "history_from_agui",
+    "history_to_agui",
+    "not_configured_run",
+    "pending_approvals",
+    "resolve_model",
+    "system_prompt_source",
+]

@@ -1,0 +1,96 @@
+"""From the ``model`` setting (``ModelChoice``) to a ready adapter, or to a clear reason why not.
+
+Environment read here: ``ANTHROPIC_API_KEY`` / ``ANTHROPIC_BASE_URL`` for ``anthropic``;
+``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` for ``openai-compatible`` (a local server such as
+Ollama at ``http://localhost:11434/v1`` needs no key). With no usable model the chat answers
+with ``not_configured_run``: one message saying how to configure one, never a made-up answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+
+from ..protocol import agui
+from .adapters.anthropic import AnthropicAdapter
+from .adapters.openai_compatible import OpenAICompatibleAdapter
+from .adapters.scripted import ScriptedAdapter, ScriptError
+from .model_choice import ModelChoice
+from .retry import RetryPolicy
+from .types import ModelAdapter
+
+HOW_TO_CONFIGURE = (
+    "Set ANTHROPIC_API_KEY in the environment of the Jupyter server (Claude is then the "
+    "default), or choose a model with `c.SolidTypeApp.model` in jupyter_server_config.py or "
+    "the SOLIDTYPE_MODEL environment variable: `anthropic:claude-sonnet`, "
+    "`openai-compatible:<model>` with OPENAI_BASE_URL (e.g. http://localhost:11434/v1 for "
+    "Ollama) and OPENAI_API_KEY if the server needs one, or `scripted:quickstart` for the "
+    "scripted demo model. Then restart the server."
+)
+
+
+class ModelNotConfigured(Exception):
+    """No usable model; ``str(exc)`` is the message the chat shows."""
+
+
+def create_adapter(
+    choice: ModelChoice | None,
+    environ: Mapping[str, str],
+    *,
+    retry: RetryPolicy | None = None,
+) -> ModelAdapter:
+    if choice is None:
+        raise ModelNotConfigured(f"No chat model is configured. {HOW_TO_CONFIGURE}")
+    if choice.provider == "anthropic":
+        key = environ.get("ANTHROPIC_API_KEY", "").strip()
+        if not key:
+            raise ModelNotConfigured(
+                f"The model is {choice.provider}:{choice.name} but ANTHROPIC_API_KEY is not "
+                f"set. {HOW_TO_CONFIGURE}"
+            )
+        return AnthropicAdapter(
+            choice.name,
+            api_key=key,
+            base_url=environ.get("ANTHROPIC_BASE_URL") or None,
+            retry=retry,
+        )
+    if choice.provider == "openai-compatible":
+        key = environ.get("OPENAI_API_KEY", "").strip()
+        base_url = environ.get("OPENAI_BASE_URL", "").strip()
+        if not key and not base_url:
+            raise ModelNotConfigured(
+                f"The model is {choice.provider}:{choice.name} but neither OPENAI_BASE_URL "
+                f"(a local server) nor OPENAI_API_KEY (OpenAI) is set. {HOW_TO_CONFIGURE}"
+            )
+        return OpenAICompatibleAdapter(
+            choice.name, api_key=key or None, base_url=base_url or None, retry=retry
+        )
+    if choice.provider == "scripted":
+        try:
+            return ScriptedAdapter.from_file(choice.name)
+        except (OSError, ScriptError) as exc:
+            raise ModelNotConfigured(f"The scripted model cannot be loaded: {exc}") from exc
+    raise ModelNotConfigured(f"Unknown model provider {choice.provider!r}. {HOW_TO_CONFIGURE}")
+
+
+async def not_configured_run(
+    thread_id: str, run_id: str, message: str
+) -> AsyncIterator[agui.AguiEvent]:
+    """The whole answer of a chat without a model: the explanation, marked as a notice
+    (``metadata.solidtype.notice``) so a UI can show it apart from model text."""
+    notice = {"solidtype": {"notice": "model_not_configured"}}
+    message_id = f"notice_{run_id}"
+    yield agui.RunStarted(run_id=run_id, thread_id=thread_id)
+    yield agui.Custom(
+        name=agui.NOTICE_EVENT, value={"kind": "model_not_configured", "message": message}
+    )
+    yield agui.TextMessageStart(message_id=message_id, metadata=notice)
+    yield agui.TextMessageContent(message_id=message_id, delta=message, metadata=notice)
+    yield agui.TextMessageEnd(message_id=message_id, metadata=notice)
+    yield agui.RunFinished(
+        run_id=run_id,
+        thread_id=thread_id,
+        metadata={
+            **agui.tanstack_metadata(finishReason="stop"),
+            "solidtype": {"reason": "model_not_configured"},
+        },
+    )

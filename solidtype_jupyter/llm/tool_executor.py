@@ -1,0 +1,174 @@
+"""How the loop sees tools: the ``ToolExecutor`` protocol, argument validation, approval levels.
+
+The loop talks to tools only through a ``ToolExecutor`` (``tools.registry.ToolRegistry`` is one):
+``definitions()`` to tell the model what exists, ``approval_level(name)`` for the gate, and
+``execute(name, args, context)``. Arguments are checked against each tool's JSON Schema here,
+before ``execute``; a call that fails the check, an unknown tool, or a tool that raises becomes a
+tool error the model reads, never an exception out of the loop.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, cast, get_args
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from .types import ToolSpec
+
+log = logging.getLogger(__name__)
+
+ApprovalLevel = Literal["auto", "notify", "confirm"]
+APPROVAL_LEVELS: tuple[str, ...] = get_args(ApprovalLevel)
+#: Tools without a rule need the user's confirmation (seed, section 10).
+DEFAULT_APPROVAL: ApprovalLevel = "confirm"
+
+
+class ToolDefinitionLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def parameters(self) -> Mapping[str, Any]: ...
+
+
+class ToolResultLike(Protocol):
+    @property
+    def is_error(self) -> bool: ...
+    @property
+    def content(self) -> Any: ...
+
+
+class ToolExecutor(Protocol):
+    def definitions(self) -> Sequence[ToolDefinitionLike]: ...
+
+    def approval_level(self, name: str) -> str: ...
+
+    def execute(
+        self, name: str, args: Mapping[str, Any], context: Any
+    ) -> Awaitable[ToolResultLike] | ToolResultLike: ...
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """A plain ``ToolResultLike``: ``content`` is JSON-able (or a string sent as is)."""
+
+    content: Any
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class ToolDefinition:
+    """A plain ``ToolDefinitionLike``."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+
+
+def result_text(content: Any) -> str:
+    """Tool output as the string the wire and the model carry (JSON unless already text)."""
+    if isinstance(content, str):
+        return content
+    return json.dumps(content, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def error_text(message: str, **details: Any) -> str:
+    return result_text({"error": message, **details})
+
+
+class ApprovalPolicy:
+    """``overrides`` (from configuration) win over the executor's level; anything unknown or
+    invalid is ``confirm``."""
+
+    def __init__(self, overrides: Mapping[str, str] | None = None) -> None:
+        self.overrides = validate_approval_overrides(overrides or {})
+
+    def level(self, name: str, executor: ToolExecutor) -> ApprovalLevel:
+        if name in self.overrides:
+            return self.overrides[name]
+        try:
+            level = executor.approval_level(name)
+        except Exception:  # a registry without a rule for this tool
+            return DEFAULT_APPROVAL
+        return cast(ApprovalLevel, level) if level in APPROVAL_LEVELS else DEFAULT_APPROVAL
+
+
+def validate_approval_overrides(overrides: Mapping[str, str]) -> dict[str, ApprovalLevel]:
+    bad = {k: v for k, v in overrides.items() if v not in APPROVAL_LEVELS}
+    if bad:
+        raise ValueError(
+            f"approval levels must be one of {', '.join(APPROVAL_LEVELS)}; got "
+            + ", ".join(f"{k}={v!r}" for k, v in sorted(bad.items()))
+        )
+    return {k: cast(ApprovalLevel, v) for k, v in overrides.items()}
+
+
+@dataclass(frozen=True)
+class CheckedCall:
+    """A tool call whose arguments passed the schema (``args``), or why it did not (``error``)."""
+
+    args: dict[str, Any] | None
+    error: str | None
+
+
+class ToolBox:
+    """The executor's tools as the loop uses them: specs for the model, validators per tool."""
+
+    def __init__(self, executor: ToolExecutor) -> None:
+        self.executor = executor
+        self.specs: dict[str, ToolSpec] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
+        for definition in executor.definitions():
+            schema = dict(definition.parameters)
+            try:
+                Draft202012Validator.check_schema(schema)
+            except SchemaError as exc:
+                raise ValueError(f"tool {definition.name}: invalid JSON Schema: {exc}") from exc
+            self.specs[definition.name] = ToolSpec(definition.name, definition.description, schema)
+            self._validators[definition.name] = Draft202012Validator(schema)
+
+    def check(self, name: str, arguments: str | Mapping[str, Any]) -> CheckedCall:
+        if name not in self.specs:
+            known = ", ".join(sorted(self.specs)) or "none"
+            return CheckedCall(None, error_text(f"unknown tool {name!r}", available=known))
+        if isinstance(arguments, str):
+            try:
+                value = json.loads(arguments) if arguments.strip() else {}
+            except ValueError as exc:
+                return CheckedCall(
+                    None, error_text(f"arguments of {name} are not valid JSON: {exc}")
+                )
+        else:
+            value = dict(arguments)
+        if not isinstance(value, dict):
+            return CheckedCall(None, error_text(f"arguments of {name} must be a JSON object"))
+        problems = [
+            f"{'/'.join(str(p) for p in err.absolute_path) or '(root)'}: {err.message}"
+            for err in sorted(
+                self._validators[name].iter_errors(value), key=lambda e: list(e.absolute_path)
+            )
+        ]
+        if problems:
+            return CheckedCall(
+                None,
+                error_text(f"invalid arguments for {name}", problems=problems[:8], arguments=value),
+            )
+        return CheckedCall(value, None)
+
+    async def execute(self, name: str, args: dict[str, Any], context: Any) -> tuple[str, bool]:
+        """Run a checked call; returns ``(content text, is_error)``. Exceptions become errors."""
+        try:
+            outcome = self.executor.execute(name, args, context)
+            if inspect.isawaitable(outcome):
+                outcome = await outcome
+        except Exception as exc:
+            log.exception("tool %s failed", name)
+            return error_text(f"{name} failed: {exc}"), True
+        return result_text(outcome.content), bool(outcome.is_error)
