@@ -15,20 +15,25 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import cadquery as cq
 from pycrdt import Array, Doc, Map, UndoManager
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .errors import DocumentError, FeatureError
+from .export import export_step, export_stl
 from .expressions import check_parameter_name
 from .features import FEATURE_TYPES, Feature, FeatureBase
+from .queries import geometry_summary
 from .rebuild import HELPER_NAMES, BuildResult, Rebuilder, script_source
+from .render import render_png
+from .tessellate import Tessellation, tessellate
 
 FILE_FORMAT = "solidtype-document"
 FILE_VERSION = 1
 _FEATURE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Feature)
+_MAX_ARTEFACTS = 32
 
 
 class Parameter(BaseModel):
@@ -41,8 +46,8 @@ class DocumentState(BaseModel):
     """The whole document as plain data: what `*.solid.json` holds."""
 
     model_config = ConfigDict(extra="forbid")
-    format: Literal["solidtype-document"] = FILE_FORMAT
-    version: Literal[1] = FILE_VERSION
+    format: Literal["solidtype-document"] = "solidtype-document"
+    version: Literal[1] = 1
     name: str = "Untitled"
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     features: list[Feature] = Field(default_factory=list)
@@ -70,7 +75,7 @@ class CadDocument:
     """Parameters and features in a Yjs document, rebuilt to CadQuery solids on change."""
 
     def __init__(self, name: str = "Untitled", *, rebuilder: Rebuilder | None = None) -> None:
-        self.ydoc = Doc()
+        self.ydoc: Doc[Any] = Doc()
         self._meta = self.ydoc.get("meta", type=Map)
         self._parameters = self.ydoc.get("parameters", type=Map)
         self._features = self.ydoc.get("features", type=Array)
@@ -95,9 +100,7 @@ class CadDocument:
         """A document holding `state`; DocumentError if it is malformed or does not build."""
         try:
             parsed = (
-                state
-                if isinstance(state, DocumentState)
-                else DocumentState.model_validate(state)
+                state if isinstance(state, DocumentState) else DocumentState.model_validate(state)
             )
         except ValidationError as exc:
             raise DocumentError(f"not a solidtype document: {_validation_message(exc)}") from None
@@ -212,6 +215,48 @@ class CadDocument:
         bodies = result.steps[-1].bodies if result.steps else []
         return script_source(self.name, result.parameters, codes, bodies)
 
+    # --- derived artefacts, cached per revision ------------------------------------------
+
+    def _cached(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        with self._lock:
+            full_key = (self.revision, *key)
+            if full_key in self.artefacts:
+                self.artefacts[full_key] = self.artefacts.pop(full_key)  # most recent last
+                return self.artefacts[full_key]
+            value = make()
+            self.artefacts[full_key] = value
+            while len(self.artefacts) > _MAX_ARTEFACTS:
+                del self.artefacts[next(iter(self.artefacts))]
+            return value
+
+    def geometry(self) -> dict[str, Any]:
+        """Validity, volume, area, bounding box, centre of mass, face/edge counts."""
+        return dict(self._cached(("geometry",), lambda: geometry_summary(self.bodies)))
+
+    def render(self, view: str = "iso", width: int = 800, height: int = 600) -> bytes:
+        """A PNG picture of the current model."""
+        return bytes(
+            self._cached(
+                ("png", view, width, height), lambda: render_png(self.shape, view, width, height)
+            )
+        )
+
+    def tessellation(self, deviation: float = 0.1, angular_tolerance: float = 0.2) -> Tessellation:
+        """Meshes for the viewer."""
+        result: Tessellation = self._cached(
+            ("mesh", deviation, angular_tolerance),
+            lambda: tessellate(self.bodies, deviation, angular_tolerance),
+        )
+        return result
+
+    def export(self, fmt: Literal["step", "stl", "script"]) -> bytes:
+        if fmt == "script":
+            return self.to_script().encode()
+        if not self.bodies:
+            raise DocumentError("there is nothing to export yet (the document has no solid)")
+        make = export_step if fmt == "step" else export_stl
+        return bytes(self._cached(("export", fmt), lambda: make(self.shape)))
+
     # --- changes -------------------------------------------------------------------------
 
     def edit(self, change: Callable[[DocumentState], None]) -> BuildResult:
@@ -234,9 +279,7 @@ class CadDocument:
     def next_id(self, kind: str, state: DocumentState | None = None) -> str:
         state = state or self.state()
         numbers = [
-            int(m.group(1))
-            for f in state.features
-            if (m := re.fullmatch(rf"{kind}(\d+)", f.id))
+            int(m.group(1)) for f in state.features if (m := re.fullmatch(rf"{kind}(\d+)", f.id))
         ]
         return f"{kind}{max(numbers, default=0) + 1}"
 
@@ -253,9 +296,7 @@ class CadDocument:
         raw = data.model_dump(exclude_none=True) if isinstance(data, FeatureBase) else dict(data)
         kind = raw.get("type")
         if kind not in FEATURE_TYPES:
-            raise FeatureError(
-                f"unknown feature type {kind!r} (types: {', '.join(FEATURE_TYPES)})"
-            )
+            raise FeatureError(f"unknown feature type {kind!r} (types: {', '.join(FEATURE_TYPES)})")
         added: list[FeatureBase] = []
 
         def change(state: DocumentState) -> None:
@@ -266,7 +307,7 @@ class CadDocument:
             if raw.get("operation", "new") == "new" and kind in ("extrude", "revolve"):
                 raw.setdefault("body", self._next_body(state))
             feature = parse_feature(raw)
-            state.features.append(feature)
+            state.features.append(cast(Any, feature))
             added.append(feature)
 
         self.edit(change)
@@ -285,7 +326,7 @@ class CadDocument:
             raw.update(changes)
             raw = {k: v for k, v in raw.items() if v is not None}
             feature = parse_feature(raw)
-            state.features[index] = feature
+            state.features[index] = cast(Any, feature)
             updated.append(feature)
 
         self.edit(change)
@@ -319,7 +360,11 @@ class CadDocument:
 
         def change(state: DocumentState) -> None:
             previous = state.parameters.get(name)
-            text = description if description is not None else (previous.description if previous else "")
+            text = (
+                description
+                if description is not None
+                else (previous.description if previous else "")
+            )
             state.parameters[name] = Parameter(value=value, description=text)
 
         self.edit(change)
@@ -410,15 +455,13 @@ class CadDocument:
                     self._parameters[key] = value
             # keep the unchanged head and tail; replace only the middle of the feature list
             head = 0
-            while (
-                head < min(len(old_features), len(features))
-                and _same(old_features[head], new_norm[head])
+            while head < min(len(old_features), len(features)) and _same(
+                old_features[head], new_norm[head]
             ):
                 head += 1
             tail = 0
-            while (
-                tail < min(len(old_features), len(features)) - head
-                and _same(old_features[-1 - tail], new_norm[-1 - tail])
+            while tail < min(len(old_features), len(features)) - head and _same(
+                old_features[-1 - tail], new_norm[-1 - tail]
             ):
                 tail += 1
             stop = len(old_features) - tail

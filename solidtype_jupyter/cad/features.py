@@ -232,7 +232,7 @@ class Sketch(FeatureBase):
 
     def _loops(self, ctx: EmitContext) -> tuple[list[str], list[str], str | None]:
         """Chain lines and arcs into closed loops: (statements, closed descriptions, open)."""
-        segments = []
+        segments: list[dict[str, Any]] = []
         for index, entity in enumerate(self.entities):
             if isinstance(entity, Line | Arc):
                 what = f"{entity.kind} {index + 1}"
@@ -432,9 +432,7 @@ class Revolve(FeatureBase):
         et, e = ctx.point(self.axis_end, "axis_end")
         if math.dist(s, e) < 1e-9:
             raise ctx.fail("axis_start and axis_end are the same point")
-        call = (
-            f"{self.sketch}.revolve({at}, ({st[1:-1]}, 0), ({et[1:-1]}, 0), combine=False)"
-        )
+        call = f"{self.sketch}.revolve({at}, ({st[1:-1]}, 0), ({et[1:-1]}, 0), combine=False)"
         lines = [f"# {self.id}: revolve {self.sketch} by {at} degrees ({self.operation})"]
         if self.operation == "new":
             name = self.body or f"body_{self.id}"
@@ -499,7 +497,7 @@ class Hole(FeatureBase):
     type: Literal["hole"] = "hole"
     body: str | None = None
     face: Ref = ">Z"
-    positions: list[Point2] = Field(default_factory=lambda: [(0.0, 0.0)], min_length=1)
+    positions: list[Point2] = Field(default=[(0.0, 0.0)], min_length=1)
     diameter: Number
     depth: Number | None = Field(None, description="omit for a through hole")
     cbore_diameter: Number | None = None
@@ -518,7 +516,9 @@ class Hole(FeatureBase):
             depth_text = f"through_depth({body})"
         else:
             depth_text, depth = ctx.num(self.depth, "depth", positive=True)
-        points = ", ".join(ctx.point(p, f"position {i + 1}")[0] for i, p in enumerate(self.positions))
+        points = ", ".join(
+            ctx.point(p, f"position {i + 1}")[0] for i, p in enumerate(self.positions)
+        )
         extra = ""
         if (self.cbore_diameter is None) != (self.cbore_depth is None):
             raise ctx.fail("a counterbore needs both cbore_diameter and cbore_depth")
@@ -562,7 +562,9 @@ class Shell(FeatureBase):
         head = f"# {self.id}: shell thickness {tt}"
         if not self.faces:
             return f"{head}\n{body} = {body}.shell({signed})"
-        return f'{head}\n{body} = select_all({body}, "faces", {ctx.refs(self.faces)}).shell({signed})'
+        return (
+            f'{head}\n{body} = select_all({body}, "faces", {ctx.refs(self.faces)}).shell({signed})'
+        )
 
 
 class Boolean(FeatureBase):

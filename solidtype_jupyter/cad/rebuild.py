@@ -22,11 +22,10 @@ from . import script_helpers
 from .errors import FeatureError
 from .expressions import number_text
 from .features import EmitContext, FeatureBase, Vec3
+from .queries import solids_of
 
 _HELPER_SOURCE = Path(script_helpers.__file__).read_text(encoding="utf-8")
-HELPER_NAMES = {
-    name for name in vars(script_helpers) if not name.startswith("__") and name != "cq"
-}
+HELPER_NAMES = {name for name in vars(script_helpers) if not name.startswith("__") and name != "cq"}
 
 _KERNEL_HINTS = {
     "fillet": "the radius is probably too large for the selected edges or their neighbours; "
@@ -69,7 +68,7 @@ class BuildResult:
     @property
     def shape(self) -> cq.Workplane:
         """All bodies as one Workplane (an empty one before the first solid)."""
-        solids = [s for body in self.bodies.values() for s in body.solids().vals()]
+        solids = [s for body in self.bodies.values() for s in solids_of(body)]
         if len(solids) == 1:
             return cq.Workplane("XY").newObject(solids)
         if not solids:
@@ -150,7 +149,7 @@ class Rebuilder:
             ns.pop(name, None)
         kind = getattr(feature, "type", "feature")
         try:
-            exec(compile(code, f"<{feature.id}>", "exec"), ns)  # noqa: S102 - our own emitted code
+            exec(compile(code, f"<{feature.id}>", "exec"), ns)
         except script_helpers.SelectionError as exc:
             raise ctx.fail(str(exc)) from None
         except FeatureError:
@@ -177,13 +176,15 @@ class Rebuilder:
 
 
 def _check_body(ctx: EmitContext, kind: str, name: str, body: cq.Workplane) -> None:
-    solids = body.solids().vals()
+    solids = solids_of(body)
     if not solids:
         raise ctx.fail(f"{kind} left body {name!r} without any solid (everything was removed)")
     for solid in solids:
         if not solid.isValid():
             hint = _KERNEL_HINTS.get(kind, "")
-            raise ctx.fail(f"{kind} produced an invalid solid in body {name!r}; {hint}".rstrip("; "))
+            raise ctx.fail(
+                f"{kind} produced an invalid solid in body {name!r}; {hint}".rstrip("; ")
+            )
         if solid.Volume() <= 1e-9:
             raise ctx.fail(f"{kind} produced a solid of zero volume in body {name!r}")
 

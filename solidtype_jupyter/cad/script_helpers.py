@@ -7,6 +7,7 @@ functions, so the script and the document cannot disagree on what a selector mea
 """
 
 import math
+from typing import Any
 
 import cadquery as cq
 
@@ -15,11 +16,11 @@ class SelectionError(ValueError):
     """A face or edge reference matched nothing, or several things where one was needed."""
 
 
-def _round3(values):
+def _round3(values: Any) -> tuple[float, ...]:
     return tuple(round(v, 3) + 0.0 for v in values)
 
 
-def describe(shape):
+def describe(shape: Any) -> dict[str, Any]:
     """A face or edge as plain data: what a model can read and hand back as a reference."""
     kind = "face" if isinstance(shape, cq.Face) else "edge"
     info = {"kind": kind, "type": shape.geomType(), "center": _round3(shape.Center().toTuple())}
@@ -35,7 +36,9 @@ def describe(shape):
     else:
         info["length"] = round(shape.Length(), 4)
         if info["type"] == "LINE":
-            info["direction"] = _round3((shape.endPoint() - shape.startPoint()).normalized().toTuple())
+            info["direction"] = _round3(
+                (shape.endPoint() - shape.startPoint()).normalized().toTuple()
+            )
         elif info["type"] == "CIRCLE":
             info["radius"] = round(shape.radius(), 4)
             info["axis"] = _round3(shape.normal().toTuple())
@@ -43,13 +46,13 @@ def describe(shape):
     return info
 
 
-def _parallel(a, b, tol, signed):
+def _parallel(a: Any, b: Any, tol: float, signed: bool) -> bool:
     va, vb = cq.Vector(*a).normalized(), cq.Vector(*b).normalized()
     dot = va.dot(vb)
     return dot > 1 - tol if signed else abs(dot) > 1 - tol
 
 
-def _matches(shape, ref):
+def _matches(shape: Any, ref: dict[str, Any]) -> bool:
     info = describe(shape)
     tol = ref.get("tol", 0.01)
     if "type" in ref and info["type"] != ref["type"].upper():
@@ -58,7 +61,9 @@ def _matches(shape, ref):
         return False
     if "radius" in ref and abs(info.get("radius", -1e9) - ref["radius"]) > tol:
         return False
-    if "normal" in ref and not ("normal" in info and _parallel(info["normal"], ref["normal"], 1e-6, True)):
+    if "normal" in ref and not (
+        "normal" in info and _parallel(info["normal"], ref["normal"], 1e-6, True)
+    ):
         return False
     if "axis" in ref and not ("axis" in info and _parallel(info["axis"], ref["axis"], 1e-6, False)):
         return False
@@ -75,7 +80,7 @@ def _matches(shape, ref):
     return True
 
 
-def _coplanar(faces):
+def _coplanar(faces: list[Any]) -> bool:
     first = faces[0]
     if any(f.geomType() != "PLANE" for f in faces):
         return False
@@ -83,20 +88,22 @@ def _coplanar(faces):
     return all(_matches(f, plane) for f in faces)
 
 
-def _label(ref):
+def _label(ref: Any) -> str:
     if isinstance(ref, str):
         return repr(ref)
     return ref.get("label") or repr({k: v for k, v in ref.items() if k != "label"})
 
 
-def _candidates(shapes, limit=12):
+def _candidates(shapes: list[Any], limit: int = 12) -> str:
     lines = [f"  {describe(s)}" for s in shapes[:limit]]
     if len(shapes) > limit:
         lines.append(f"  ... and {len(shapes) - limit} more")
     return "\n".join(lines)
 
 
-def select(body, kind, ref, one=False, expect=None):
+def select(
+    body: cq.Workplane, kind: str, ref: Any, one: Any = False, expect: Any = None
+) -> list[Any]:
     """Faces or edges of `body` a reference names; raise SelectionError when it is not so.
 
     `ref` is a CadQuery string selector (">Z", "|Z", "%CIRCLE", "not(%CIRCLE)") or a
@@ -108,7 +115,7 @@ def select(body, kind, ref, one=False, expect=None):
     everything = solid.Faces() if kind == "faces" else solid.Edges()
     if isinstance(ref, str):
         try:
-            found = getattr(body.newObject([solid]), kind)(ref).vals()
+            found = list(getattr(body.newObject([solid]), kind)(ref).vals())
         except Exception as exc:
             raise SelectionError(f"bad {kind[:-1]} selector {ref!r}: {exc}") from exc
     else:
@@ -137,9 +144,9 @@ def select(body, kind, ref, one=False, expect=None):
     return found
 
 
-def select_all(body, kind, refs):
+def select_all(body: cq.Workplane, kind: str, refs: list[Any]) -> cq.Workplane:
     """The union of several references, each resolved fail-closed, without duplicates."""
-    found = []
+    found: list[Any] = []
     for ref in refs:
         for shape in select(body, kind, ref):
             if not any(shape.isSame(other) for other in found):
@@ -147,7 +154,7 @@ def select_all(body, kind, refs):
     return body.newObject(found)
 
 
-def on_face(body, ref):
+def on_face(body: cq.Workplane, ref: Any) -> cq.Workplane:
     """A workplane on one planar face (or several coplanar ones), centred on its bounding box.
 
     The bounding-box centre (not the centre of mass) is the origin so that holes cut into the
@@ -162,7 +169,7 @@ def on_face(body, ref):
     return body.newObject(faces).workplane(centerOption="CenterOfBoundBox")
 
 
-def profile(sketch):
+def profile(sketch: cq.Workplane) -> cq.Workplane:
     """The closed wires drawn on a workplane as faces (outer boundaries with their holes).
 
     Faces on the stack, unlike pending wires, are not used up by extrude or revolve, so a
@@ -172,28 +179,35 @@ def profile(sketch):
     return sketch.newObject(cq.occ_impl.shapes.wiresToFaces(wires))
 
 
-def through_depth(*objects):
+def through_depth(*objects: Any) -> float:
     """A length that passes through everything given: twice the combined diagonal."""
     shapes = [o.findSolid() if isinstance(o, cq.Workplane) else o for o in objects]
     box = cq.Compound.makeCompound(shapes).BoundingBox()
     return 2 * box.DiagonalLength + 1
 
 
-def hole_tool(plane_wp, points, diameter, depth, cbore_diameter=None, cbore_depth=None):
+def hole_tool(
+    plane_wp: cq.Workplane,
+    points: list[Any],
+    diameter: float,
+    depth: float,
+    cbore_diameter: Any = None,
+    cbore_depth: Any = None,
+) -> cq.Workplane:
     """The solid a (counterbored) hole removes, drilled against the workplane normal."""
     plane = plane_wp.plane
-    tool = None
+    tool: Any = None
     for x, y in points:
         base = plane.toWorldCoords((x, y, 0))
         down = -plane.zDir
-        bore = cq.Solid.makeCylinder(diameter / 2, depth, base, down)
+        bore: Any = cq.Solid.makeCylinder(diameter / 2, depth, base, down)
         if cbore_diameter:
             bore = bore.fuse(cq.Solid.makeCylinder(cbore_diameter / 2, cbore_depth, base, down))
         tool = bore if tool is None else tool.fuse(bore)
     return cq.Workplane(plane).newObject([tool.clean()])
 
 
-def linear_pattern(tool, direction, spacing, count):
+def linear_pattern(tool: cq.Workplane, direction: Any, spacing: float, count: int) -> cq.Workplane:
     """Copies 2..count of a tool solid, each `spacing` further along `direction`."""
     step = cq.Vector(*direction).normalized() * spacing
     solid = tool.findSolid()
@@ -201,7 +215,9 @@ def linear_pattern(tool, direction, spacing, count):
     return cq.Workplane("XY").newObject([cq.Compound.makeCompound(copies)])
 
 
-def circular_pattern(tool, axis_origin, axis_direction, count, angle=360.0):
+def circular_pattern(
+    tool: cq.Workplane, axis_origin: Any, axis_direction: Any, count: int, angle: float = 360.0
+) -> cq.Workplane:
     """Copies 2..count of a tool solid rotated about an axis, spread evenly over `angle`."""
     solid = tool.findSolid()
     full = math.isclose(angle, 360.0)

@@ -1,0 +1,82 @@
+"""Read-only questions about a built document: key figures, faces and edges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cadquery as cq
+
+from . import script_helpers
+
+
+def solids_of(shape: cq.Workplane) -> list[cq.Shape]:
+    """The solids on a Workplane's stack, typed as shapes."""
+    return [s for s in shape.solids().vals() if isinstance(s, cq.Shape)]
+
+
+def _round(value: float, digits: int = 4) -> float:
+    return round(value, digits) + 0.0
+
+
+def _vector(v: cq.Vector) -> list[float]:
+    return [_round(v.x), _round(v.y), _round(v.z)]
+
+
+def shape_figures(shape: cq.Workplane) -> dict[str, Any]:
+    """Validity, volume, area, bounding box, centre of mass and counts of a Workplane."""
+    solids = solids_of(shape)
+    if not solids:
+        return {"solids": 0, "valid": False, "volume": 0.0, "area": 0.0}
+    compound = cq.Compound.makeCompound(solids)
+    box = compound.BoundingBox()
+    return {
+        "solids": len(solids),
+        "valid": bool(all(s.isValid() for s in solids)),
+        "volume": _round(sum(s.Volume() for s in solids)),
+        "area": _round(sum(s.Area() for s in solids)),
+        "bbox": {
+            "min": [_round(box.xmin), _round(box.ymin), _round(box.zmin)],
+            "max": [_round(box.xmax), _round(box.ymax), _round(box.zmax)],
+            "size": [_round(box.xlen), _round(box.ylen), _round(box.zlen)],
+        },
+        "center_of_mass": _vector(cq.Shape.centerOfMass(compound)),
+        "faces": len(compound.Faces()),
+        "edges": len(compound.Edges()),
+    }
+
+
+def geometry_summary(bodies: dict[str, cq.Workplane]) -> dict[str, Any]:
+    """Figures for the whole document and for each body."""
+    all_solids = [s for body in bodies.values() for s in solids_of(body)]
+    total = shape_figures(cq.Workplane("XY").newObject(all_solids))
+    total["bodies"] = {name: shape_figures(body) for name, body in bodies.items()}
+    return total
+
+
+def find(
+    body: cq.Workplane,
+    kind: str,
+    selector: str | None = None,
+    type: str | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """Faces or edges (optionally narrowed by a selector and a geometry type), described.
+
+    Each match carries `ref`, a descriptor that names it again, fail-closed, in later calls.
+    """
+    solid = body.findSolid()
+    shapes: list[Any] = list(solid.Faces() if kind == "faces" else solid.Edges())
+    if selector:
+        shapes = script_helpers.select(body, kind, selector)
+    if type:
+        shapes = [s for s in shapes if s.geomType() == type.upper()]
+    described = []
+    for shape in shapes[:limit]:
+        info = script_helpers.describe(shape)
+        ref = {"type": info["type"], "center": list(info["center"])}
+        for key in ("normal", "axis", "direction", "radius"):
+            if key in info:
+                ref[key] = list(info[key]) if isinstance(info[key], tuple) else info[key]
+        info["ref"] = ref
+        described.append({k: list(v) if isinstance(v, tuple) else v for k, v in info.items()})
+    return {"count": len(shapes), "items": described, "truncated": len(shapes) > limit}
