@@ -48,6 +48,43 @@ def _db_status(args: argparse.Namespace) -> int:
     return 0 if status.up_to_date else 1
 
 
+def _streams_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .server.streams import standalone_app
+    from .store.database import backend_name, ensure_schema, normalize_database_url
+    from .streams import open_engine
+
+    if args.database_url in ("memory", "memory://"):
+        url = "memory://"
+    else:
+        url = normalize_database_url(args.database_url or _configured_database_url())
+        ensure_schema(url)
+
+    async def serve() -> None:
+        engine = open_engine(url, long_poll_timeout=args.long_poll_timeout)
+        await engine.start()
+        app = standalone_app(engine, sse_reconnect=args.sse_reconnect)
+        server = app.listen(args.port, address=args.host, max_body_size=args.max_body_size)
+        backend = "memory" if url == "memory://" else backend_name(url)
+        print(
+            f"Durable Streams ({backend}) at http://{args.host}:{args.port}/v1/stream/ "
+            "(no authentication)",
+            flush=True,
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            server.stop()
+            await engine.close()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="solidtype-jupyter",
@@ -69,6 +106,45 @@ def build_parser() -> argparse.ArgumentParser:
             "config, else $SOLIDTYPE_DATABASE_URL, else the embedded SQLite file)",
         )
         sub.set_defaults(func=func)
+
+    streams = commands.add_parser("streams", help="durable streams: serve")
+    streams_commands = streams.add_subparsers(
+        dest="streams_command", metavar="STREAMS_COMMAND", required=True
+    )
+    serve = streams_commands.add_parser(
+        "serve",
+        help="serve the durable streams over HTTP without authentication",
+        description="Serve /v1/stream/{path} from the solidtype database with NO "
+        "authentication (for local tools, benchmarks and the conformance suite). Anyone "
+        "who can reach the address can read, write and delete every stream.",
+    )
+    serve.add_argument("--port", type=int, default=4437, help="TCP port (default 4437)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback)"
+    )
+    serve.add_argument(
+        "--database-url",
+        help="database URL (default: as for the server); `memory://` keeps streams in memory",
+    )
+    serve.add_argument(
+        "--long-poll-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a long-poll waits before answering 204 (default 30)",
+    )
+    serve.add_argument(
+        "--sse-reconnect",
+        type=float,
+        default=60.0,
+        help="seconds after which an SSE read ends so the client reconnects (default 60)",
+    )
+    serve.add_argument(
+        "--max-body-size",
+        type=int,
+        default=64 * 1024 * 1024,
+        help="largest accepted request body in bytes (default 64 MiB)",
+    )
+    serve.set_defaults(func=_streams_serve)
     return parser
 
 

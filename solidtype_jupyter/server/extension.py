@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Enum, Float, TraitError, Unicode, default, validate
+from traitlets import Bool, Enum, Float, TraitError, Unicode, default, validate
 
 from .._version import __version__
 from ..llm.model_choice import ModelChoice, resolve_model
@@ -57,6 +57,50 @@ class SolidTypeApp(ExtensionApp):
         help="Seconds a long-poll read of a durable stream waits for new data before it "
         "answers 204.",
     ).tag(config=True)
+
+    streams_public = Bool(
+        False,
+        help="Serve the durable streams at {base}solidtype/v1/stream/ WITHOUT "
+        "authentication, XSRF or origin checks: anyone who can reach the server can read, "
+        "write and delete every stream (all chat content). Only for a server bound to a "
+        "trusted loopback interface, e.g. to run the Durable Streams conformance suite.",
+    ).tag(config=True)
+
+    streams_sse_reconnect = Float(
+        60.0,
+        help="Seconds after which a live SSE stream read is ended so the client reconnects "
+        "from its last offset (lets CDNs collapse requests).",
+    ).tag(config=True)
+
+    _stream_engine: Any = None
+    _stream_engine_started: Any = None
+
+    async def started_stream_engine(self) -> Any:
+        """The durable streams engine on ``database_url``, started on first use."""
+        import asyncio
+
+        from ..streams import open_engine
+
+        if self._stream_engine_started is None:
+            self._stream_engine = open_engine(
+                self.database_url, long_poll_timeout=self.long_poll_timeout
+            )
+            self._stream_engine_started = asyncio.ensure_future(self._stream_engine.start())
+        await asyncio.shield(self._stream_engine_started)
+        return self._stream_engine
+
+    @property
+    def stream_authorizer(self) -> Any:
+        """Per-user stream ownership; ``None`` (deny all) until the sessions exist."""
+        from ..streams import SessionStreamAuthorizer
+
+        sessions = getattr(self, "sessions", None)
+        return None if sessions is None else SessionStreamAuthorizer(sessions)
+
+    async def stop_extension(self) -> None:
+        if self._stream_engine is not None:
+            await self._stream_engine.close()
+            self._stream_engine = self._stream_engine_started = None
 
     @default("database_url")
     def _database_url_default(self) -> str:

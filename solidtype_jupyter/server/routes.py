@@ -7,6 +7,7 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from .health import HealthHandler
+from .streams import STREAM_ROUTE, StreamHandler
 
 
 def route_table(prefix: str) -> list[tuple[str, type[Any]]]:
@@ -14,4 +15,5 @@ def route_table(prefix: str) -> list[tuple[str, type[Any]]]:
     api = url_path_join(prefix, "api")
     return [
         (url_path_join(api, "health"), HealthHandler),
+        (url_path_join(prefix, STREAM_ROUTE, "(.+)"), StreamHandler),
     ]
