@@ -10,9 +10,12 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: lab test install lint typecheck pytest labextension clean
 
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 ## Create the environment if needed, then start JupyterLab on the quick-start notebook.
 lab: install
-	$(BIN)/jupyter lab notebooks/01-quickstart.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/01-quickstart.ipynb
 
 ## Create the environment if needed, then run every check and the whole test suite.
 test: install lint typecheck pytest
