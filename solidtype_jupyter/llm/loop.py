@@ -32,7 +32,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..protocol import agui
-from .tool_executor import ApprovalPolicy, ToolBox, ToolExecutor, error_text
+from .tool_executor import (
+    ApprovalPolicy,
+    ToolBox,
+    ToolExecutor,
+    error_text,
+    validate_approval_overrides,
+)
 from .types import (
     AssistantMessage,
     ChatMessage,
@@ -103,6 +109,7 @@ class LoopConfig:
             raise ValueError("max_tool_iterations must be at least 1")
         if self.max_tokens < 1:
             raise ValueError("max_tokens must be at least 1")
+        validate_approval_overrides(self.approval_overrides)
 
 
 @dataclass(frozen=True)
