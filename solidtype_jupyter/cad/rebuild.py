@@ -145,8 +145,6 @@ class Rebuilder:
     ) -> Step:
         ns = dict(prev.ns if prev else _BASE_NS)
         ns.update(used)
-        for name in ctx.removed:
-            ns.pop(name, None)
         kind = getattr(feature, "type", "feature")
         try:
             exec(compile(code, f"<{feature.id}>", "exec"), ns)
@@ -160,6 +158,8 @@ class Rebuilder:
             raise ctx.fail(
                 f"{kind} failed in the CAD kernel ({type(exc).__name__}: {detail}); {hint}"
             ) from None
+        for name in ctx.removed:  # bodies consumed by a boolean
+            ns.pop(name, None)
         feature.after(ctx, ns)
         for body in sorted(ctx.touched):
             _check_body(ctx, kind, body, ns[body])

@@ -1,0 +1,5 @@
+from .registry import ToolRegistry
+
+
+def dashboard_registry() -> ToolRegistry:
+    return ToolRegistry([])

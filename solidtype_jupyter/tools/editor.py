@@ -1,0 +1,653 @@
+"""Editor tools: build and inspect the open CAD document, one undoable transaction per call.
+
+Every mutating tool returns the new key figures (validity, volume, area, bounding box,
+counts) so the model can check its work without another call.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..cad import CadDocument
+from ..cad.features import (
+    Arc,
+    Circle,
+    Descriptor,
+    Entity,
+    Line,
+    Number,
+    Point2,
+    Polygon,
+    Rectangle,
+    Ref,
+    Sketch,
+    Vec3,
+)
+from ..cad.queries import find
+from ..cad.render import VIEWS
+from .registry import (
+    ToolAttachment,
+    ToolContext,
+    ToolFailure,
+    ToolImage,
+    ToolRegistry,
+    ToolResult,
+    ToolSpec,
+)
+
+
+class Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _doc(ctx: ToolContext) -> CadDocument:
+    assert ctx.document is not None  # the registry checks needs_document first
+    return ctx.document
+
+
+def _figures(doc: CadDocument, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    summary = doc.geometry()
+    if len(doc.bodies) <= 1:
+        summary.pop("bodies", None)  # the totals already describe the single body
+    out: dict[str, Any] = dict(extra or {})
+    out["geometry"] = summary
+    out["revision"] = doc.revision
+    out["can_undo"] = doc.can_undo
+    return out
+
+
+def _add(doc: CadDocument, data: dict[str, Any]) -> dict[str, Any]:
+    feature = doc.add_feature(data)
+    return _figures(doc, {"feature": feature.model_dump(mode="json", exclude_none=True)})
+
+
+def _body_field(doc: CadDocument, body: str | None) -> str | None:
+    """The body a feature changes: the named one, or the latest (stored explicitly)."""
+    if body is not None:
+        return body
+    bodies = list(doc.bodies)
+    return bodies[-1] if bodies else None
+
+
+def _dump(args: BaseModel, *exclude: str) -> dict[str, Any]:
+    return args.model_dump(mode="json", exclude_none=True, exclude=set(exclude))
+
+
+# --- sketches ----------------------------------------------------------------------------
+
+
+class CreateSketchArgs(Args):
+    plane: Literal["XY", "YZ", "XZ"] = Field("XY", description="principal plane")
+    face: Ref | None = Field(None, description="sketch on this planar face instead")
+    body: str | None = Field(None, description="body owning `face` (default: the latest)")
+    offset: Number = Field(0.0, description="offset along the plane normal (mm)")
+    entities: list[Entity] = Field(
+        default_factory=list, description="optional: draw these entities at once"
+    )
+    name: str | None = None
+
+
+def create_sketch(args: CreateSketchArgs, ctx: ToolContext) -> dict[str, Any]:
+    doc = _doc(ctx)
+    data = {"type": "sketch", **_dump(args)}
+    if args.face is not None:
+        data["body"] = _body_field(doc, args.body)
+    feature = doc.add_feature(data)
+    return _sketch_result(doc, feature.id)
+
+
+def _sketch_result(doc: CadDocument, sketch_id: str) -> dict[str, Any]:
+    info = doc.result.steps[[s.feature_id for s in doc.result.steps].index(sketch_id)].sketches[
+        sketch_id
+    ]
+    sketch = doc.feature(sketch_id)
+    return _figures(
+        doc,
+        {
+            "sketch_id": sketch_id,
+            "entities": len(getattr(sketch, "entities", [])),
+            "closed_profiles": info["closed"],
+            "open_chain": info["open"],
+        },
+    )
+
+
+class _EntityArgs(Args):
+    sketch_id: str = Field(description="id of the sketch to draw in (from create_sketch)")
+
+
+def _add_entity(ctx: ToolContext, sketch_id: str, entity: BaseModel) -> dict[str, Any]:
+    doc = _doc(ctx)
+    sketch = doc.feature(sketch_id)
+    if not isinstance(sketch, Sketch):
+        raise ToolFailure("not_found", f"{sketch_id} is a {sketch.type} feature, not a sketch")  # type: ignore[attr-defined]
+    entities = [e.model_dump(mode="json") for e in sketch.entities]
+    entities.append(entity.model_dump(mode="json"))
+    doc.update_feature(sketch_id, {"entities": entities})
+    return _sketch_result(doc, sketch_id)
+
+
+class AddLineArgs(_EntityArgs):
+    start: Point2
+    end: Point2
+
+
+def add_line(args: AddLineArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _add_entity(ctx, args.sketch_id, Line(start=args.start, end=args.end))
+
+
+class AddArcArgs(_EntityArgs):
+    start: Point2
+    mid: Point2 = Field(description="a point on the arc between start and end")
+    end: Point2
+
+
+def add_arc(args: AddArcArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _add_entity(ctx, args.sketch_id, Arc(start=args.start, mid=args.mid, end=args.end))
+
+
+class AddCircleArgs(_EntityArgs):
+    center: Point2 = (0.0, 0.0)
+    radius: Number
+
+
+def add_circle(args: AddCircleArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _add_entity(ctx, args.sketch_id, Circle(center=args.center, radius=args.radius))
+
+
+class AddRectangleArgs(_EntityArgs):
+    center: Point2 = (0.0, 0.0)
+    width: Number
+    height: Number
+
+
+def add_rectangle(args: AddRectangleArgs, ctx: ToolContext) -> dict[str, Any]:
+    entity = Rectangle(center=args.center, width=args.width, height=args.height)
+    return _add_entity(ctx, args.sketch_id, entity)
+
+
+class AddPolygonArgs(_EntityArgs):
+    center: Point2 = (0.0, 0.0)
+    sides: int = Field(ge=3, le=64)
+    diameter: Number = Field(description="diameter of the circle through the corners")
+
+
+def add_polygon(args: AddPolygonArgs, ctx: ToolContext) -> dict[str, Any]:
+    entity = Polygon(center=args.center, sides=args.sides, diameter=args.diameter)
+    return _add_entity(ctx, args.sketch_id, entity)
+
+
+# --- solid features ----------------------------------------------------------------------
+
+Operation = Literal["new", "join", "cut", "intersect"]
+
+
+class ExtrudeArgs(Args):
+    sketch_id: str
+    distance: Number | None = Field(None, description="depth in mm (omit for through_all)")
+    extent: Literal["blind", "through_all"] = "blind"
+    direction: Literal["normal", "reverse", "symmetric"] | None = Field(
+        None, description="default: normal for new/join, reverse (into the part) for cut"
+    )
+    operation: Operation | None = Field(
+        None, description="default: new for the first solid, join afterwards"
+    )
+    body: str | None = Field(None, description="body to change (default: the latest)")
+    name: str | None = None
+
+
+def _solid_feature(doc: CadDocument, kind: str, args: BaseModel) -> dict[str, Any]:
+    data = {"type": kind, **_dump(args, "sketch_id")}
+    data["sketch"] = args.sketch_id  # type: ignore[attr-defined]
+    operation = data.get("operation") or ("join" if doc.bodies else "new")
+    data["operation"] = operation
+    if operation != "new":
+        data["body"] = _body_field(doc, data.get("body"))
+    return _add(doc, data)
+
+
+def extrude(args: ExtrudeArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _solid_feature(_doc(ctx), "extrude", args)
+
+
+class RevolveArgs(Args):
+    sketch_id: str
+    angle: Number = Field(360.0, description="degrees, 0 < angle <= 360")
+    axis_start: Point2 = Field((0.0, 0.0), description="axis point in sketch coordinates")
+    axis_end: Point2 = Field((0.0, 1.0), description="second axis point (sketch coordinates)")
+    operation: Operation | None = None
+    body: str | None = None
+    name: str | None = None
+
+
+def revolve(args: RevolveArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _solid_feature(_doc(ctx), "revolve", args)
+
+
+class FilletArgs(Args):
+    edges: list[Ref] = Field(min_length=1, description="edge references (selectors/descriptors)")
+    radius: Number
+    body: str | None = None
+    name: str | None = None
+
+
+def _modifier(doc: CadDocument, kind: str, args: BaseModel) -> dict[str, Any]:
+    data = {"type": kind, **_dump(args)}
+    data["body"] = _body_field(doc, data.get("body"))
+    return _add(doc, data)
+
+
+def fillet(args: FilletArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _modifier(_doc(ctx), "fillet", args)
+
+
+class ChamferArgs(Args):
+    edges: list[Ref] = Field(min_length=1)
+    distance: Number
+    distance2: Number | None = None
+    body: str | None = None
+    name: str | None = None
+
+
+def chamfer(args: ChamferArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _modifier(_doc(ctx), "chamfer", args)
+
+
+class HoleArgs(Args):
+    face: Ref = Field(">Z", description="planar face to drill into")
+    positions: list[Point2] = Field(
+        default=[(0.0, 0.0)],
+        min_length=1,
+        description="hole centres in face coordinates (origin: centre of the face's bounds)",
+    )
+    diameter: Number
+    depth: Number | None = Field(None, description="omit for a through hole")
+    cbore_diameter: Number | None = None
+    cbore_depth: Number | None = None
+    body: str | None = None
+    name: str | None = None
+
+
+def hole(args: HoleArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _modifier(_doc(ctx), "hole", args)
+
+
+class ShellArgs(Args):
+    faces: list[Ref] = Field(default_factory=list, description="faces to open; [] = closed")
+    thickness: Number
+    outward: bool = False
+    body: str | None = None
+    name: str | None = None
+
+
+def shell(args: ShellArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _modifier(_doc(ctx), "shell", args)
+
+
+class BooleanArgs(Args):
+    body: str = Field(description="target body (keeps its name)")
+    tools: list[str] = Field(min_length=1, description="bodies to combine into the target")
+    operation: Literal["union", "cut", "intersect"]
+    keep_tools: bool = False
+    name: str | None = None
+
+
+def boolean(args: BooleanArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _add(_doc(ctx), {"type": "boolean", **_dump(args)})
+
+
+class PatternArgs(Args):
+    source: str = Field(description="id of the extrude, revolve or hole feature to repeat")
+    kind: Literal["linear", "circular"]
+    count: int = Field(ge=2, le=500, description="instances including the original")
+    direction: Vec3 = (1.0, 0.0, 0.0)
+    spacing: Number = 10.0
+    axis_origin: Vec3 = (0.0, 0.0, 0.0)
+    axis_direction: Vec3 = (0.0, 0.0, 1.0)
+    angle: Number = 360.0
+    name: str | None = None
+
+
+def pattern(args: PatternArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _add(_doc(ctx), {"type": "pattern", **_dump(args)})
+
+
+# --- editing -----------------------------------------------------------------------------
+
+
+class SetParameterArgs(Args):
+    name: str = Field(description="a Python identifier, e.g. 'thickness'")
+    value: float
+    description: str | None = None
+
+
+def set_parameter(args: SetParameterArgs, ctx: ToolContext) -> dict[str, Any]:
+    doc = _doc(ctx)
+    doc.set_parameter(args.name, args.value, args.description)
+    return _figures(doc, {"parameters": doc.parameters, "rebuilt": doc.last_executed})
+
+
+class ModifyFeatureArgs(Args):
+    feature_id: str
+    changes: dict[str, Any] = Field(description="fields to change, as in the creating tool")
+
+
+def modify_feature(args: ModifyFeatureArgs, ctx: ToolContext) -> dict[str, Any]:
+    doc = _doc(ctx)
+    changes = dict(args.changes)
+    if "sketch_id" in changes:  # the creating tools call it sketch_id; features store sketch
+        changes["sketch"] = changes.pop("sketch_id")
+    feature = doc.update_feature(args.feature_id, changes)
+    return _figures(
+        doc,
+        {
+            "feature": feature.model_dump(mode="json", exclude_none=True),
+            "rebuilt": doc.last_executed,
+        },
+    )
+
+
+class DeleteFeatureArgs(Args):
+    feature_id: str
+
+
+def delete_feature(args: DeleteFeatureArgs, ctx: ToolContext) -> dict[str, Any]:
+    doc = _doc(ctx)
+    doc.delete_feature(args.feature_id)
+    return _figures(doc, {"deleted": args.feature_id})
+
+
+class NoArgs(Args):
+    pass
+
+
+def undo(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
+    doc = _doc(ctx)
+    doc.undo()
+    return _figures(doc, {"features": [f.id for f in doc.features], "can_redo": doc.can_redo})
+
+
+def redo(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
+    doc = _doc(ctx)
+    doc.redo()
+    return _figures(doc, {"features": [f.id for f in doc.features], "can_redo": doc.can_redo})
+
+
+# --- read-only ---------------------------------------------------------------------------
+
+
+class FindArgs(Args):
+    body: str | None = Field(None, description="default: the latest body")
+    selector: str | None = Field(None, description="CadQuery selector to narrow the search")
+    type: str | None = Field(None, description="geometry type, e.g. PLANE, CYLINDER, CIRCLE")
+    limit: int = Field(50, ge=1, le=500)
+
+
+def _find(kind: str, args: FindArgs, ctx: ToolContext) -> dict[str, Any]:
+    doc = _doc(ctx)
+    bodies = doc.bodies
+    if not bodies:
+        raise ToolFailure("not_found", "the document has no solid yet")
+    name = args.body or list(bodies)[-1]
+    if name not in bodies:
+        raise ToolFailure("not_found", f"unknown body {name!r} (bodies: {', '.join(bodies)})")
+    found = find(bodies[name], kind, args.selector, args.type, args.limit)
+    return {"body": name, **found}
+
+
+def find_faces(args: FindArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _find("faces", args, ctx)
+
+
+def find_edges(args: FindArgs, ctx: ToolContext) -> dict[str, Any]:
+    return _find("edges", args, ctx)
+
+
+def get_geometry(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
+    doc = _doc(ctx)
+    return {"geometry": doc.geometry(), "revision": doc.revision}
+
+
+def list_features(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
+    doc = _doc(ctx)
+    return {
+        "name": doc.name,
+        "parameters": {k: p.model_dump() for k, p in doc.state().parameters.items()},
+        "features": [f.model_dump(mode="json", exclude_none=True) for f in doc.features],
+        "bodies": list(doc.bodies),
+        "can_undo": doc.can_undo,
+        "can_redo": doc.can_redo,
+    }
+
+
+def get_current_selection(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
+    """What the user has selected in the viewer, checked against the current model."""
+    doc = _doc(ctx)
+    from ..cad.script_helpers import SelectionError, describe, select
+
+    items = []
+    for raw in ctx.selection:
+        kind = "edges" if raw.get("kind") == "edge" else "faces"
+        ref = Descriptor.model_validate({k: v for k, v in raw.items() if k not in ("kind", "body")})
+        body_name = raw.get("body") or (list(doc.bodies)[-1] if doc.bodies else None)
+        if body_name not in doc.bodies:
+            items.append({"selection": raw, "error": f"unknown body {body_name!r}"})
+            continue
+        try:
+            shapes = select(doc.bodies[body_name], kind, ref.as_helper_dict())
+            items.append({"selection": raw, "body": body_name, "resolved": describe(shapes[0])})
+        except SelectionError as exc:
+            items.append({"selection": raw, "error": str(exc)})
+    return {"count": len(items), "items": items}
+
+
+class RenderViewArgs(Args):
+    view: Literal["iso", "top", "bottom", "front", "back", "left", "right"] = "iso"
+    width: int = Field(800, ge=64, le=1568)
+    height: int = Field(600, ge=64, le=1568)
+
+
+def render_view(args: RenderViewArgs, ctx: ToolContext) -> ToolResult:
+    doc = _doc(ctx)
+    if not doc.bodies:
+        raise ToolFailure("not_found", "there is nothing to render yet (no solid)")
+    png = doc.render(args.view, args.width, args.height)
+    return ToolResult(
+        tool="render_view",
+        ok=True,
+        content={"view": args.view, "width": args.width, "height": args.height, "bytes": len(png)},
+        images=[ToolImage.png(png)],
+    )
+
+
+assert set(VIEWS) == {"iso", "top", "bottom", "front", "back", "left", "right"}
+
+_MIME = {"step": "model/step", "stl": "model/stl", "script": "text/x-python"}
+_SUFFIX = {"step": ".step", "stl": ".stl", "script": ".py"}
+
+
+class ExportArgs(Args):
+    format: Literal["step", "stl", "script"]
+    filename: str | None = Field(
+        None, description="file name to write in the working directory (no folders)"
+    )
+
+
+def export(args: ExportArgs, ctx: ToolContext) -> ToolResult:
+    doc = _doc(ctx)
+    data = doc.export(args.format)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", doc.name).strip("._") or "part"
+    filename = args.filename or f"{stem}{_SUFFIX[args.format]}"
+    if "/" in filename or "\\" in filename or filename.startswith("."):
+        raise ToolFailure("invalid_arguments", "filename must be a plain file name")
+    content: dict[str, Any] = {
+        "format": args.format,
+        "filename": filename,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    if ctx.workdir is not None:
+        target = ctx.workdir / filename
+        target.write_bytes(data)
+        content["path"] = str(target)
+    if args.format == "script":
+        content["script"] = data.decode()
+    return ToolResult(
+        tool="export",
+        ok=True,
+        content=content,
+        attachments=[
+            ToolAttachment(
+                filename=filename,
+                mime_type=_MIME[args.format],
+                data_base64=base64.b64encode(data).decode("ascii"),
+            )
+        ],
+    )
+
+
+def _spec(name: str, description: str, args: type[BaseModel], handler: Any) -> ToolSpec:
+    return ToolSpec(name, description, args, handler, needs_document=True)
+
+
+EDITOR_TOOLS: list[ToolSpec] = [
+    _spec(
+        "create_sketch",
+        "Start a sketch on a principal plane (XY, YZ, XZ; optional offset) or on a planar "
+        "face of a body. Optionally draw entities at once. Returns the sketch id.",
+        CreateSketchArgs,
+        create_sketch,
+    ),
+    _spec(
+        "add_line",
+        "Add a line segment to a sketch (lines and arcs chain into closed "
+        "profiles by their end points).",
+        AddLineArgs,
+        add_line,
+    ),
+    _spec(
+        "add_arc",
+        "Add a three-point arc (start, a point on the arc, end) to a sketch.",
+        AddArcArgs,
+        add_arc,
+    ),
+    _spec("add_circle", "Add a circle (a closed profile) to a sketch.", AddCircleArgs, add_circle),
+    _spec(
+        "add_rectangle",
+        "Add a centred rectangle (a closed profile) to a sketch.",
+        AddRectangleArgs,
+        add_rectangle,
+    ),
+    _spec(
+        "add_polygon",
+        "Add a regular polygon (a closed profile) to a sketch.",
+        AddPolygonArgs,
+        add_polygon,
+    ),
+    _spec(
+        "extrude",
+        "Extrude a sketch's closed profiles: new body, join, cut or intersect; blind depth or "
+        "through_all. Profiles inside profiles become holes.",
+        ExtrudeArgs,
+        extrude,
+    ),
+    _spec(
+        "revolve",
+        "Revolve a sketch's profiles about an axis given in sketch coordinates.",
+        RevolveArgs,
+        revolve,
+    ),
+    _spec("fillet", "Round edges of a body with a radius.", FilletArgs, fillet),
+    _spec("chamfer", "Bevel edges of a body.", ChamferArgs, chamfer),
+    _spec(
+        "hole",
+        "Drill simple or counterbored holes into a planar face at face-local positions.",
+        HoleArgs,
+        hole,
+    ),
+    _spec(
+        "shell", "Hollow a body with a wall thickness, opening the listed faces.", ShellArgs, shell
+    ),
+    _spec(
+        "boolean", "Union, cut or intersect other bodies into a target body.", BooleanArgs, boolean
+    ),
+    _spec(
+        "pattern",
+        "Repeat an extrude, revolve or hole feature in a linear or circular pattern.",
+        PatternArgs,
+        pattern,
+    ),
+    _spec(
+        "set_parameter",
+        "Create or change a named parameter; features whose numbers use "
+        "it (e.g. distance: 'thickness') rebuild.",
+        SetParameterArgs,
+        set_parameter,
+    ),
+    _spec(
+        "modify_feature",
+        "Change fields of an existing feature; the model rebuilds from that feature on.",
+        ModifyFeatureArgs,
+        modify_feature,
+    ),
+    _spec(
+        "delete_feature",
+        "Delete a feature that no later feature uses.",
+        DeleteFeatureArgs,
+        delete_feature,
+    ),
+    _spec("undo", "Undo the last change (one whole tool call).", NoArgs, undo),
+    _spec("redo", "Redo the last undone change.", NoArgs, redo),
+    _spec(
+        "find_faces",
+        "List faces of a body with descriptors usable as references.",
+        FindArgs,
+        find_faces,
+    ),
+    _spec(
+        "find_edges",
+        "List edges of a body with descriptors usable as references.",
+        FindArgs,
+        find_edges,
+    ),
+    _spec(
+        "get_geometry",
+        "Validity, volume, area, bounding box, centre of mass and face/edge counts of the model.",
+        NoArgs,
+        get_geometry,
+    ),
+    _spec(
+        "get_current_selection",
+        "The faces/edges the user has selected in the viewer.",
+        NoArgs,
+        get_current_selection,
+    ),
+    _spec(
+        "list_features",
+        "The parameters and the feature tree of the document.",
+        NoArgs,
+        list_features,
+    ),
+    _spec(
+        "render_view",
+        "A PNG picture of the model from a standard view.",
+        RenderViewArgs,
+        render_view,
+    ),
+    _spec(
+        "export",
+        "Export the model as STEP, STL or a standalone CadQuery script.",
+        ExportArgs,
+        export,
+    ),
+]
+
+
+def editor_registry() -> ToolRegistry:
+    """A registry holding the editor (CAD) tools."""
+    return ToolRegistry(EDITOR_TOOLS)

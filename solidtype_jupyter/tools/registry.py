@@ -1,0 +1,299 @@
+"""The tool registry: argument models -> JSON Schema, approval levels, one execute entry point.
+
+A tool is a pydantic argument model plus a handler. `ToolRegistry.execute` validates the
+raw arguments a model sent, runs the handler (CAD work in a worker thread, so an event loop
+stays responsive), and always returns a `ToolResult`: a bad call, a refused edit or a crash
+becomes a structured error the model can read, never an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..cad import CadDocument
+from ..cad.errors import CadError, FeatureError
+from ..cad.render import RenderError
+
+log = logging.getLogger(__name__)
+
+ApprovalLevel = Literal["auto", "notify", "confirm"]
+
+# The seed's table (section 10) in snake_case, extended to every tool we ship:
+# read-only and navigation run at once, additive (undoable) changes notify,
+# changes to existing things confirm. Anything not listed asks for confirmation.
+APPROVAL_RULES: dict[str, ApprovalLevel] = {
+    # read-only
+    "list_workspaces": "auto",
+    "list_projects": "auto",
+    "list_documents": "auto",
+    "get_current_selection": "auto",
+    "find_faces": "auto",
+    "find_edges": "auto",
+    "get_geometry": "auto",
+    "list_features": "auto",
+    "render_view": "auto",
+    # navigation (the UI executes it)
+    "open_project": "auto",
+    "open_document": "auto",
+    # creates things, non-destructive and undoable
+    "create_workspace": "notify",
+    "create_project": "notify",
+    "create_document": "notify",
+    "create_sketch": "notify",
+    "add_line": "notify",
+    "add_arc": "notify",
+    "add_circle": "notify",
+    "add_rectangle": "notify",
+    "add_polygon": "notify",
+    "extrude": "notify",
+    "revolve": "notify",
+    "fillet": "notify",
+    "chamfer": "notify",
+    "hole": "notify",
+    "shell": "notify",
+    "boolean": "notify",
+    "pattern": "notify",
+    "undo": "notify",
+    "redo": "notify",
+    "export": "notify",
+    # modifies or deletes
+    "set_parameter": "confirm",
+    "modify_feature": "confirm",
+    "delete_feature": "confirm",
+}
+
+
+def approval_level(name: str) -> ApprovalLevel:
+    """The approval a call of `name` needs; unknown tools need confirmation."""
+    return APPROVAL_RULES.get(name, "confirm")
+
+
+class ToolError(BaseModel):
+    code: Literal[
+        "unknown_tool",
+        "invalid_arguments",
+        "no_document",
+        "no_catalog",
+        "cad_error",
+        "not_found",
+        "render_unavailable",
+        "internal_error",
+    ]
+    message: str
+    feature_id: str | None = None
+
+
+class ToolImage(BaseModel):
+    mime_type: Literal["image/png"] = "image/png"
+    data_base64: str
+
+    @classmethod
+    def png(cls, data: bytes) -> ToolImage:
+        return cls(data_base64=base64.b64encode(data).decode("ascii"))
+
+
+class ToolAttachment(BaseModel):
+    """A file produced by a tool, for the UI (not sent to the model)."""
+
+    filename: str
+    mime_type: str
+    data_base64: str
+
+
+class Navigation(BaseModel):
+    """A client-side action: the UI opens this project or document."""
+
+    kind: Literal["project", "document"]
+    id: str
+    name: str | None = None
+
+
+class ToolResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tool: str
+    ok: bool
+    content: dict[str, Any] = Field(default_factory=dict)
+    error: ToolError | None = None
+    images: list[ToolImage] = Field(default_factory=list)
+    attachments: list[ToolAttachment] = Field(default_factory=list)
+    navigation: Navigation | None = None
+
+    @classmethod
+    def failure(
+        cls, tool: str, code: str, message: str, feature_id: str | None = None
+    ) -> ToolResult:
+        return cls(
+            tool=tool,
+            ok=False,
+            error=ToolError(code=code, message=message, feature_id=feature_id),  # type: ignore[arg-type]
+        )
+
+    def model_text(self) -> str:
+        """What the model reads back: the content, or the error, as JSON."""
+        if self.error is not None:
+            return json.dumps({"error": self.error.model_dump(exclude_none=True)})
+        payload = dict(self.content)
+        if self.navigation is not None:
+            payload["navigation"] = self.navigation.model_dump(exclude_none=True)
+        return json.dumps(payload, default=str)
+
+
+class ToolDefinition(BaseModel):
+    """What an LLM adapter needs to offer a tool to a model, plus our approval level."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    approval: ApprovalLevel
+    client_side: bool = False
+
+
+@dataclass
+class ToolContext:
+    """Everything a tool may touch: the open document, the user, the catalog.
+
+    `user_id` comes from the server's identity, never from a request body. `selection`
+    holds the references the UI currently has selected (viewer picks). `workdir`, when set,
+    is where `export` may write files.
+    """
+
+    user_id: str
+    document: CadDocument | None = None
+    catalog: Any = None
+    selection: list[dict[str, Any]] = field(default_factory=list)
+    workdir: Path | None = None
+
+
+Handler = Callable[[Any, ToolContext], "ToolResult | dict[str, Any] | Awaitable[Any]"]
+
+
+class ToolFailure(Exception):
+    """Raised by a handler to return a structured error with a specific code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    args: type[BaseModel]
+    handler: Handler
+    client_side: bool = False
+    needs_document: bool = False
+    needs_catalog: bool = False
+
+
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    schema.setdefault("properties", {})
+    return schema
+
+
+class ToolRegistry:
+    """Named tools with schemas and approval levels, executed through one entry point."""
+
+    def __init__(self, tools: Iterable[ToolSpec] = ()) -> None:
+        self._tools: dict[str, ToolSpec] = {}
+        for spec in tools:
+            self.register(spec)
+
+    def register(self, spec: ToolSpec) -> None:
+        if spec.name in self._tools:
+            raise ValueError(f"tool {spec.name!r} is already registered")
+        self._tools[spec.name] = spec
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def spec(self, name: str) -> ToolSpec:
+        return self._tools[name]
+
+    def definitions(self) -> list[ToolDefinition]:
+        return [
+            ToolDefinition(
+                name=spec.name,
+                description=spec.description,
+                parameters=_schema(spec.args),
+                approval=approval_level(spec.name),
+                client_side=spec.client_side,
+            )
+            for spec in self._tools.values()
+        ]
+
+    def approval_level(self, name: str) -> ApprovalLevel:
+        return approval_level(name)
+
+    async def execute(
+        self, name: str, raw_args: dict[str, Any], context: ToolContext
+    ) -> ToolResult:
+        """Validate and run one tool call; every outcome is a ToolResult."""
+        spec = self._tools.get(name)
+        if spec is None:
+            known = ", ".join(self._tools)
+            return ToolResult.failure(
+                name, "unknown_tool", f"unknown tool {name!r} (tools: {known})"
+            )
+        if not isinstance(raw_args, dict):
+            return ToolResult.failure(name, "invalid_arguments", "arguments must be a JSON object")
+        try:
+            args = spec.args.model_validate(raw_args)
+        except ValidationError as exc:
+            return ToolResult.failure(name, "invalid_arguments", _validation_text(exc))
+        if spec.needs_document and context.document is None:
+            return ToolResult.failure(
+                name, "no_document", "no CAD document is open; open or create one first"
+            )
+        if spec.needs_catalog and context.catalog is None:
+            return ToolResult.failure(name, "no_catalog", "no project catalog is available here")
+        try:
+            if inspect.iscoroutinefunction(spec.handler):
+                outcome = await spec.handler(args, context)
+            else:
+                outcome = await asyncio.to_thread(spec.handler, args, context)
+        except FeatureError as exc:
+            return ToolResult.failure(name, "cad_error", str(exc), exc.feature_id)
+        except CadError as exc:
+            return ToolResult.failure(name, "cad_error", str(exc))
+        except RenderError as exc:
+            return ToolResult.failure(name, "render_unavailable", str(exc))
+        except ToolFailure as exc:
+            return ToolResult.failure(name, exc.code, str(exc))
+        except Exception as exc:  # a bug must not take the agent loop down with it
+            log.exception("tool %s crashed", name)
+            return ToolResult.failure(name, "internal_error", f"{type(exc).__name__}: {exc}")
+        if isinstance(outcome, ToolResult):
+            return outcome
+        return ToolResult(tool=name, ok=True, content=outcome or {})
+
+    def execute_sync(self, name: str, raw_args: dict[str, Any], context: ToolContext) -> ToolResult:
+        """`execute` for callers without an event loop (scripts, notebooks' threads)."""
+        return asyncio.run(self.execute(name, raw_args, context))
+
+    def merged(self, other: ToolRegistry) -> ToolRegistry:
+        return ToolRegistry([*self._tools.values(), *other._tools.values()])
+
+
+def _validation_text(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "arguments"
+        parts.append(f"{loc}: {err['msg']}")
+    return "invalid arguments: " + "; ".join(parts)
