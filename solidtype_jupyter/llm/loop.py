@@ -25,7 +25,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +72,10 @@ def new_message_id() -> str:
 
 
 class CancelToken:
-    """Set by a stop request; the loop stops at the next model event or tool boundary."""
+    """Set by a stop request; the loop stops at the next model event or tool boundary.
+
+    Call ``cancel()`` on the event loop the run iterates on (from another thread:
+    ``loop.call_soon_threadsafe(token.cancel)``)."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
@@ -268,19 +271,30 @@ class AgentRun:
         self.usage = Usage()
         self.tool_rounds = 0
         self._started = False
+        self._generator: AsyncGenerator[agui.AguiEvent, None] | None = None
 
     def __aiter__(self) -> AsyncIterator[agui.AguiEvent]:
         if self._started:
             raise RuntimeError("an AgentRun can be iterated once")
         self._started = True
-        return self._events()
+        self._generator = self._events()
+        return self._generator
+
+    async def aclose(self) -> None:
+        """Stop a run whose reader leaves early (closes the model stream, cancels a tool)."""
+        if self._generator is not None:
+            await self._generator.aclose()
 
     # --- the run ---------------------------------------------------------------------------
 
-    async def _events(self) -> AsyncIterator[agui.AguiEvent]:
+    async def _events(self) -> AsyncGenerator[agui.AguiEvent, None]:
         for decision in self.decisions:
-            if self.cancel.cancelled:
-                break
+            if self.cancel.cancelled:  # every waiting call still gets a result
+                item = decision.pending
+                yield self._record_result(
+                    item.message_id, item.tool_call_id, error_text("cancelled by the user"), True
+                )
+                continue
             async for event in self._resolve(decision):
                 yield event
         yield agui.RunStarted(run_id=self.run_id, thread_id=self.thread_id)

@@ -471,3 +471,35 @@ def test_bad_tool_schema_is_refused_at_start():
 
     with pytest.raises(ValueError, match="bad: invalid JSON Schema"):
         make_loop(scripted(), BadShop())
+
+
+async def test_cancel_before_a_resume_answers_every_waiting_call():
+    loop, shop, _events, run = await interrupted_run()
+    decisions = decide_approvals(
+        run.pending, [agui.ResumeItem(interrupt_id="approval_cd", payload={"approved": True})]
+    )
+    cancel = CancelToken()
+    cancel.cancel()
+    events2, run2 = await run_all(loop, run.messages, decisions=decisions, cancel=cancel)
+    assert types(events2) == ["TOOL_CALL_RESULT", "RUN_STARTED", "RUN_FINISHED"]
+    assert results(events2)["cd"] == {"error": "cancelled by the user"}
+    assert [c[0] for c in shop.calls] == ["make_box"]
+    assert run2.finish_reason == "cancelled"
+
+
+async def test_reader_leaving_early_closes_the_model_stream(fake_llm):
+    fake_llm.anthropic.push(Turn(text=["a", "b"], fault="stall", fault_after=4))
+    adapter = AnthropicAdapter(
+        "claude-sonnet", api_key="k", base_url=fake_llm.anthropic_url, retry=FAST_RETRY
+    )
+    loop, _ = make_loop(adapter)
+    run = loop.run(thread_id="t1", run_id="r1", history=[UserMessage("x")])
+    async for event in run:
+        if isinstance(event, agui.TextMessageContent):
+            break
+    await run.aclose()
+    for _ in range(100):
+        if fake_llm.stalls_ended:
+            break
+        await asyncio.sleep(0.02)
+    assert fake_llm.stalls_ended == 1
