@@ -8,7 +8,7 @@ STAMP := $(VENV)/.solidtype-installed
 # Tools the build calls by name (jupyter-builder, jupyter) come from the environment.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test install lint typecheck pytest labextension clean
+.PHONY: lab test install lint typecheck pytest conformance labextension clean
 
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -18,7 +18,7 @@ lab: install
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/01-quickstart.ipynb
 
 ## Create the environment if needed, then run every check and the whole test suite.
-test: install lint typecheck pytest
+test: install lint typecheck pytest conformance
 
 install: $(STAMP)
 
@@ -42,6 +42,12 @@ typecheck: install
 
 pytest: install
 	$(BIN)/pytest -ra $(PYTEST_ARGS)
+
+## The official Durable Streams conformance suite (pinned in tests/conformance) against the
+## extension on SQLite, and on PostgreSQL when SOLIDTYPE_TEST_POSTGRES_URL is set.
+conformance: install
+	cd tests/conformance && npm ci --no-audit --no-fund
+	$(BIN)/python tests/conformance/run.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib solidtype_jupyter/labextension

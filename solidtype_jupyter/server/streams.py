@@ -484,7 +484,10 @@ class StreamHandler(StreamProtocolMixin, SolidTypeAPIHandler):
 
     @property
     def public(self) -> bool:
-        return bool(self.extensionapp.streams_public)  # type: ignore[attr-defined]
+        # Read from the settings, not ``self.extensionapp``: tornado sets the default
+        # headers (which depend on this) before ``initialize`` names the extension.
+        app = self.settings.get("solidtype")
+        return bool(getattr(app, "streams_public", False))
 
     async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()
