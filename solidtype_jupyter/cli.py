@@ -50,6 +50,7 @@ def _db_status(args: argparse.Namespace) -> int:
 
 def _streams_serve(args: argparse.Namespace) -> int:
     import asyncio
+    import contextlib
 
     from .server.streams import standalone_app
     from .store.database import backend_name, ensure_schema, normalize_database_url
@@ -78,10 +79,8 @@ def _streams_serve(args: argparse.Namespace) -> int:
             server.stop()
             await engine.close()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

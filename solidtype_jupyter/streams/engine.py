@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
 
 from . import operations as ops
-from .errors import InvalidRequestError
+from .errors import InvalidRequestError, StreamGoneError, StreamNotFoundError
 from .live import LiveTails
 from .offsets import BEGINNING, NOW, InvalidOffsetError, format_offset, parse_offset
 from .operations import AppendResult, CreateResult, ReadResult, StreamInfo
@@ -161,9 +161,17 @@ class StreamEngine:
         """Close without appending (idempotent); live readers get their EOF."""
         return await self.append(path, b"", content_type=None, producer=producer, close=True)
 
-    async def delete(self, path: str) -> None:
-        """Delete a stream (kept, answering 410, while forks of it exist)."""
-        await self.storage.write(lambda tx: ops.delete(tx, path))
+    async def delete(self, path: str, *, missing_ok: bool = False) -> None:
+        """Delete a stream (kept, answering 410, while forks of it exist).
+
+        ``missing_ok``: a stream that does not exist (or is already deleted) is not an
+        error; the session repository deletes a session's stream this way.
+        """
+        try:
+            await self.storage.write(lambda tx: ops.delete(tx, path))
+        except (StreamNotFoundError, StreamGoneError):
+            if not missing_ok:
+                raise
         self.live.changed(path)
 
     # ------------------------------------------------------------------ reads
@@ -220,12 +228,13 @@ class StreamEngine:
         return await self._read_at(path, self._position(offset), use_cache=False)
 
     async def long_poll(
-        self, path: str, offset: str, timeout: float | None = None
+        self, path: str, offset: str, wait_seconds: float | None = None
     ) -> LongPollResult:
-        """Like ``read``, but when the reader is at the tail wait up to ``timeout`` seconds
+        """Like ``read``, but when the reader is at the tail wait up to ``wait_seconds``
         (default: the engine's long-poll timeout) for the next append or the close."""
-        timeout = self.long_poll_timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        if wait_seconds is None:
+            wait_seconds = self.long_poll_timeout
+        deadline = time.monotonic() + wait_seconds
         position = self._position(offset)
         seen = self.live.version(path)
         result = await self._read_at(path, position, use_cache=False)
@@ -244,7 +253,7 @@ class StreamEngine:
 
     async def tail(
         self, path: str, offset: str = BEGINNING, *, idle_timeout: float | None = None
-    ) -> AsyncIterator[ReadResult]:
+    ) -> AsyncGenerator[ReadResult, None]:
         """Live read: yields every batch from ``offset`` on, forever, until the stream is
         closed (the last result has ``closed``) or deleted (``StreamNotFoundError``).
 

@@ -105,14 +105,15 @@ class LiveTails:
         messages = [m for m in recent.messages if m.end > position]
         return CachedRange(recent.stream_id, messages, recent.tail, recent.closed)
 
-    async def wait(self, path: str, seen: tuple[int, int], timeout: float) -> bool:
-        """Wait until ``path`` changes after version ``seen``; False on timeout."""
+    async def wait(self, path: str, seen: tuple[int, int], seconds: float) -> bool:
+        """Wait up to ``seconds`` until ``path`` changes after version ``seen``; False
+        when nothing changed in time."""
         if self.version(path) != seen:
             return True
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(path, set()).add(future)
         try:
-            await asyncio.wait_for(future, timeout)
+            await asyncio.wait_for(future, seconds)
             return True
         except TimeoutError:
             return False

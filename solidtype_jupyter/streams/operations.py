@@ -167,9 +167,7 @@ def create(tx: StorageTx, request: CreateRequest) -> CreateResult:
             "the path cannot be reused until they are gone"
         )
     source = _fork_source(tx, request) if request.forked_from else None
-    content_type = request.content_type or (
-        source.content_type if source else DEFAULT_CONTENT_TYPE
-    )
+    content_type = request.content_type or (source.content_type if source else DEFAULT_CONTENT_TYPE)
     ttl, expires_at, expires_ts = request.ttl_seconds, request.expires_at, request.expires_at_ts
     if source is not None and ttl is None and expires_at is None:
         # Forks without an expiry of their own inherit the source's (spec 4.2).
@@ -231,9 +229,7 @@ def _fork_source(tx: StorageTx, request: CreateRequest) -> StreamRecord:
         raise StreamNotFoundError(f"fork source {request.forked_from!r} not found")
     if source.soft_deleted:
         raise StreamConflictError(f"fork source {request.forked_from!r} was deleted")
-    if request.content_type and media_type(request.content_type) != media_type(
-        source.content_type
-    ):
+    if request.content_type and media_type(request.content_type) != media_type(source.content_type):
         raise StreamConflictError("a fork's content type must match its source's")
     return source
 

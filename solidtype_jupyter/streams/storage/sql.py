@@ -108,7 +108,9 @@ class SQLTx:
         self._insert = f"INSERT INTO {STREAMS} ({_COLUMNS}) VALUES ({marks}) RETURNING id"
         sets = ", ".join(f"{name.strip()} = {p}" for name in _COLUMNS.split(","))
         self._update = f"UPDATE {STREAMS} SET {sets} WHERE id = {p}"
-        self._insert_message = f"INSERT INTO {MESSAGES} (stream_id, end_pos, data) VALUES ({p}, {p}, {p})"
+        self._insert_message = (
+            f"INSERT INTO {MESSAGES} (stream_id, end_pos, data) VALUES ({p}, {p}, {p})"
+        )
         self._read = (
             f"SELECT end_pos, data FROM {MESSAGES} WHERE stream_id = {p} AND end_pos > {p} "
             f"AND end_pos <= {p} ORDER BY end_pos LIMIT {p}"
@@ -229,11 +231,15 @@ class ThreadedSQLStorage:
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         loop = asyncio.get_running_loop()
         self._writer = threading.Thread(
-            target=self._write_loop, args=(loop, ready), name=f"{self.name}-stream-writer",
+            target=self._write_loop,
+            args=(loop, ready),
+            name=f"{self.name}-stream-writer",
             daemon=True,
         )
         self._writer.start()
-        self._pool = ThreadPoolExecutor(self.readers, thread_name_prefix=f"{self.name}-stream-reader")
+        self._pool = ThreadPoolExecutor(
+            self.readers, thread_name_prefix=f"{self.name}-stream-reader"
+        )
         self._ready = ready
 
     async def stop_threads(self) -> None:

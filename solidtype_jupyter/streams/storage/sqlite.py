@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..live import LiveTails
-from .sql import STREAMS, ThreadedSQLStorage
+from .sql import STREAMS, SQLTx, ThreadedSQLStorage
 
 # How often live readers look for appends made by other processes (e.g. a kernel writing
 # to the same file): SQLite has no notifications, so a cheap query on the waited-on
@@ -58,8 +58,12 @@ class SQLiteStorage(ThreadedSQLStorage):
                 self._known.clear()
                 continue
             paths = list(watched)
+
+            def states_of(tx: SQLTx, paths: list[str] = paths) -> dict[str, tuple[int, bool]]:
+                return _states(tx.c, paths)
+
             try:
-                states = await self.read(lambda tx: _states(tx.c, paths))
+                states = await self.read(states_of)
             except Exception:  # the next round retries; readers also time out
                 continue
             for path in paths:
