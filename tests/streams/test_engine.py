@@ -1,0 +1,254 @@
+"""``StreamEngine`` on every backend: the protocol's semantics through the Python API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from solidtype_jupyter.streams import (
+    InvalidRequestError,
+    ProducerSequenceGapError,
+    ProducerTuple,
+    StaleProducerEpochError,
+    StreamClosedError,
+    StreamConflictError,
+    StreamGoneError,
+    StreamNotFoundError,
+    format_offset,
+    json_array,
+    json_values,
+    open_engine,
+    parse_offset,
+)
+
+JSON = "application/json"
+
+
+def values(result) -> list:
+    return [v for m in result.messages for v in json_values(m.data)]
+
+
+async def started(url: str, **options):
+    engine = open_engine(url, long_poll_timeout=2.0, **options)
+    await engine.start()
+    return engine
+
+
+async def test_append_and_read_json_batches(streams_url):
+    engine = await started(streams_url)
+    try:
+        created = await engine.create("ai-chat/one", content_type=JSON, data=b"[]")
+        assert created.created and created.info.next_offset == format_offset(0)
+        again = await engine.create("ai-chat/one", content_type="application/json; charset=utf-8")
+        assert not again.created
+        offsets = []
+        for body in (b'{"a":1}', b'[{"b":2},{"c":3}]', b"[[1,2],[3]]", b"[[[4]]]"):
+            result = await engine.append("ai-chat/one", body, content_type=JSON)
+            offsets.append(result.info.next_offset)
+        assert offsets == sorted(offsets) and len(set(offsets)) == 4
+        assert all(len(o) == len(offsets[0]) for o in offsets)
+        read = await engine.read("ai-chat/one")
+        assert values(read) == [{"a": 1}, {"b": 2}, {"c": 3}, [1, 2], [3], [[4]]]
+        assert read.up_to_date and read.next_offset == offsets[-1]
+        middle = await engine.read("ai-chat/one", offsets[1])
+        assert values(middle) == [[1, 2], [3], [[4]]]
+        tail = await engine.read("ai-chat/one", "now")
+        assert tail.messages == [] and tail.next_offset == offsets[-1]
+        with pytest.raises(InvalidRequestError):
+            await engine.append("ai-chat/one", b"[]", content_type=JSON)
+        with pytest.raises(InvalidRequestError):
+            await engine.append("ai-chat/one", b"{nope", content_type=JSON)
+        with pytest.raises(StreamConflictError):
+            await engine.append("ai-chat/one", b"x", content_type="text/plain")
+        with pytest.raises(StreamConflictError):
+            await engine.create("ai-chat/one", content_type="text/plain")
+        with pytest.raises(InvalidRequestError):
+            await engine.read("ai-chat/one", "1,2")
+        assert (await engine.read("ai-chat/one")).next_offset == offsets[-1]  # nothing stored
+    finally:
+        await engine.close()
+
+
+async def test_stream_seq_and_idempotent_producers(streams_url):
+    engine = await started(streams_url)
+    try:
+        await engine.create("s", content_type="text/plain")
+        await engine.append("s", b"a", content_type="text/plain", stream_seq="09")
+        with pytest.raises(StreamConflictError):
+            await engine.append("s", b"b", content_type="text/plain", stream_seq="09")
+        await engine.append("s", b"b", content_type="text/plain", stream_seq="10")
+
+        first = await engine.append(
+            "s", b"c", content_type="text/plain", producer=ProducerTuple("p", 0, 0)
+        )
+        assert not first.duplicate
+        retry = await engine.append(
+            "s", b"c", content_type="text/plain", producer=ProducerTuple("p", 0, 0)
+        )
+        assert retry.duplicate and retry.info.next_offset == first.info.next_offset
+        with pytest.raises(ProducerSequenceGapError) as gap:
+            await engine.append(
+                "s", b"d", content_type="text/plain", producer=ProducerTuple("p", 0, 2)
+            )
+        assert (gap.value.expected, gap.value.received) == (1, 2)
+        await engine.append("s", b"d", content_type="text/plain", producer=ProducerTuple("p", 1, 0))
+        with pytest.raises(StaleProducerEpochError) as stale:
+            await engine.append(
+                "s", b"e", content_type="text/plain", producer=ProducerTuple("p", 0, 1)
+            )
+        assert stale.value.current_epoch == 1
+        read = await engine.read("s")
+        assert b"".join(m.data for m in read.messages) == b"abcd"
+    finally:
+        await engine.close()
+
+
+async def test_close_long_poll_and_tail(streams_url):
+    engine = await started(streams_url)
+    try:
+        await engine.create("live", content_type="text/plain", data=b"x")
+        empty = await engine.long_poll("live", "now", wait_seconds=0.2)
+        assert empty.timed_out and empty.read.messages == []
+
+        async def later() -> None:
+            await asyncio.sleep(0.1)
+            await engine.append("live", b"y", content_type="text/plain")
+
+        task = asyncio.create_task(later())
+        polled = await engine.long_poll("live", empty.read.next_offset, wait_seconds=5)
+        await task
+        assert not polled.timed_out and [m.data for m in polled.read.messages] == [b"y"]
+
+        seen: list[bytes] = []
+
+        async def reader() -> bool:
+            async for batch in engine.tail("live", "-1"):
+                seen.extend(m.data for m in batch.messages)
+                if batch.closed:
+                    return True
+            return False
+
+        reading = asyncio.create_task(reader())
+        await asyncio.sleep(0.1)
+        for chunk in (b"1", b"2", b"3"):
+            await engine.append("live", chunk, content_type="text/plain")
+        await engine.append("live", b"!", content_type="text/plain", close=True)
+        assert await asyncio.wait_for(reading, 5)
+        assert seen == [b"x", b"y", b"1", b"2", b"3", b"!"]
+        with pytest.raises(StreamClosedError):
+            await engine.append("live", b"z", content_type="text/plain")
+        closed = await engine.long_poll("live", "now", wait_seconds=5)
+        assert closed.read.closed and not closed.read.messages
+        assert (await engine.close_stream("live")).info.closed  # idempotent
+    finally:
+        await engine.close()
+
+
+async def test_forks_soft_delete_and_cascade(streams_url):
+    engine = await started(streams_url)
+    try:
+        await engine.create("src", content_type="text/plain", data=b"hello")
+        mid = (await engine.append("src", b" world", content_type="text/plain")).info.next_offset
+        await engine.append("src", b"!", content_type="text/plain")
+        await engine.create("fork", forked_from="src", fork_offset=mid)
+        await engine.append("fork", b"?", content_type="text/plain")
+        fork = await engine.read("fork")
+        assert b"".join(m.data for m in fork.messages) == b"hello world?"
+        sub = await engine.create(
+            "sub", forked_from="src", fork_offset=format_offset(0), fork_sub_offset=3
+        )
+        assert sub.info.content_type == "text/plain"
+        assert b"".join(m.data for m in (await engine.read("sub")).messages) == b"hel"
+
+        await engine.delete("src")
+        with pytest.raises(StreamGoneError):
+            await engine.read("src")
+        with pytest.raises(StreamConflictError):
+            await engine.create("src", content_type="text/plain")
+        assert b"".join(m.data for m in (await engine.read("fork")).messages) == b"hello world?"
+        await engine.delete("fork")
+        with pytest.raises(StreamGoneError):
+            await engine.head("src")  # "sub" still reads it
+        await engine.delete("sub")
+        with pytest.raises(StreamNotFoundError):
+            await engine.head("src")  # the last fork went: the source is collected
+        await engine.create("src", content_type="text/plain")  # the path is free again
+        await engine.delete("never-created", missing_ok=True)
+        with pytest.raises(StreamNotFoundError):
+            await engine.delete("never-created")
+    finally:
+        await engine.close()
+
+
+async def test_ttl_slides_on_reads_and_expires(streams_url):
+    engine = await started(streams_url)
+    try:
+        await engine.create("ttl", content_type="text/plain", ttl_seconds=1)
+        for _ in range(3):
+            await asyncio.sleep(0.5)
+            await engine.read("ttl", "now")  # each read renews the lease
+        assert (await engine.head("ttl")).ttl_seconds == 1
+        await asyncio.sleep(1.2)
+        with pytest.raises(StreamNotFoundError):
+            await engine.head("ttl")
+        await engine.create("ttl", content_type="application/json")  # expired: reusable
+    finally:
+        await engine.close()
+
+
+async def test_concurrent_appends_are_group_committed_without_loss(streams_url):
+    engine = await started(streams_url)
+    try:
+        await engine.create("many", content_type=JSON)
+        bodies = [json.dumps({"n": n}).encode() for n in range(200)]
+        bad = [b"{broken"] * 5
+        results = await asyncio.gather(
+            *(engine.append("many", body, content_type=JSON) for body in bodies + bad),
+            return_exceptions=True,
+        )
+        good = results[: len(bodies)]
+        assert all(not isinstance(r, BaseException) for r in good)
+        assert all(isinstance(r, InvalidRequestError) for r in results[len(bodies) :])
+        offsets = [r.info.next_offset for r in good]
+        assert len(set(offsets)) == len(bodies)
+        read = await engine.read("many")
+        assert sorted(v["n"] for v in values(read)) == list(range(200))
+        assert [parse_offset(format_offset(m.end)) for m in read.messages] == sorted(
+            m.end for m in read.messages
+        )
+        assert json.loads(json_array([m.data for m in read.messages]))[0] in (
+            {"n": n} for n in range(200)
+        )
+    finally:
+        await engine.close()
+
+
+async def test_live_readers_in_another_engine_see_appends(durable_url):
+    """Two engines on one database stand for two processes (a server and a kernel, or two
+    servers): PostgreSQL wakes the reader through NOTIFY, SQLite through its poll."""
+    writer = await started(durable_url)
+    reader = await started(durable_url)
+    try:
+        await writer.create("shared", content_type="text/plain")
+        seen: list[bytes] = []
+
+        async def follow() -> None:
+            async for batch in reader.tail("shared", "-1"):
+                seen.extend(m.data for m in batch.messages)
+                if batch.closed:
+                    return
+
+        following = asyncio.create_task(follow())
+        await asyncio.sleep(0.2)
+        for chunk in (b"a", b"b"):
+            await writer.append("shared", chunk, content_type="text/plain")
+            await asyncio.sleep(0.05)
+        await writer.close_stream("shared")
+        # Well under the reader's 2 s idle re-read: only a cross-process wake-up is in time.
+        await asyncio.wait_for(following, 1.0)
+        assert seen == [b"a", b"b"]
+    finally:
+        await reader.close()
+        await writer.close()
