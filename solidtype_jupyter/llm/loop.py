@@ -42,6 +42,7 @@ from .tool_executor import (
 from .types import (
     AssistantMessage,
     ChatMessage,
+    ImageData,
     ModelAdapter,
     ModelError,
     ModelEvent,
@@ -448,7 +449,8 @@ class AgentRun:
                 message_id, call_id, error_text("cancelled by the user"), True
             )
             return
-        content, is_error = task.result()
+        output = task.result()
+        content, is_error = output.text, output.is_error
         if edited and not is_error:
             content = json.dumps(
                 {
@@ -459,7 +461,7 @@ class AgentRun:
                 separators=(",", ":"),
                 ensure_ascii=False,
             )
-        yield self._record_result(message_id, call_id, content, is_error)
+        yield self._record_result(message_id, call_id, content, is_error, output.images)
         if notify:
             yield agui.Custom(
                 name=agui.NOTICE_EVENT,
@@ -476,9 +478,15 @@ class AgentRun:
     # --- events and state ------------------------------------------------------------------
 
     def _record_result(
-        self, message_id: str, call_id: str, content: str, is_error: bool
+        self,
+        message_id: str,
+        call_id: str,
+        content: str,
+        is_error: bool,
+        images: tuple[ImageData, ...] = (),
     ) -> agui.ToolCallResult:
-        self.messages.append(ToolResultMessage(call_id, content, is_error))
+        # Images go to the model only; the stream carries the text (the UI renders views itself).
+        self.messages.append(ToolResultMessage(call_id, content, is_error, images))
         return agui.ToolCallResult(
             message_id=message_id,
             tool_call_id=call_id,

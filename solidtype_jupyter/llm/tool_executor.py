@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol, cast, get_args
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from .types import ToolSpec
+from .types import ImageData, ToolSpec
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,21 @@ class ToolDefinitionLike(Protocol):
 
 
 class ToolResultLike(Protocol):
+    """``content`` (JSON-able, or text) and ``is_error``, like ``ToolResult`` below."""
+
     @property
     def is_error(self) -> bool: ...
     @property
     def content(self) -> Any: ...
+
+
+class ModelTextResult(Protocol):
+    """``tools.registry.ToolResult``: ``ok``, ``model_text()`` (what the model reads) and
+    ``images`` (PNG views the model can look at)."""
+
+    @property
+    def ok(self) -> bool: ...
+    def model_text(self) -> str: ...
 
 
 class ToolExecutor(Protocol):
@@ -51,8 +62,8 @@ class ToolExecutor(Protocol):
     def approval_level(self, name: str) -> str: ...
 
     def execute(
-        self, name: str, args: Mapping[str, Any], context: Any
-    ) -> Awaitable[ToolResultLike] | ToolResultLike: ...
+        self, name: str, args: dict[str, Any], context: Any
+    ) -> Awaitable[ToolResultLike | ModelTextResult] | ToolResultLike | ModelTextResult: ...
 
 
 @dataclass(frozen=True)
@@ -162,13 +173,31 @@ class ToolBox:
             )
         return CheckedCall(value, None)
 
-    async def execute(self, name: str, args: dict[str, Any], context: Any) -> tuple[str, bool]:
-        """Run a checked call; returns ``(content text, is_error)``. Exceptions become errors."""
+    async def execute(self, name: str, args: dict[str, Any], context: Any) -> ToolOutput:
+        """Run a checked call. Exceptions become errors."""
         try:
             outcome = self.executor.execute(name, args, context)
             if inspect.isawaitable(outcome):
                 outcome = await outcome
         except Exception as exc:
             log.exception("tool %s failed", name)
-            return error_text(f"{name} failed: {exc}"), True
-        return result_text(outcome.content), bool(outcome.is_error)
+            return ToolOutput(error_text(f"{name} failed: {exc}"), True)
+        return tool_output(outcome)
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    text: str  # what the model reads and TOOL_CALL_RESULT carries
+    is_error: bool
+    images: tuple[ImageData, ...] = ()
+
+
+def tool_output(outcome: Any) -> ToolOutput:
+    """A result of either shape (``ToolResultLike`` or ``ModelTextResult``) as ``ToolOutput``."""
+    if callable(getattr(outcome, "model_text", None)):
+        images = tuple(
+            ImageData(str(getattr(i, "mime_type", "image/png")), str(i.data_base64))
+            for i in getattr(outcome, "images", None) or ()
+        )
+        return ToolOutput(str(outcome.model_text()), not bool(outcome.ok), images)
+    return ToolOutput(result_text(outcome.content), bool(outcome.is_error))

@@ -40,10 +40,17 @@ class AssistantMessage:
 
 
 @dataclass(frozen=True)
+class ImageData:
+    media_type: str  # image/png
+    data_base64: str
+
+
+@dataclass(frozen=True)
 class ToolResultMessage:
     tool_call_id: str
     content: str  # JSON text of the result (or of the error)
     is_error: bool = False
+    images: tuple[ImageData, ...] = ()  # views a tool rendered for the model to look at
     role: Literal["tool"] = "tool"
 
 

@@ -256,3 +256,21 @@ def test_model_aliases():
     assert resolve_anthropic_model("claude-sonnet").startswith("claude-sonnet-")
     assert resolve_anthropic_model("claude-opus").startswith("claude-opus-")
     assert resolve_anthropic_model("claude-3-7-sonnet-latest") == "claude-3-7-sonnet-latest"
+
+
+def test_tool_images_in_openai_messages_follow_the_tool_rows():
+    from solidtype_jupyter.llm.adapters.openai_compatible import to_openai_messages
+    from solidtype_jupyter.llm.types import ImageData
+
+    history = (
+        UserMessage("look"),
+        AssistantMessage("", (ToolCall("a", "render_view", "{}"), ToolCall("b", "x", "{}"))),
+        ToolResultMessage("a", '{"view":"iso"}', images=(ImageData("image/png", "iVBORw0"),)),
+        ToolResultMessage("b", "{}"),
+    )
+    out = to_openai_messages("", history)
+    assert [m["role"] for m in out] == ["user", "assistant", "tool", "tool", "user"]
+    assert out[-1]["content"][1] == {
+        "type": "image_url",
+        "image_url": {"url": "data:image/png;base64,iVBORw0"},
+    }

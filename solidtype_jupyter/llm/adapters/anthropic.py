@@ -169,20 +169,33 @@ def to_anthropic_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, A
         if isinstance(message, UserMessage):
             user_blocks().append({"type": "text", "text": message.content})
         elif isinstance(message, ToolResultMessage):
+            content: str | list[dict[str, Any]] = message.content
+            if message.images:
+                content = [{"type": "text", "text": message.content}] + [
+                    {
+                        "type": "image",
+                        "source": {
+                            "type": "base64",
+                            "media_type": image.media_type,
+                            "data": image.data_base64,
+                        },
+                    }
+                    for image in message.images
+                ]
             user_blocks().append(
                 {
                     "type": "tool_result",
                     "tool_use_id": message.tool_call_id,
-                    "content": message.content,
+                    "content": content,
                     "is_error": message.is_error,
                 }
             )
         elif isinstance(message, AssistantMessage):
-            content: list[dict[str, Any]] = []
+            blocks: list[dict[str, Any]] = []
             if message.text:
-                content.append({"type": "text", "text": message.text})
+                blocks.append({"type": "text", "text": message.text})
             for call in message.tool_calls:
-                content.append(
+                blocks.append(
                     {
                         "type": "tool_use",
                         "id": call.id,
@@ -190,8 +203,8 @@ def to_anthropic_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, A
                         "input": _arguments_object(call.arguments),
                     }
                 )
-            if content:
-                out.append({"role": "assistant", "content": content})
+            if blocks:
+                out.append({"role": "assistant", "content": blocks})
     return out
 
 

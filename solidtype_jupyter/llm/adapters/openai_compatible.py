@@ -150,16 +150,37 @@ class OpenAICompatibleAdapter:
 
 
 def to_openai_messages(system: str, messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
+    """Tool rows carry text only in this API; images a tool rendered follow the tool rows in
+    one user message (vision models read it; the rows stay contiguous as the API requires)."""
     out: list[dict[str, Any]] = []
     if system:
         out.append({"role": "system", "content": system})
+    pending_images: list[dict[str, Any]] = []
+
+    def flush_images() -> None:
+        if pending_images:
+            out.append({"role": "user", "content": list(pending_images)})
+            pending_images.clear()
+
     for message in messages:
+        if not isinstance(message, ToolResultMessage):
+            flush_images()
         if isinstance(message, UserMessage):
             out.append({"role": "user", "content": message.content})
         elif isinstance(message, ToolResultMessage):
             out.append(
                 {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
             )
+            for image in message.images:
+                pending_images.append(
+                    {"type": "text", "text": f"Image returned by tool call {message.tool_call_id}:"}
+                )
+                pending_images.append(
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": f"data:{image.media_type};base64,{image.data_base64}"},
+                    }
+                )
         elif isinstance(message, AssistantMessage):
             entry: dict[str, Any] = {"role": "assistant", "content": message.text or None}
             if message.tool_calls:
@@ -173,6 +194,7 @@ def to_openai_messages(system: str, messages: tuple[ChatMessage, ...]) -> list[d
                 ]
             if message.text or message.tool_calls:
                 out.append(entry)
+    flush_images()
     return out
 
 
