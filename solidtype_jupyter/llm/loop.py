@@ -27,7 +27,7 @@ import logging
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -107,8 +107,14 @@ class LoopConfig:
     max_tokens: int = 4096
     temperature: float | None = None
     approval_overrides: Mapping[str, str] = field(default_factory=dict)
+    # "descriptor": the binding-less approval interrupt (the UI answers with
+    # addToolApprovalResponse / interrupt.resolveInterrupt); "native": TanStack's own shape
+    # with schema hashes, for clients that declare the same tool schemas.
+    interrupt_style: Literal["descriptor", "native"] = "descriptor"
 
     def __post_init__(self) -> None:
+        if self.interrupt_style not in ("descriptor", "native"):
+            raise ValueError("interrupt_style must be 'descriptor' or 'native'")
         if self.max_tool_iterations < 1:
             raise ValueError("max_tool_iterations must be at least 1")
         if self.max_tokens < 1:
@@ -517,15 +523,28 @@ class AgentRun:
 
     def _interrupted(self, waiting: list[PendingApproval]) -> agui.RunFinished:
         self.finish_reason = "approval_required"
-        interrupts = [
-            agui.approval_interrupt(
-                tool_call_id=p.tool_call_id,
-                tool_name=p.tool_name,
-                tool_input=p.arguments,
-                extra_metadata={"messageId": p.message_id},
-            )
-            for p in waiting
-        ]
+        interrupts: list[agui.Interrupt] = []
+        for p in waiting:
+            if self._loop.config.interrupt_style == "native":
+                interrupts.append(
+                    agui.native_approval_interrupt(
+                        tool_call_id=p.tool_call_id,
+                        tool_name=p.tool_name,
+                        tool_input=p.arguments,
+                        input_schema=self._loop.tools.specs[p.tool_name].parameters,
+                        interrupted_run_id=self.run_id,
+                        extra_metadata={"messageId": p.message_id},
+                    )
+                )
+            else:
+                interrupts.append(
+                    agui.approval_interrupt(
+                        tool_call_id=p.tool_call_id,
+                        tool_name=p.tool_name,
+                        tool_input=p.arguments,
+                        extra_metadata={"messageId": p.message_id},
+                    )
+                )
         return agui.RunFinished(
             run_id=self.run_id,
             thread_id=self.thread_id,

@@ -390,6 +390,42 @@ def tanstack_interrupt_binding(
     }
 
 
+def native_approval_interrupt(
+    *,
+    tool_call_id: str,
+    tool_name: str,
+    tool_input: Any,
+    input_schema: JsonObject,
+    interrupted_run_id: str,
+    extra_metadata: JsonObject | None = None,
+) -> Interrupt:
+    """An approval interrupt in TanStack's own shape (``reason: "tool_call"``, response schema,
+    ``tanstack:interruptBinding``), which ``resolveInterrupts(true)`` also answers; it binds
+    only when the client declares the tool with the same schema (see the note, section 8)."""
+    metadata: JsonObject = {
+        "kind": "approval",
+        "toolName": tool_name,
+        "input": tool_input,
+        "tanstack:interruptBinding": tanstack_interrupt_binding(
+            tool_call_id=tool_call_id,
+            tool_name=tool_name,
+            original_args=tool_input,
+            input_schema=input_schema,
+            interrupted_run_id=interrupted_run_id,
+        ),
+    }
+    if extra_metadata:
+        metadata.update(extra_metadata)
+    return Interrupt(
+        id=approval_interrupt_id(tool_call_id),
+        reason="tool_call",
+        message=f"Approval required to run {tool_name}",
+        tool_call_id=tool_call_id,
+        response_schema=approval_response_schema({"$schema": JSON_SCHEMA_DIALECT, **input_schema}),
+        metadata=metadata,
+    )
+
+
 def tanstack_metadata(**fields: Any) -> JsonObject:
     """``{"tanstack": {...}}``, where TanStack keeps its extras (e.g. ``finishReason``)."""
     return {"tanstack": fields}
@@ -429,6 +465,7 @@ __all__ = [
     "approval_interrupt_id",
     "approval_response_schema",
     "canonical_json",
+    "native_approval_interrupt",
     "now_ms",
     "parse_event",
     "schema_hash",

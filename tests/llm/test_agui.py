@@ -188,3 +188,21 @@ def test_sse_frame_is_single_line_with_offset():
 def test_unknown_event_type_is_refused():
     with pytest.raises(ValidationError):
         agui.parse_event('{"type":"NOPE","timestamp":1}')
+
+
+def test_native_interrupt_builder_reproduces_the_capture():
+    interrupt = agui.native_approval_interrupt(
+        tool_call_id="call_1",
+        tool_name="transfer",
+        tool_input={"amount": 5, "recipient": "Ada"},
+        input_schema=TRANSFER_SCHEMA,
+        interrupted_run_id="run-1795462460421-2ua662",
+    )
+    event = agui.RunFinished(
+        run_id="run-1795462460421-2ua662",
+        thread_id="thread-demo",
+        timestamp=1795462460583,
+        metadata=agui.tanstack_metadata(finishReason="tool_calls"),
+        outcome=agui.InterruptOutcome(interrupts=[interrupt]),
+    )
+    assert event.to_json() == CAPTURED_NATIVE_INTERRUPT

@@ -503,3 +503,13 @@ async def test_reader_leaving_early_closes_the_model_stream(fake_llm):
             break
         await asyncio.sleep(0.02)
     assert fake_llm.stalls_ended == 1
+
+
+async def test_native_interrupt_style_carries_the_tanstack_binding():
+    _, _, events, run = await interrupted_run(interrupt_style="native")
+    (interrupt,) = events[-1].outcome.interrupts
+    assert interrupt.reason == "tool_call"
+    binding = interrupt.metadata["tanstack:interruptBinding"]
+    assert binding["interruptedRunId"] == "r1" and binding["toolCallId"] == "cd"
+    assert interrupt.response_schema["oneOf"][0]["properties"]["editedArgs"]["required"] == ["box"]
+    assert pending_approvals(agui.parse_event(events[-1].to_json())) == run.pending
