@@ -74,7 +74,9 @@ def parse_feature(data: dict[str, Any]) -> FeatureBase:
 class CadDocument:
     """Parameters and features in a Yjs document, rebuilt to CadQuery solids on change."""
 
-    def __init__(self, name: str = "Untitled", *, rebuilder: Rebuilder | None = None) -> None:
+    def __init__(self, name: str | None = None, *, rebuilder: Rebuilder | None = None) -> None:
+        """An empty document. Leave `name` unset for a replica that will receive its state
+        as Yjs updates (two replicas that both wrote a name would race for it)."""
         self.ydoc: Doc[Any] = Doc()
         self._meta = self.ydoc.get("meta", type=Map)
         self._parameters = self.ydoc.get("parameters", type=Map)
@@ -90,7 +92,8 @@ class CadDocument:
         )
         # Per-revision caches of derived artefacts (tessellation, renders).
         self.artefacts: dict[tuple[Any, ...], Any] = {}
-        self._write(DocumentState(name=name))
+        if name is not None:
+            self._write(DocumentState(name=name))
         self._undo.clear()
 
     # --- persistence ---------------------------------------------------------------------

@@ -117,7 +117,11 @@ def select(
         try:
             found = list(getattr(body.newObject([solid]), kind)(ref).vals())
         except Exception as exc:
-            raise SelectionError(f"bad {kind[:-1]} selector {ref!r}: {exc}") from exc
+            raise SelectionError(
+                f"bad {kind[:-1]} selector {ref!r}: not a CadQuery selector "
+                "(examples: '>Z', '<X', '|Z', '#Z', '%CIRCLE', '%PLANE', 'not(%CIRCLE)', "
+                "'>Z[-2]', '|Z and >X')"
+            ) from exc
     else:
         found = [s for s in everything if _matches(s, ref)]
     name = kind[:-1]
