@@ -1,0 +1,176 @@
+"""Chat session wire models: what the session routes accept and return.
+
+The seed's ``ChatSessionSchema`` and ``ChatMessageSchema`` (zod) as pydantic models, plus the
+request bodies of ``{base}solidtype/api/ai/sessions``. JSON is camelCase like the seed's; request
+bodies reject unknown keys so a typo is an error instead of a silently ignored field.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+#: Title of a session nobody has named yet (the seed's column default).
+DEFAULT_TITLE = "New Chat"
+#: Longest title a client may set; auto-titles are far shorter (``AUTO_TITLE_LENGTH`` + "...").
+TITLE_MAX_LENGTH = 200
+#: The seed's rule: the first 50 characters of the first user message, "..." if cut.
+AUTO_TITLE_LENGTH = 50
+#: Listing limits: the seed's default page, and a cap so one request stays cheap.
+DEFAULT_LIST_LIMIT = 50
+MAX_LIST_LIMIT = 200
+
+CHAT_STREAM_PREFIX = "ai-chat/"
+
+
+class ChatContext(enum.StrEnum):
+    DASHBOARD = "dashboard"
+    EDITOR = "editor"
+
+
+class ChatStatus(enum.StrEnum):
+    ACTIVE = "active"  # currently in use
+    ARCHIVED = "archived"  # closed by the user
+    ERROR = "error"  # ended with an error
+
+
+class MessageRole(enum.StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    TOOL = "tool"
+    SYSTEM = "system"
+
+
+def chat_stream_path(session_id: uuid.UUID | str) -> str:
+    """The durable stream that holds a session's messages (the seed's ``getChatStreamId``)."""
+    return f"{CHAT_STREAM_PREFIX}{session_id}"
+
+
+def auto_title(first_user_message: str) -> str:
+    """A session title from its first user message: whitespace collapsed, then the first
+    ``AUTO_TITLE_LENGTH`` characters, with "..." when the message was longer."""
+    text = " ".join(first_user_message.split())
+    if len(text) > AUTO_TITLE_LENGTH:
+        return text[:AUTO_TITLE_LENGTH] + "..."
+    return text or DEFAULT_TITLE
+
+
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH)
+]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class _Request(_Wire):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class ChatSessionSchema(_Wire):
+    """A chat session's metadata; its messages live in the durable stream
+    ``durableStreamId``."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+
+    id: uuid.UUID
+    user_id: str
+    context: ChatContext
+    document_id: uuid.UUID | None
+    project_id: uuid.UUID | None
+    status: ChatStatus
+    title: str | None
+    message_count: int
+    last_message_at: AwareDatetime | None
+    durable_stream_id: str
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class ChatSessionList(_Wire):
+    """``GET .../sessions``: the newest sessions first (by ``updatedAt``)."""
+
+    sessions: list[ChatSessionSchema]
+
+
+class ToolCall(_Wire):
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+class ToolResult(_Wire):
+    tool_call_id: str
+    result: Any
+
+
+class ChatMessageSchema(_Wire):
+    """One message of a conversation as stored in its durable stream, not in the database."""
+
+    id: str
+    role: MessageRole
+    content: str
+    tool_calls: list[ToolCall] | None = None
+    tool_results: list[ToolResult] | None = None
+    timestamp: datetime
+
+
+class CreateChatSessionRequest(_Request):
+    """``POST .../sessions``. The owner is the authenticated user, never a body field."""
+
+    context: ChatContext
+    document_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    title: Title | None = None
+
+
+class UpdateChatSessionRequest(_Request):
+    """``PATCH .../sessions/{id}``: rename, archive or re-activate. Counters are the chat
+    route's business (``ChatSessionRepository.record_message``), not the client's."""
+
+    title: Title | None = None
+    status: ChatStatus | None = None
+
+
+class ListChatSessionsQuery(_Request):
+    """Query string of ``GET .../sessions``."""
+
+    context: ChatContext | None = None
+    limit: int = Field(default=DEFAULT_LIST_LIMIT, ge=1, le=MAX_LIST_LIMIT)
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx answer of the session routes."""
+
+    message: str
+    errors: list[dict[str, Any]] | None = None
+
+
+__all__ = [
+    "AUTO_TITLE_LENGTH",
+    "CHAT_STREAM_PREFIX",
+    "DEFAULT_LIST_LIMIT",
+    "DEFAULT_TITLE",
+    "MAX_LIST_LIMIT",
+    "TITLE_MAX_LENGTH",
+    "ChatContext",
+    "ChatMessageSchema",
+    "ChatSessionList",
+    "ChatSessionSchema",
+    "ChatStatus",
+    "CreateChatSessionRequest",
+    "ErrorResponse",
+    "ListChatSessionsQuery",
+    "MessageRole",
+    "ToolCall",
+    "ToolResult",
+    "UpdateChatSessionRequest",
+    "auto_title",
+    "chat_stream_path",
+]
