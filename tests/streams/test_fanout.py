@@ -1,0 +1,79 @@
+"""Live fan-out: 100 SSE readers of one stream each receive every append, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+from .standalone import stream_server
+
+READERS = 100
+APPENDS = 40
+
+
+class SSEReader:
+    """Collects the JSON values of ``data`` events and the last ``control`` event."""
+
+    def __init__(self) -> None:
+        self.buffer = ""
+        self.values: list[object] = []
+        self.closed = False
+        self.connected = asyncio.Event()
+
+    def feed(self, chunk: bytes) -> None:
+        self.connected.set()
+        self.buffer += chunk.decode()
+        while "\n\n" in self.buffer:
+            block, self.buffer = self.buffer.split("\n\n", 1)
+            lines = block.split("\n")
+            kind = lines[0].removeprefix("event: ")
+            data = "\n".join(line.removeprefix("data:") for line in lines[1:])
+            if kind == "data":
+                self.values.extend(json.loads(data))
+            elif kind == "control" and json.loads(data).get("streamClosed"):
+                self.closed = True
+
+
+async def test_hundred_sse_readers_receive_every_append_in_order(durable_url, tmp_path):
+    client = AsyncHTTPClient(force_instance=True, max_clients=READERS + 10)
+    try:
+        with stream_server(durable_url, tmp_path / "server.log") as base:
+            url = f"{base}/ai-chat/fanout"
+            created = await client.fetch(
+                url, method="PUT", body=b"[]", headers={"Content-Type": "application/json"}
+            )
+            assert created.code == 201
+            readers = [SSEReader() for _ in range(READERS)]
+            fetches = [
+                asyncio.ensure_future(
+                    client.fetch(
+                        HTTPRequest(
+                            f"{url}?offset=-1&live=sse",
+                            streaming_callback=reader.feed,
+                            request_timeout=60,
+                        )
+                    )
+                )
+                for reader in readers
+            ]
+            await asyncio.wait_for(
+                asyncio.gather(*(reader.connected.wait() for reader in readers)), 30
+            )
+            for n in range(APPENDS):
+                headers = {"Content-Type": "application/json"}
+                if n == APPENDS - 1:
+                    headers["Stream-Closed"] = "true"
+                response = await client.fetch(
+                    url, method="POST", body=json.dumps({"n": n}).encode(), headers=headers
+                )
+                assert response.code == 204
+            # The final append closes the stream: every SSE response then ends by itself.
+            await asyncio.wait_for(asyncio.gather(*fetches), 30)
+            expected = [{"n": n} for n in range(APPENDS)]
+            for reader in readers:
+                assert reader.values == expected
+                assert reader.closed
+    finally:
+        client.close()
