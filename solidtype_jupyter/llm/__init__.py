@@ -9,7 +9,9 @@ Public API:
 - the loop: ``AgentLoop`` / ``AgentRun`` (AG-UI events), ``LoopConfig``, ``CancelToken``,
   approvals (``PendingApproval``, ``pending_approvals``, ``decide_approvals``, ``ResumeError``);
 - tools as the loop sees them: ``ToolExecutor`` protocol, ``ToolResult``, ``ApprovalPolicy``;
-- ``build_system_prompt`` / ``system_prompt_source``; ``history_from_agui``.
+- ``build_system_prompt`` / ``system_prompt_source``; ``history_from_agui``;
+- ``Transcript``: stored AG-UI events → messages, model history, pending approvals;
+  ``user_message_events`` (how a user message is written to the stream).
 """
 
 from .adapters import AnthropicAdapter, OpenAICompatibleAdapter, ScriptedAdapter
@@ -36,6 +38,7 @@ from .tool_executor import (
     ToolExecutor,
     ToolResult,
 )
+from .transcript import Transcript, user_message_events
 from .types import (
     AssistantMessage,
     ChatMessage,
@@ -88,6 +91,7 @@ __all__ = [
     "ToolResult",
     "ToolResultMessage",
     "ToolSpec",
+    "Transcript",
     "Usage",
     "UserMessage",
     "build_system_prompt",
@@ -99,4 +103,5 @@ __all__ = [
     "pending_approvals",
     "resolve_model",
     "system_prompt_source",
+    "user_message_events",
 ]
