@@ -313,11 +313,15 @@ class AgentRun:
             try:
                 async for event in self._model_turn(turn):
                     yield event
-            except ModelError as exc:
+            except Exception as exc:
                 for event in turn.close(self.messages, "the model call failed"):
                     yield event
                 self.finish_reason = "error"
-                yield agui.RunError(message=str(exc), code=exc.code)
+                if isinstance(exc, ModelError):
+                    yield agui.RunError(message=str(exc), code=exc.code)
+                else:  # a bug (adapter, prompt builder): the stream still ends properly
+                    log.exception("chat run %s failed", self.run_id)
+                    yield agui.RunError(message=f"internal error: {exc!r}", code="internal_error")
                 return
             for event in turn.close(
                 self.messages, "cancelled by the user" if turn.cancelled else None
@@ -328,6 +332,8 @@ class AgentRun:
                 return
             if turn.stop is None or not turn.calls:
                 reason = turn.stop.reason if turn.stop else "other"
+                if reason == "tool_calls":  # said so, but sent no complete call
+                    reason = "other"
                 yield self._finished(reason, _TANSTACK_FINISH.get(reason, "stop"))
                 return
             if self.tool_rounds >= self._loop.config.max_tool_iterations:
@@ -379,12 +385,19 @@ class AgentRun:
                     turn.message_id, call.id, call.name, checked.args, notify=level == "notify"
                 ):
                     yield event
+            if self.cancel.cancelled:
+                for item in waiting:
+                    yield self._record_result(
+                        item.message_id,
+                        item.tool_call_id,
+                        error_text("cancelled by the user"),
+                        True,
+                    )
+                yield self._finished("cancelled", "stop")
+                return
             if waiting:
                 self.pending = waiting
                 yield self._interrupted(waiting)
-                return
-            if self.cancel.cancelled:
-                yield self._finished("cancelled", "stop")
                 return
 
     async def _model_turn(self, turn: _Turn) -> AsyncIterator[agui.AguiEvent]:

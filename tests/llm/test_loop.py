@@ -513,3 +513,34 @@ async def test_native_interrupt_style_carries_the_tanstack_binding():
     assert binding["interruptedRunId"] == "r1" and binding["toolCallId"] == "cd"
     assert interrupt.response_schema["oneOf"][0]["properties"]["editedArgs"]["required"] == ["box"]
     assert pending_approvals(agui.parse_event(events[-1].to_json())) == run.pending
+
+
+async def test_a_bug_in_the_prompt_builder_ends_the_run_with_run_error():
+    def broken_prompt():
+        raise KeyError("document")
+
+    loop = AgentLoop(scripted({"text": "x"}), BoxShop(), system_prompt=broken_prompt)
+    events, _run = await run_all(loop, [UserMessage("x")])
+    assert types(events) == ["RUN_STARTED", "RUN_ERROR"]
+    assert events[-1].code == "internal_error" and "document" in events[-1].message
+
+
+async def test_cancel_during_a_tool_round_answers_the_waiting_calls_too():
+    shop = BoxShop()
+    loop, _ = make_loop(
+        scripted({"tool_calls": [{"name": "wait_forever", "id": "cw"}, DELETE_CALL]}), shop
+    )
+    cancel = CancelToken()
+
+    async def stop_when_started():
+        await shop.tool_started.wait()
+        cancel.cancel()
+
+    stopper = asyncio.ensure_future(stop_when_started())
+    events, run = await run_all(loop, [UserMessage("x")], cancel=cancel)
+    await stopper
+    assert results(events) == {
+        "cw": {"error": "cancelled by the user"},
+        "cd": {"error": "cancelled by the user"},
+    }
+    assert run.finish_reason == "cancelled" and run.pending == []
