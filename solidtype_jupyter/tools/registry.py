@@ -165,7 +165,8 @@ class ToolContext:
 
     `user_id` comes from the server's identity, never from a request body. `selection`
     holds the references the UI currently has selected (viewer picks). `workdir`, when set,
-    is where `export` may write files.
+    is where `export` may write files; `root_dir`, when set, is the server's contents root,
+    where the dashboard tools create folders and document files.
     """
 
     user_id: str
@@ -173,6 +174,7 @@ class ToolContext:
     catalog: Any = None
     selection: list[dict[str, Any]] = field(default_factory=list)
     workdir: Path | None = None
+    root_dir: Path | None = None
 
 
 Handler = Callable[[Any, ToolContext], "ToolResult | dict[str, Any] | Awaitable[Any]"]
