@@ -137,3 +137,17 @@ def ensure_schema(url: str) -> SchemaStatus:
             f"this database, then start the server again"
         )
     return status
+
+
+def explain_plan(connection: sa.Connection, statement: sa.Executable) -> list[str]:
+    """The query plan of ``statement`` as text lines (``EXPLAIN QUERY PLAN`` on SQLite,
+    ``EXPLAIN`` on PostgreSQL), for benchmarks and for tests that pin an index."""
+    # Values rendered inline: EXPLAIN then plans exactly the query the repository sends.
+    compiled = statement.compile(  # type: ignore[attr-defined]
+        dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+    )
+    prefix = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
+    rows = connection.exec_driver_sql(prefix + str(compiled)).fetchall()
+    if connection.dialect.name == "sqlite":
+        return [str(row[-1]) for row in rows]
+    return [str(row[0]) for row in rows]

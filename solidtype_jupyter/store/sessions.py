@@ -80,7 +80,7 @@ def parse_session_id(session_id: uuid.UUID | str) -> uuid.UUID | None:
 def list_query(
     user_id: str, context: ChatContext | str | None = None, limit: int = DEFAULT_LIST_LIMIT
 ) -> sa.Select[Any]:
-    """The listing query: ordered to match ``idx_ai_chat_sessions_user[_context]_recent``, so
+    """The listing query: ordered to match ``idx_ai_chat_sessions_user[_context]``, so
     the database reads the first ``limit`` index entries and never sorts."""
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIST_LIMIT}")

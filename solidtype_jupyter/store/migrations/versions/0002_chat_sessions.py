@@ -103,21 +103,19 @@ def upgrade() -> None:
         sa.Column("durable_stream_id", sa.Text()),
         *_timestamps(),
     )
-    op.create_index("idx_ai_chat_sessions_user", "ai_chat_sessions", ["user_id"])
-    op.create_index("idx_ai_chat_sessions_user_context", "ai_chat_sessions", ["user_id", "context"])
-    op.create_index("idx_ai_chat_sessions_document", "ai_chat_sessions", ["document_id"])
-    op.create_index("idx_ai_chat_sessions_project", "ai_chat_sessions", ["project_id"])
-    # The newest sessions of a user (of one context) in index order: no sort for the listing.
+    # The seed's per-user indexes, widened so the listing (newest first) needs no sort.
     op.create_index(
-        "idx_ai_chat_sessions_user_recent",
+        "idx_ai_chat_sessions_user",
         "ai_chat_sessions",
         ["user_id", sa.text("updated_at DESC"), sa.text("id DESC")],
     )
     op.create_index(
-        "idx_ai_chat_sessions_user_context_recent",
+        "idx_ai_chat_sessions_user_context",
         "ai_chat_sessions",
         ["user_id", "context", sa.text("updated_at DESC"), sa.text("id DESC")],
     )
+    op.create_index("idx_ai_chat_sessions_document", "ai_chat_sessions", ["document_id"])
+    op.create_index("idx_ai_chat_sessions_project", "ai_chat_sessions", ["project_id"])
 
 
 def downgrade() -> None:
