@@ -71,7 +71,7 @@ async def test_register_document_is_idempotent_and_finds_its_project(
     assert first.project_id == jigs.id and first.name == "clamp"
     theirs = await catalog.register_document("bob", "Shop/Jigs/clamp.solid.json")
     assert theirs.id != first.id and theirs.project_id is None
-    with pytest.raises(CatalogError, match="solid.json"):
+    with pytest.raises(CatalogError, match=r"solid\.json"):
         await catalog.register_document("alice", "notes.txt")
 
 
