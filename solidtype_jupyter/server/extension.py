@@ -101,6 +101,11 @@ class SolidTypeApp(ExtensionApp):
         if self._stream_engine is not None:
             await self._stream_engine.close()
             self._stream_engine = self._stream_engine_started = None
+        if self._database is not None:
+            import asyncio
+
+            await asyncio.to_thread(self._database.close)
+            self._database = None
 
     @default("database_url")
     def _database_url_default(self) -> str:
@@ -154,6 +159,29 @@ class SolidTypeApp(ExtensionApp):
             self.database_backend,
             ",".join(status.current) or "empty",
         )
+        self._open_repositories()
+
+    # Sessions and catalog: the repositories every route uses (``self.sessions``,
+    # ``self.catalog``), created once the schema is known to be current.
+    _database: Any = None
+    sessions: Any = None
+    catalog: Any = None
+
+    def _open_repositories(self) -> None:
+        from ..store import CatalogRepository, ChatSessionRepository, ThreadedDatabase
+        from .contents_events import watch_contents
+
+        self._database = ThreadedDatabase(self.database_url)
+        self.sessions = ChatSessionRepository(
+            self._database, delete_stream=self._delete_chat_stream
+        )
+        self.catalog = CatalogRepository(self._database)
+        if self.serverapp is not None:
+            watch_contents(self.serverapp.event_logger, self.catalog)
+
+    async def _delete_chat_stream(self, path: str) -> None:
+        engine = await self.started_stream_engine()
+        await engine.delete(path, missing_ok=True)
 
     def initialize_handlers(self) -> None:
         from .routes import route_table

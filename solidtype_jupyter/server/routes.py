@@ -7,6 +7,8 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from .health import HealthHandler
+from .openapi import OpenAPIHandler
+from .sessions import session_routes
 from .streams import STREAM_ROUTE, StreamHandler
 
 
@@ -15,5 +17,7 @@ def route_table(prefix: str) -> list[tuple[str, type[Any]]]:
     api = url_path_join(prefix, "api")
     return [
         (url_path_join(api, "health"), HealthHandler),
+        (url_path_join(api, "openapi.json"), OpenAPIHandler),
+        *session_routes(api),
         (url_path_join(prefix, STREAM_ROUTE, "(.+)"), StreamHandler),
     ]
