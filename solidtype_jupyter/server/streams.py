@@ -15,6 +15,7 @@ import json
 import random
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -35,7 +36,7 @@ from ..streams import (
     StreamError,
     validate_stream_path,
 )
-from ..streams.offsets import NOW, is_valid_query_offset
+from ..streams.offsets import NOW, format_offset, is_valid_query_offset, parse_offset
 from ..streams.records import is_json, is_text, json_array
 from .base import SolidTypeAPIHandler
 
@@ -85,6 +86,90 @@ def sse_event(kind: str, payload: str) -> str:
 
 class _BadRequest(Exception):
     pass
+
+
+def _control_event(end: int, *, up_to_date: bool, closed: bool, cursor: str) -> str:
+    control: dict[str, Any] = {"streamNextOffset": format_offset(end)}
+    if closed:
+        control["streamClosed"] = True
+    else:
+        control["streamCursor"] = cursor
+        if up_to_date:
+            control["upToDate"] = True
+    return sse_event("control", json.dumps(control, separators=(",", ":")))
+
+
+class _SSEEncodings:
+    """The SSE text of recent live batches, encoded once and shared by all their readers.
+
+    Every caught-up reader of a stream receives the same batch after an append; encoding it
+    once instead of per reader is what keeps the delivery to 100 readers within a few ms.
+    The key holds everything the text depends on, including the cursor interval.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._memo: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+
+    def encode(
+        self, key: str, batch: ReadResult, content_type: str, binary: bool, cursor: str | None
+    ) -> str:
+        memo_key = (
+            key,
+            batch.info.stream_id,
+            batch.start,
+            batch.next_offset,
+            batch.up_to_date,
+            batch.closed,
+            len(batch.messages),
+            cursor,
+            int(time.time() // _CURSOR_INTERVAL),
+        )
+        cached = self._memo.get(memo_key)
+        if cached is not None:
+            return cached
+        text = self._encode(batch, content_type, binary, response_cursor(cursor))
+        if batch.messages:
+            self._memo[memo_key] = text
+            if len(self._memo) > self._size:
+                self._memo.popitem(last=False)
+        return text
+
+    @staticmethod
+    def _encode(batch: ReadResult, content_type: str, binary: bool, cursor: str) -> str:
+        events: list[str] = []
+        count = len(batch.messages)
+        json_mode = is_json(content_type)
+        for index, message in enumerate(batch.messages):
+            if binary:
+                payload = base64.b64encode(message.data).decode()
+            elif json_mode:
+                payload = json_array([message.data]).decode()
+            else:
+                payload = message.data.decode("utf-8", "replace")
+            events.append(sse_event("data", payload))
+            last = index == count - 1
+            events.append(
+                _control_event(
+                    message.end,
+                    up_to_date=last and batch.up_to_date,
+                    closed=last and batch.closed,
+                    cursor=cursor,
+                )
+            )
+        if not count:
+            events.append(
+                _control_event(
+                    parse_offset(batch.next_offset),
+                    up_to_date=batch.up_to_date,
+                    closed=batch.closed,
+                    cursor=cursor,
+                )
+            )
+        return "".join(events)
+
+
+_sse_encodings = _SSEEncodings()
 
 
 class StreamProtocolMixin(web.RequestHandler):
@@ -424,50 +509,13 @@ class StreamProtocolMixin(web.RequestHandler):
     async def _send_sse(
         self, batch: ReadResult, content_type: str, binary: bool, cursor: str | None
     ) -> None:
-        events: list[str] = []
-        count = len(batch.messages)
-        for index, message in enumerate(batch.messages):
-            if binary:
-                payload = base64.b64encode(message.data).decode()
-            elif is_json(content_type):
-                payload = json_array([message.data]).decode()
-            else:
-                payload = message.data.decode("utf-8", "replace")
-            events.append(sse_event("data", payload))
-            last = index == count - 1
-            events.append(
-                self._control(
-                    message.end,
-                    up_to_date=last and batch.up_to_date,
-                    closed=last and batch.closed,
-                    cursor=cursor,
-                )
-            )
-        if not count:
-            from ..streams import parse_offset
-
-            events.append(
-                self._control(
-                    parse_offset(batch.next_offset),
-                    up_to_date=batch.up_to_date,
-                    closed=batch.closed,
-                    cursor=cursor,
-                )
-            )
-        self.write("".join(events))
+        self.write(
+            _sse_encodings.encode(self.path_kwargs_key(), batch, content_type, binary, cursor)
+        )
         await self.flush()
 
-    def _control(self, end: int, *, up_to_date: bool, closed: bool, cursor: str | None) -> str:
-        from ..streams import format_offset
-
-        control: dict[str, Any] = {"streamNextOffset": format_offset(end)}
-        if closed:
-            control["streamClosed"] = True
-        else:
-            control["streamCursor"] = response_cursor(cursor)
-            if up_to_date:
-                control["upToDate"] = True
-        return sse_event("control", json.dumps(control, separators=(",", ":")))
+    def path_kwargs_key(self) -> str:
+        return self.request.path
 
     def on_connection_close(self) -> None:
         task = self._sse_task

@@ -299,25 +299,34 @@ class ThreadedSQLStorage:
             connection.close()
 
     def _run_batch(self, connection: Any, batch: list[_Job]) -> list[Any] | None:
+        """Run ``batch`` in one transaction; ``None`` if the transaction itself failed.
+
+        Each operation of a multi-operation batch runs under a SAVEPOINT so a rejected one
+        rolls back alone; a batch of one skips the savepoint (two statements fewer on the
+        sequential writer's path) and rolls back the transaction instead.
+        """
         cursor = connection.cursor()
         tx = SQLTx(cursor, placeholder=self.placeholder, lock_rows=self.lock_rows)
+        single = len(batch) == 1
         outcomes: list[Any] = []
         try:
             self.begin(connection)
             for operation, _, _ in batch:
-                cursor.execute("SAVEPOINT op")
+                if not single:
+                    cursor.execute("SAVEPOINT op")
                 announced = len(tx.announced)
                 try:
                     outcomes.append(operation(tx))
-                    cursor.execute("RELEASE SAVEPOINT op")
+                    if not single:
+                        cursor.execute("RELEASE SAVEPOINT op")
                 except Exception as exc:
+                    if single:
+                        connection.rollback()
+                        return [_operation_error(exc)]
                     cursor.execute("ROLLBACK TO SAVEPOINT op")
                     cursor.execute("RELEASE SAVEPOINT op")
                     del tx.announced[announced:]
-                    if not isinstance(exc, StreamError):
-                        log.exception("durable stream operation failed")
-                        exc = StorageUnavailableError(f"storage error: {exc}")
-                    outcomes.append(exc)
+                    outcomes.append(_operation_error(exc))
             self.before_commit(tx)
             connection.commit()
         except Exception:
@@ -351,6 +360,14 @@ class ThreadedSQLStorage:
         finally:
             cursor.close()
             connection.rollback()
+
+
+def _operation_error(exc: Exception) -> Exception:
+    """A rejected request stays as it is; anything else is a storage failure (503)."""
+    if isinstance(exc, StreamError):
+        return exc
+    log.error("durable stream operation failed", exc_info=exc)
+    return StorageUnavailableError(f"storage error: {exc}")
 
 
 def _settle(future: asyncio.Future[Any], outcome: Any) -> None:
