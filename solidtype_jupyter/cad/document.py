@@ -86,6 +86,10 @@ class CadDocument:
         self._result: BuildResult | None = None
         self._result_revision: str | None = None
         self.build_error: str | None = None
+        self._revision = ""
+        self._revision_stale = True
+        # The state vector misses deletions (undoing an insert), so watch transactions.
+        self._subscription = self.ydoc.observe(self._mark_changed)
         self.last_executed: list[str] = []
         self._undo = UndoManager(
             scopes=[self._meta, self._parameters, self._features], capture_timeout_millis=0
@@ -182,8 +186,13 @@ class CadDocument:
     @property
     def revision(self) -> str:
         """A content hash: equal documents (e.g. after undo) share a revision."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        with self._lock:
+            # recomputed only after a Yjs transaction (local, undo/redo or a peer's update)
+            if self._revision_stale:
+                canonical = json.dumps(self.to_dict(), sort_keys=True)
+                self._revision = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+                self._revision_stale = False
+            return self._revision
 
     @property
     def result(self) -> BuildResult:
@@ -234,7 +243,10 @@ class CadDocument:
 
     def geometry(self) -> dict[str, Any]:
         """Validity, volume, area, bounding box, centre of mass, face/edge counts."""
-        return dict(self._cached(("geometry",), lambda: geometry_summary(self.bodies)))
+        # A successful rebuild ran OCCT's validity check on every body a feature changed.
+        return dict(
+            self._cached(("geometry",), lambda: geometry_summary(self.bodies, known_valid=True))
+        )
 
     def render(self, view: str = "iso", width: int = 800, height: int = 600) -> bytes:
         """A PNG picture of the current model."""
@@ -425,6 +437,9 @@ class CadDocument:
             yield
 
     # --- internals -----------------------------------------------------------------------
+
+    def _mark_changed(self, _event: Any) -> None:
+        self._revision_stale = True
 
     def _build(self, state: DocumentState) -> BuildResult:
         parameters = {k: p.value for k, p in state.parameters.items()}

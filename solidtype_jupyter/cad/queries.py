@@ -22,8 +22,12 @@ def _vector(v: cq.Vector) -> list[float]:
     return [_round(v.x), _round(v.y), _round(v.z)]
 
 
-def shape_figures(shape: cq.Workplane) -> dict[str, Any]:
-    """Validity, volume, area, bounding box, centre of mass and counts of a Workplane."""
+def shape_figures(shape: cq.Workplane, known_valid: bool = False) -> dict[str, Any]:
+    """Validity, volume, area, bounding box, centre of mass and counts of a Workplane.
+
+    `known_valid` skips OCCT's validity check (the costliest figure) for shapes the caller
+    has already checked, such as bodies of a successful rebuild.
+    """
     solids = solids_of(shape)
     if not solids:
         return {"solids": 0, "valid": False, "volume": 0.0, "area": 0.0}
@@ -31,7 +35,7 @@ def shape_figures(shape: cq.Workplane) -> dict[str, Any]:
     box = compound.BoundingBox()
     return {
         "solids": len(solids),
-        "valid": bool(all(s.isValid() for s in solids)),
+        "valid": known_valid or bool(all(s.isValid() for s in solids)),
         "volume": _round(sum(s.Volume() for s in solids)),
         "area": _round(sum(s.Area() for s in solids)),
         "bbox": {
@@ -45,11 +49,37 @@ def shape_figures(shape: cq.Workplane) -> dict[str, Any]:
     }
 
 
-def geometry_summary(bodies: dict[str, cq.Workplane]) -> dict[str, Any]:
-    """Figures for the whole document and for each body."""
-    all_solids = [s for body in bodies.values() for s in solids_of(body)]
-    total = shape_figures(cq.Workplane("XY").newObject(all_solids))
-    total["bodies"] = {name: shape_figures(body) for name, body in bodies.items()}
+def geometry_summary(bodies: dict[str, cq.Workplane], known_valid: bool = False) -> dict[str, Any]:
+    """Figures for the whole document and for each body (each body measured once)."""
+    per_body = {name: shape_figures(body, known_valid) for name, body in bodies.items()}
+    measured = [f for f in per_body.values() if f["solids"]]
+    if len(measured) <= 1:
+        total = dict(measured[0]) if measured else shape_figures(cq.Workplane("XY"))
+    else:
+        volume = sum(f["volume"] for f in measured)
+        lows = [f["bbox"]["min"] for f in measured]
+        highs = [f["bbox"]["max"] for f in measured]
+        low = [min(v[i] for v in lows) for i in range(3)]
+        high = [max(v[i] for v in highs) for i in range(3)]
+        centre = [
+            _round(sum(f["center_of_mass"][i] * f["volume"] for f in measured) / volume)
+            for i in range(3)
+        ]
+        total = {
+            "solids": sum(f["solids"] for f in measured),
+            "valid": all(f["valid"] for f in measured),
+            "volume": _round(volume),
+            "area": _round(sum(f["area"] for f in measured)),
+            "bbox": {
+                "min": low,
+                "max": high,
+                "size": [_round(h - lo) for lo, h in zip(low, high, strict=True)],
+            },
+            "center_of_mass": centre,
+            "faces": sum(f["faces"] for f in measured),
+            "edges": sum(f["edges"] for f in measured),
+        }
+    total["bodies"] = per_body
     return total
 
 
