@@ -20,20 +20,16 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from solidtype_jupyter.cad import CadDocument  # noqa: E402
-from solidtype_jupyter.cad.rebuild import Rebuilder  # noqa: E402
-from solidtype_jupyter.tools import ToolContext, editor_registry  # noqa: E402
+from solidtype_jupyter.cad import CadDocument
+from solidtype_jupyter.cad.rebuild import Rebuilder
+from solidtype_jupyter.tools import ToolContext, editor_registry
 
 
 def rss_mb() -> float:
