@@ -213,8 +213,9 @@ def server(kind: str, workdir: Path, postgres_url: str) -> Iterator[tuple[int, s
         with running([*serve, "--database-url", url], port, log):
             yield port, "/v1/stream"
         return
-    with postgres_database(postgres_url) as url, running(
-        [*serve, "--database-url", url], port, log
+    with (
+        postgres_database(postgres_url) as url,
+        running([*serve, "--database-url", url], port, log),
     ):
         yield port, "/v1/stream"
 
@@ -347,6 +348,94 @@ async def measure(kind: str, port: int, prefix: str, args: argparse.Namespace) -
     return figures
 
 
+def storage_access(workdir: Path, count: int = 3000) -> str:
+    """The append transaction (select row, insert message, update row, commit) through the
+    DBAPI vs SQLAlchemy Core on SQLite: the measurement behind ``streams/storage/sql.py``."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    sys.path.insert(0, str(HERE.parent))
+    from solidtype_jupyter.store.database import create_sync_engine, upgrade_schema
+
+    path = workdir / "access.db"
+    url = f"sqlite:///{path}"
+    upgrade_schema(url)
+    data = b'{"type":"TEXT_MESSAGE_CONTENT","delta":"hello"},'
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA synchronous=NORMAL")
+    raw.execute(
+        "INSERT INTO durable_streams (path, content_type, tail, created_at, last_access) "
+        "VALUES ('a', 'application/json', 0, 0, 0)"
+    )
+    stream_id = raw.execute("SELECT id FROM durable_streams WHERE path = 'a'").fetchone()[0]
+    start = time.perf_counter()
+    for _ in range(count):
+        raw.execute("BEGIN IMMEDIATE")
+        cursor = raw.cursor()
+        cursor.execute("SELECT id, tail FROM durable_streams WHERE path = ?", ("a",))
+        _, tail = cursor.fetchone()
+        cursor.execute(
+            "INSERT INTO durable_stream_messages (stream_id, end_pos, data) VALUES (?, ?, ?)",
+            (stream_id, tail + len(data), data),
+        )
+        cursor.execute(
+            "UPDATE durable_streams SET tail = ? WHERE id = ?", (tail + len(data), stream_id)
+        )
+        raw.commit()
+    dbapi_us = (time.perf_counter() - start) / count * 1e6
+    raw.close()
+    engine = create_sync_engine(url)
+    select = sa.text("SELECT id, tail FROM durable_streams WHERE path = :p")
+    insert = sa.text(
+        "INSERT INTO durable_stream_messages (stream_id, end_pos, data) VALUES (:s, :e, :d)"
+    )
+    update = sa.text("UPDATE durable_streams SET tail = :t WHERE id = :i")
+    with engine.connect() as connection:
+        start = time.perf_counter()
+        for _ in range(count):
+            with connection.begin():
+                _, tail = connection.execute(select, {"p": "a"}).one()
+                end = tail + len(data)
+                connection.execute(insert, {"s": stream_id, "e": end, "d": data})
+                connection.execute(update, {"t": end, "i": stream_id})
+        core_us = (time.perf_counter() - start) / count * 1e6
+    engine.dispose()
+    return (
+        f"append transaction on SQLite: DBAPI {dbapi_us:.0f} us, SQLAlchemy Core "
+        f"{core_us:.0f} us ({core_us / dbapi_us:.1f}x)"
+    )
+
+
+async def group_commit(url: str, count: int = 2000) -> str:
+    """Engine appends (no HTTP) one at a time vs 10 at once: what group commit buys."""
+    sys.path.insert(0, str(HERE.parent))
+    from solidtype_jupyter.streams import open_engine
+
+    engine = open_engine(url)
+    await engine.start()
+    rates = []
+    body = json.dumps(MESSAGE).encode()
+    try:
+        for writers in (1, 10):
+            path = f"group-{writers}-{uuid.uuid4().hex[:6]}"
+            await engine.create(path, content_type="application/json")
+
+            async def write(n: int, path: str = path) -> None:
+                for _ in range(n):
+                    await engine.append(path, body, content_type="application/json")
+
+            start = time.perf_counter()
+            await asyncio.gather(*(write(count // writers) for _ in range(writers)))
+            rates.append(count / (time.perf_counter() - start))
+    finally:
+        await engine.close()
+    return (
+        f"engine appends/s without HTTP: 1 writer {rates[0]:,.0f}, 10 writers {rates[1]:,.0f} "
+        f"({rates[1] / rates[0]:.1f}x from group commit)"
+    )
+
+
 def report(results: list[Figures], anchor: str) -> str:
     base = next((r for r in results if r.kind == anchor), None)
     rows = [
@@ -390,11 +479,15 @@ def main() -> int:
         default="reference-memory,reference-file,ours-sqlite,ours-postgresql",
         help="comma-separated subset of the servers to run",
     )
+    parser.add_argument(
+        "--skip-storage", action="store_true", help="skip the in-process hot-path figures"
+    )
     args = parser.parse_args()
     kinds = args.servers.split(",")
-    if any(k.startswith("reference") for k in kinds) and not (
-        REFERENCE_DIR / "node_modules"
-    ).is_dir():
+    if (
+        any(k.startswith("reference") for k in kinds)
+        and not (REFERENCE_DIR / "node_modules").is_dir()
+    ):
         print("run `npm ci` in benchmarks/reference-server first", file=sys.stderr)
         return 2
     if shutil.which("node") is None and any(k.startswith("reference") for k in kinds):
@@ -409,8 +502,20 @@ def main() -> int:
             with server(kind, workdir, args.postgres_url) as (port, prefix):
                 results.append(asyncio.run(measure(kind, port, prefix, args)))
             print(report(results[-1:], anchor=""), flush=True)
-    print()
-    print(report(results, anchor=kinds[0]))
+        print()
+        print(report(results, anchor=kinds[0]))
+        if not args.skip_storage:
+            print()
+            print("Hot-path choices (in-process, no HTTP):")
+            print("-", storage_access(Path(tmp)))
+            sys.path.insert(0, str(HERE.parent))
+            from solidtype_jupyter.store.database import upgrade_schema
+
+            sqlite_url = f"sqlite:///{Path(tmp) / 'group.db'}"
+            upgrade_schema(sqlite_url)
+            print("- SQLite", asyncio.run(group_commit(sqlite_url)))
+            with postgres_database(args.postgres_url) as pg_url:
+                print("- PostgreSQL", asyncio.run(group_commit(pg_url)))
     return 0
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 MAX_PATH_LENGTH = 1024
+_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class InvalidStreamPathError(ValueError):
@@ -17,7 +20,7 @@ def validate_stream_path(path: str) -> str:
     """
     if not path or len(path) > MAX_PATH_LENGTH:
         raise InvalidStreamPathError("a stream path has 1 to 1024 characters")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in path):
+    if _FORBIDDEN.search(path):
         raise InvalidStreamPathError("a stream path must not contain control characters")
     if "\\" in path:
         raise InvalidStreamPathError("a stream path must not contain a backslash")

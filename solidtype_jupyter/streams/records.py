@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import InvalidRequestError
 
@@ -67,8 +67,7 @@ class StreamRecord:
         return self.ttl_seconds is not None and now >= self.last_access + self.ttl_seconds
 
 
-@dataclass(frozen=True)
-class StoredMessage:
+class StoredMessage(NamedTuple):
     """One append as stored: ``end`` is the position after it; ``data`` its stored bytes.
 
     In JSON mode ``data`` holds the append's values as compact JSON, each followed by a

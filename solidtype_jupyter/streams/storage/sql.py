@@ -169,9 +169,9 @@ class SQLTx:
         while True:
             self.c.execute(self._read, (stream_id, after, upto, batch))
             rows = self.c.fetchall()
-            for end, data in rows:
-                out.append(StoredMessage(int(end), bytes(data)))
-                size += len(data)
+            for row in rows:
+                out.append(StoredMessage(*row))
+                size += len(row[1])
                 if size >= limit_bytes:
                     return out
             if len(rows) < batch:
