@@ -8,6 +8,7 @@ Numbers may be literals or arithmetic over named parameters ("width / 2").
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from collections.abc import Mapping
@@ -22,6 +23,8 @@ from .expressions import evaluate, expression_names, number_text
 Number = float | str
 Point2 = tuple[Number, Number]
 Vec3 = tuple[float, float, float]
+# Body names become variables of the generated script: a fixed, safe shape.
+BodyName = Annotated[str, Field(pattern=r"^body\d+$", description="a body name, e.g. body1")]
 
 FEATURE_REF = re.compile(r"^(?P<feature>[a-z]+\d+)\.(?P<cap>top|bottom|start|end)$")
 
@@ -136,7 +139,8 @@ class EmitContext:
             except FeatureError as exc:
                 raise self.fail(f"{what}: {exc}") from None
             self.used_parameters |= names
-            text = value.strip()
+            # the canonical form: one line, no comments, exactly what was checked
+            text = ast.unparse(ast.parse(value.strip(), mode="eval"))
             text = text if text.isidentifier() or not names else f"({text})"
         else:
             number = float(value)
@@ -220,7 +224,7 @@ class Sketch(FeatureBase):
     type: Literal["sketch"] = "sketch"
     plane: Literal["XY", "YZ", "XZ"] = "XY"
     face: Ref | None = Field(None, description="sketch on this planar face instead of `plane`")
-    body: str | None = Field(None, description="body that owns `face` (default: latest)")
+    body: BodyName | None = Field(None, description="body that owns `face` (default: latest)")
     offset: Number = 0.0
     entities: list[Entity] = Field(default_factory=list)
 
@@ -316,7 +320,7 @@ class Sketch(FeatureBase):
                 calls.append(f".pushPoints([{ct}]).polygon({entity.sides}, {dt})")
                 closed.append(f"{entity.sides}-gon")
         ctx.sketches[self.id] = {"closed": closed, "open": open_chain}
-        lines = [f"# {self.id}: sketch {where}" + (f" ({self.name})" if self.name else "")]
+        lines = [f"# {self.id}: sketch {where}" + (f" ({self.name!r})" if self.name else "")]
         if open_chain:
             lines.append(f"# (open chain left out of the profile: {open_chain})")
         if calls:
@@ -346,7 +350,7 @@ class Extrude(FeatureBase):
         None, description="default: normal for new/join, reverse (into the part) for cut"
     )
     operation: Operation = "new"
-    body: str | None = Field(None, description="body to create (new) or to change")
+    body: BodyName | None = Field(None, description="body to create (new) or to change")
 
     def references(self) -> set[str]:
         return {self.sketch} | ({self.body} if self.body and self.operation != "new" else set())
@@ -418,7 +422,7 @@ class Revolve(FeatureBase):
     axis_start: Point2 = Field((0.0, 0.0), description="axis point in sketch coordinates")
     axis_end: Point2 = Field((0.0, 1.0), description="second axis point in sketch coordinates")
     operation: Operation = "new"
-    body: str | None = None
+    body: BodyName | None = None
 
     def references(self) -> set[str]:
         return {self.sketch} | ({self.body} if self.body and self.operation != "new" else set())
@@ -451,7 +455,7 @@ class Revolve(FeatureBase):
 
 class Fillet(FeatureBase):
     type: Literal["fillet"] = "fillet"
-    body: str | None = None
+    body: BodyName | None = None
     edges: list[Ref] = Field(min_length=1)
     radius: Number
 
@@ -470,7 +474,7 @@ class Fillet(FeatureBase):
 
 class Chamfer(FeatureBase):
     type: Literal["chamfer"] = "chamfer"
-    body: str | None = None
+    body: BodyName | None = None
     edges: list[Ref] = Field(min_length=1)
     distance: Number
     distance2: Number | None = Field(None, description="second length for an unequal chamfer")
@@ -495,7 +499,7 @@ class Hole(FeatureBase):
     """Round holes drilled into a planar face at face-local positions (origin: face centre)."""
 
     type: Literal["hole"] = "hole"
-    body: str | None = None
+    body: BodyName | None = None
     face: Ref = ">Z"
     positions: list[Point2] = Field(default=[(0.0, 0.0)], min_length=1)
     diameter: Number
@@ -546,7 +550,7 @@ class Shell(FeatureBase):
     """Hollow a body: walls of `thickness`, the listed faces removed (open)."""
 
     type: Literal["shell"] = "shell"
-    body: str | None = None
+    body: BodyName | None = None
     faces: list[Ref] = Field(default_factory=list, description="faces to remove; [] = closed")
     thickness: Number
     outward: bool = False
@@ -569,8 +573,8 @@ class Shell(FeatureBase):
 
 class Boolean(FeatureBase):
     type: Literal["boolean"] = "boolean"
-    body: str = Field(description="the target body, which keeps its name")
-    tools: list[str] = Field(min_length=1, description="bodies combined into the target")
+    body: BodyName = Field(description="the target body, which keeps its name")
+    tools: list[BodyName] = Field(min_length=1, description="bodies combined into the target")
     operation: Literal["union", "cut", "intersect"]
     keep_tools: bool = False
 

@@ -193,11 +193,10 @@ def script_source(
     name: str, parameters: dict[str, float], codes: Sequence[str], bodies: Sequence[str]
 ) -> str:
     """A standalone CadQuery script: helpers, parameters, each feature's code, `result`."""
+    title = " ".join(name.split())  # one line: the name sits in a comment
     header = [
-        f'"""{name}: CadQuery script written by solidtype-jupyter.',
-        "",
-        "Runs with CadQuery alone; `result` holds the final solid(s).",
-        '"""',
+        f"# {title}: CadQuery script written by solidtype-jupyter.",
+        "# Runs with CadQuery alone; `result` holds the final solid(s).",
         "",
     ]
     helpers = _HELPER_SOURCE.split('"""', 2)[2].lstrip("\n")

@@ -158,3 +158,27 @@ def test_editor_tools_need_a_document() -> None:
     s.ctx.document = None
     result = s.raw("get_geometry")
     assert result.error and result.error.code == "no_document"
+
+
+def test_nothing_reaches_the_generated_code_unchecked(plate: Session, tmp_path) -> None:
+    """Every string that ends up in the script is validated, quoted or canonicalised."""
+    msg = plate.refused(
+        "extrude", sketch_id="sketch1", distance=2, operation="new", body="x = 1\nimport os"
+    )
+    assert "body" in msg and "pattern" in msg
+    msg = plate.refused("boolean", body="body1", tools=["__import__('os')"], operation="union")
+    assert "pattern" in msg
+    # a comment inside an expression cannot swallow the rest of the generated line
+    plate.call("modify_feature", feature_id="extrude1", changes={"distance": "thickness # x"})
+    plate.call(
+        "create_sketch",
+        name="evil\nimport os; os.remove('x')",
+        entities=[{"kind": "circle", "radius": 1}],
+    )
+    script = plate.doc.to_script()
+    lines = [line.strip() for line in script.splitlines()]
+    assert not any(line.startswith("import os") for line in lines)
+    assert "extrude(thickness, combine=False)" in script
+    plate.doc.rename("name\n\nimport os")
+    lines = [line.strip() for line in plate.doc.to_script().splitlines()]
+    assert not any(line.startswith("import os") for line in lines)
