@@ -7,7 +7,7 @@ pocket cut), up to --features features. Timings:
 - incremental rebuild: the last feature edited, features before it from the cache
   (the rebuild alone, and the whole `modify_feature` tool call with Yjs write and figures);
 - tessellation (ocp-tessellate) first and cached; PNG render (VTK offscreen) first and next;
-- memory: process RSS before/after, and tracemalloc's Python-heap peak of a full rebuild
+- memory: process RSS after each stage, and tracemalloc's Python-heap peak of a full rebuild
   (OCCT's own C++ allocations are only visible in RSS).
 
 Usage: .venv/bin/python benchmarks/cad.py [--features 50] [--repeat 5]
@@ -102,6 +102,7 @@ def main() -> None:
         assert result.executed == [last.id], result.executed
 
     incremental, _ = timed(edit_last, opts.repeat)
+    rss_rebuilds = rss_mb()
 
     registry = editor_registry()
 
@@ -118,12 +119,14 @@ def main() -> None:
     tess_first, _ = timed(lambda: doc.tessellation(deviation=0.1), 1)
     tess_cached, _ = timed(lambda: doc.tessellation(deviation=0.1), opts.repeat)
     mesh = doc.tessellation(deviation=0.1)
+    rss_tessellated = rss_mb()
 
     # PNG: first render pays VTK/EGL start-up; then other views (not cached)
     png_first, _ = timed(lambda: doc.render("iso", 800, 600), 1)
     views = iter(["top", "front", "right", "left", "back", "bottom"] * 10)
     png_next, _ = timed(lambda: doc.render(next(views), 800, 600), min(opts.repeat, 6))
     png_bytes = len(doc.render("iso", 800, 600))
+    rss_rendered = rss_mb()
 
     # Python-heap peak of one full rebuild
     tracemalloc.start()
@@ -150,6 +153,9 @@ def main() -> None:
         "png_bytes": png_bytes,
         "rss_start_mb": round(rss_start, 1),
         "rss_after_model_mb": round(rss_built, 1),
+        "rss_after_rebuilds_mb": round(rss_rebuilds, 1),
+        "rss_after_tessellation_mb": round(rss_tessellated, 1),
+        "rss_after_renders_mb": round(rss_rendered, 1),
         "rss_end_mb": round(rss_mb(), 1),
         "python_heap_peak_full_rebuild_mb": round(py_peak / 2**20, 2),
         "python": platform.python_version(),

@@ -8,8 +8,11 @@ Public API:
   `Boolean`, `Pattern`) and sketch entities (`Line`, `Arc`, `Circle`, `Rectangle`, `Polygon`).
 - `Descriptor`: a face/edge named by its geometry.
 - `CadError`, `FeatureError`, `DocumentError`.
-- queries: `geometry_summary`, `find_faces`, `find_edges`; `render_png`; `tessellate`;
-  `export_step`, `export_stl`.
+
+Submodules for the pieces a document uses (also callable on any CadQuery Workplane):
+`queries` (`geometry_summary`, `find`), `render` (`render_png`, headless VTK),
+`tessellate` (`tessellate`, ocp-tessellate meshes), `export` (`export_step`, `export_stl`),
+`script_helpers` (the selection helpers every exported script embeds).
 """
 
 from .document import CadDocument, DocumentState, Parameter
