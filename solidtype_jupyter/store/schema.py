@@ -151,8 +151,8 @@ ai_chat_sessions = sa.Table(
 # The seed's two per-user indexes, widened with (updated_at DESC, id DESC): they still serve
 # every lookup by user (and context) the seed's served, and now also hand out "the newest
 # sessions of a user" in index order, so the listing reads `limit` entries and never sorts.
-# (Separate ordered indexes beside the seed's narrow ones were measured to lose: PostgreSQL
-# then picks the smaller narrow index plus a sort; see BENCHMARKS.md.)
+# (With separate ordered indexes beside the seed's narrow ones, PostgreSQL 15 picked the
+# narrow index plus a sort on a 10,000-row table; see BENCHMARKS.md.)
 sa.Index(
     "idx_ai_chat_sessions_user",
     ai_chat_sessions.c.user_id,
