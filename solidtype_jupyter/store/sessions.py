@@ -213,25 +213,19 @@ class ChatSessionRepository:
 
     async def delete(self, user_id: str, session_id: uuid.UUID | str) -> bool:
         """Delete the session and its durable stream; ``False`` if the user has no such
-        session. The row goes first: if the stream store then fails, the session is gone for
-        the user and the orphaned stream is unreachable (streams are authorized by session)."""
-        parsed = parse_session_id(session_id)
-        if parsed is None:
+        session. The stream goes first: if the stream store fails, the error propagates and
+        the session is still there, so deleting again finishes the job (a row deleted first
+        would leave the messages behind with nothing left to delete them through)."""
+        session = await self.get(user_id, session_id)
+        if session is None:
             return False
-        statement = (
-            sa.delete(_table)
-            .where(_table.c.id == parsed, _table.c.user_id == user_id)
-            .returning(_table.c.durable_stream_id)
-        )
+        await self.delete_stream(session.durable_stream_id or chat_stream_path(session.id))
+        statement = sa.delete(_table).where(_table.c.id == session.id, _table.c.user_id == user_id)
 
-        def work(connection: sa.Connection) -> str | None:
-            row = connection.execute(statement).first()
-            return None if row is None else str(row[0] or chat_stream_path(parsed))
+        def work(connection: sa.Connection) -> None:
+            connection.execute(statement)
 
-        stream_path = await self.database.transaction(work)
-        if stream_path is None:
-            return False
-        await self.delete_stream(stream_path)
+        await self.database.transaction(work)
         return True
 
     async def _update(

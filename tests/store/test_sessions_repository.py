@@ -233,3 +233,24 @@ async def test_the_database_itself_rejects_unknown_enum_values(database: Threade
         await database.transaction(insert_bogus("kitchen", "active"))
     with pytest.raises(sa.exc.DBAPIError):
         await database.transaction(insert_bogus("editor", "deleted"))
+
+
+async def test_a_failed_stream_deletion_keeps_the_session_for_a_retry(database: ThreadedDatabase):
+    class StreamStoreDown(Exception):
+        pass
+
+    attempts: list[str] = []
+
+    async def flaky_delete(path: str) -> None:
+        attempts.append(path)
+        if len(attempts) == 1:
+            raise StreamStoreDown(path)
+
+    sessions = ChatSessionRepository(database, delete_stream=flaky_delete)
+    session = await sessions.create("alice", "editor")
+    with pytest.raises(StreamStoreDown):
+        await sessions.delete("alice", session.id)
+    assert await sessions.get("alice", session.id) == session
+    assert await sessions.delete("alice", session.id) is True
+    assert attempts == [session.durable_stream_id] * 2
+    assert await sessions.get("alice", session.id) is None
