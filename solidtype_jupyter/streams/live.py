@@ -11,7 +11,7 @@ the cache entry, so they read from the database.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+import bisect
 from dataclasses import dataclass, field
 
 from .records import StoredMessage
@@ -21,12 +21,28 @@ CACHE_BYTES_PER_STREAM = 1 << 20
 
 @dataclass
 class _Recent:
+    """The newest messages of one stream; ``messages[head:]`` are live (the prefix is
+    dropped in bulk, so trimming stays amortized O(1) and lookups can bisect ``ends``)."""
+
     stream_id: int
     first_start: int
     tail: int
     closed: bool
-    messages: deque[StoredMessage] = field(default_factory=deque)
+    messages: list[StoredMessage] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    head: int = 0
     size: int = 0
+
+    def trim(self, limit: int) -> None:
+        while self.size > limit and len(self.messages) - self.head > 1:
+            dropped = self.messages[self.head]
+            self.head += 1
+            self.size -= len(dropped.data)
+            self.first_start = dropped.end
+        if self.head > 1024 and self.head * 2 > len(self.messages):
+            del self.messages[: self.head]
+            del self.ends[: self.head]
+            self.head = 0
 
 
 @dataclass(frozen=True)
@@ -68,13 +84,11 @@ class LiveTails:
         if cacheable and recent is not None:
             for message in messages:
                 recent.messages.append(message)
+                recent.ends.append(message.end)
                 recent.size += len(message.data)
             recent.tail = tail
             recent.closed = closed
-            while recent.size > self._cache_bytes and len(recent.messages) > 1:
-                dropped = recent.messages.popleft()
-                recent.size -= len(dropped.data)
-                recent.first_start = dropped.end
+            recent.trim(self._cache_bytes)
         self._bump(path)
 
     def changed(self, path: str | None) -> None:
@@ -102,8 +116,8 @@ class LiveTails:
         recent = self._recent.get(path)
         if recent is None or not recent.first_start <= position <= recent.tail:
             return None
-        messages = [m for m in recent.messages if m.end > position]
-        return CachedRange(recent.stream_id, messages, recent.tail, recent.closed)
+        index = max(recent.head, bisect.bisect_right(recent.ends, position))
+        return CachedRange(recent.stream_id, recent.messages[index:], recent.tail, recent.closed)
 
     async def wait(self, path: str, seen: tuple[int, int], seconds: float) -> bool:
         """Wait up to ``seconds`` until ``path`` changes after version ``seen``; False
