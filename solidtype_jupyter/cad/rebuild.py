@@ -88,7 +88,7 @@ _BASE_NS = _fresh_namespace()
 class Rebuilder:
     """Builds feature lists; keeps an LRU cache of steps shared by every build of a document."""
 
-    def __init__(self, max_steps: int = 2048) -> None:
+    def __init__(self, max_steps: int = 512) -> None:
         self._cache: OrderedDict[str, Step] = OrderedDict()
         self._max = max_steps
         self._lock = threading.Lock()

@@ -11,7 +11,7 @@ import hashlib
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..cad import CadDocument
 from ..cad.features import (
@@ -433,7 +433,13 @@ def get_current_selection(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
     items = []
     for raw in ctx.selection:
         kind = "edges" if raw.get("kind") == "edge" else "faces"
-        ref = Descriptor.model_validate({k: v for k, v in raw.items() if k not in ("kind", "body")})
+        try:
+            ref = Descriptor.model_validate(
+                {k: v for k, v in raw.items() if k not in ("kind", "body")}
+            )
+        except ValidationError as exc:
+            items.append({"selection": raw, "error": f"not a face/edge descriptor: {exc}"})
+            continue
         body_name = raw.get("body") or (list(doc.bodies)[-1] if doc.bodies else None)
         if body_name not in doc.bodies:
             items.append({"selection": raw, "error": f"unknown body {body_name!r}"})
@@ -519,7 +525,10 @@ EDITOR_TOOLS: list[ToolSpec] = [
     _spec(
         "create_sketch",
         "Start a sketch on a principal plane (XY, YZ, XZ; optional offset) or on a planar "
-        "face of a body. Optionally draw entities at once. Returns the sketch id.",
+        "face of a body; optionally draw entities at once. Returns the sketch id. Sketch "
+        "coordinates (mm): XY: x->X, y->Y, normal +Z; XZ: x->X, y->Z, normal -Y; YZ: x->Y, "
+        "y->Z, normal +X; on a face: origin at the centre of the face's bounding box, normal "
+        "out of the face. Any number may be a parameter expression such as 'width / 2'.",
         CreateSketchArgs,
         create_sketch,
     ),
@@ -552,21 +561,38 @@ EDITOR_TOOLS: list[ToolSpec] = [
     _spec(
         "extrude",
         "Extrude a sketch's closed profiles: new body, join, cut or intersect; blind depth or "
-        "through_all. Profiles inside profiles become holes.",
+        "through_all. Profiles inside profiles become holes. direction: normal (along the "
+        "sketch normal), reverse (into the part; the default for cut) or symmetric. Later "
+        "features can name the end cap '<extrude id>.top' and the start cap '.bottom'.",
         ExtrudeArgs,
         extrude,
     ),
     _spec(
         "revolve",
-        "Revolve a sketch's profiles about an axis given in sketch coordinates.",
+        "Revolve a sketch's profiles about an axis given by two points in sketch coordinates "
+        "(default: the sketch's y axis). The profile must stay on one side of the axis.",
         RevolveArgs,
         revolve,
     ),
-    _spec("fillet", "Round edges of a body with a radius.", FilletArgs, fillet),
-    _spec("chamfer", "Bevel edges of a body.", ChamferArgs, chamfer),
+    _spec(
+        "fillet",
+        "Round edges of a body. edges: CadQuery selectors ('|Z' vertical edges, '>Z' the "
+        "top face's edges, '%CIRCLE', 'not(%CIRCLE)') or descriptors from find_edges (a "
+        "descriptor must match exactly one edge).",
+        FilletArgs,
+        fillet,
+    ),
+    _spec(
+        "chamfer",
+        "Bevel edges of a body (edges as for fillet); distance2 for an unequal chamfer.",
+        ChamferArgs,
+        chamfer,
+    ),
     _spec(
         "hole",
-        "Drill simple or counterbored holes into a planar face at face-local positions.",
+        "Drill simple or counterbored holes into one planar face, against its normal. "
+        "positions are face coordinates (origin: centre of the face's bounding box); omit "
+        "depth for through holes.",
         HoleArgs,
         hole,
     ),

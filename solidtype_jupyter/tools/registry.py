@@ -14,6 +14,7 @@ import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -286,8 +287,17 @@ class ToolRegistry:
         return ToolResult(tool=name, ok=True, content=outcome or {})
 
     def execute_sync(self, name: str, raw_args: dict[str, Any], context: ToolContext) -> ToolResult:
-        """`execute` for callers without an event loop (scripts, notebooks' threads)."""
-        return asyncio.run(self.execute(name, raw_args, context))
+        """`execute` for synchronous callers (scripts, tests, a notebook cell).
+
+        Under a running event loop (a Jupyter kernel) the call runs on a helper thread with
+        its own loop, since the caller's loop cannot be re-entered.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.execute(name, raw_args, context))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="solidtype-tool") as pool:
+            return pool.submit(asyncio.run, self.execute(name, raw_args, context)).result()
 
     def merged(self, other: ToolRegistry) -> ToolRegistry:
         return ToolRegistry([*self._tools.values(), *other._tools.values()])

@@ -178,3 +178,48 @@ def test_export_step_stl_script(tmp_path: Path) -> None:
     script = s.call("export", format="script")
     assert "result = body1" in script["script"]
     assert "must be a plain file name" in s.refused("export", format="step", filename="../x.step")
+
+
+def test_a_peer_update_that_does_not_build_is_reported_not_applied_silently() -> None:
+    s = _bracket()
+    peer = CadDocument()
+    peer.apply_update(s.doc.get_update())
+    vector = s.doc.get_state()
+    # a peer writing straight into the Yjs map, bypassing validation
+    with s.doc.ydoc.transaction():
+        s.doc._features[1]["distance"] = -4.0
+    peer.apply_update(s.doc.get_update(vector))
+    assert peer.build_error is not None and "distance must be greater than 0" in peer.build_error
+    with pytest.raises(DocumentError, match="does not build"):
+        _ = peer.shape
+    replica = Session()
+    replica.doc = peer
+    replica.ctx.document = peer
+    result = replica.raw("get_geometry")
+    assert result.error is not None and result.error.code == "cad_error"
+    # fixing the feature through a tool makes the document build again
+    replica.call("modify_feature", feature_id="extrude1", changes={"distance": 5})
+    assert peer.build_error is None and peer.shape.val().Volume() > 0
+
+
+async def test_concurrent_tool_calls_on_one_document_are_serialised() -> None:
+    import asyncio
+
+    from solidtype_jupyter.tools import editor_registry
+
+    s = _bracket()  # synchronous calls under the running loop go through a helper thread
+
+    tools = editor_registry()
+    calls = [
+        tools.execute(
+            "create_sketch",
+            {"face": ">Z", "entities": [{"kind": "circle", "center": [x, 8], "radius": 2}]},
+            s.ctx,
+        )
+        for x in (-15, 0, 15)
+    ]
+    results = await asyncio.gather(*calls)
+    assert all(r.ok for r in results), [r.error for r in results]
+    ids = sorted(r.content["sketch_id"] for r in results)
+    assert ids == ["sketch2", "sketch3", "sketch4"]
+    assert [f.id for f in s.doc.features][-3:] == ["sketch2", "sketch3", "sketch4"]

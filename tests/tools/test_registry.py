@@ -158,8 +158,10 @@ def test_get_current_selection_resolves_viewer_picks() -> None:
     ctx.selection = [
         {"kind": "face", "type": "PLANE", "normal": [0, 0, 1], "center": [0, 0, 4]},
         {"kind": "edge", "type": "CIRCLE"},
+        {"kind": "face", "colour": "red"},
     ]
     out = registry.execute_sync("get_current_selection", {}, ctx).content
-    assert out["count"] == 2
+    assert out["count"] == 3
+    assert "not a face/edge descriptor" in out["items"][2]["error"]
     assert out["items"][0]["resolved"]["center"] == (0.0, 0.0, 4.0)
     assert "matched no edge" in out["items"][1]["error"]
