@@ -55,7 +55,8 @@ Ref = Annotated[
         description=(
             "A face/edge reference: a CadQuery selector ('>Z', '|Z', '%CIRCLE', "
             "'not(%CIRCLE)', '>Z[-2]'), a feature-relative name ('extrude1.top', "
-            "'extrude1.bottom'), or a geometric descriptor object (from find_faces/find_edges)"
+            "'extrude1.bottom': the faces on that cap; as edges, their boundary edges), or a "
+            "geometric descriptor object (from find_faces/find_edges)"
         )
     ),
 ]
@@ -188,7 +189,8 @@ class EmitContext:
                 known = ", ".join(sorted(self.planes)) or "none"
                 raise self.fail(f"unknown feature-relative reference {ref!r} (known: {known})")
             origin, normal = self.planes[key]
-            return repr({"on_plane": [origin, normal], "label": key})
+            # a cap may be split into several coplanar faces: the reference means all of them
+            return repr({"on_plane": [origin, normal], "label": key, "all": True})
         return repr(ref.strip())
 
     def refs(self, refs: list[str | Descriptor]) -> str:

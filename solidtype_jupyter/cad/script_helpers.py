@@ -122,6 +122,12 @@ def select(
                 "(examples: '>Z', '<X', '|Z', '#Z', '%CIRCLE', '%PLANE', 'not(%CIRCLE)', "
                 "'>Z[-2]', '|Z and >X')"
             ) from exc
+    elif kind == "edges" and "on_plane" in ref:
+        # the edges bounding the face(s) on a plane, e.g. "extrude1.top"
+        found = []
+        for face in solid.Faces():
+            if _matches(face, ref):
+                found += [e for e in face.Edges() if not any(e.isSame(f) for f in found)]
     else:
         found = [s for s in everything if _matches(s, ref)]
     name = kind[:-1]

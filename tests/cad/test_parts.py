@@ -200,6 +200,23 @@ def fully_rounded_block(s: Session) -> Expect:
     return Expect(faces=26, reference=ref)
 
 
+def top_edges_by_feature_name(s: Session) -> Expect:
+    _plate(s, 40, 30, 10)
+    s.call("hole", diameter=6)  # the top face now has a circular edge too
+    s.call("fillet", edges=["extrude1.top"], radius=1)
+    ref = (
+        cq.Workplane("XY")
+        .box(40, 30, 10, centered=(True, True, False))
+        .faces(">Z")
+        .workplane()
+        .hole(6)
+        .faces(">Z")
+        .edges()
+        .fillet(1)
+    )
+    return Expect(faces=len(ref.val().Faces()), reference=ref)
+
+
 def chamfered_corners(s: Session) -> Expect:
     _plate(s, 40, 30, 10)
     s.call("chamfer", edges=["|Z"], distance=4)
@@ -437,6 +454,7 @@ PARTS: dict[str, Callable[[Session], Expect]] = {
         closed_hollow_box,
         filleted_block,
         fully_rounded_block,
+        top_edges_by_feature_name,
         chamfered_corners,
         chamfered_top,
         unequal_chamfer,
