@@ -34,6 +34,7 @@ from ..streams import (
     StreamClosedError,
     StreamEngine,
     StreamError,
+    StreamInfo,
     validate_stream_path,
 )
 from ..streams.offsets import NOW, format_offset, is_valid_query_offset, parse_offset
@@ -170,6 +171,13 @@ class _SSEEncodings:
 
 
 _sse_encodings = _SSEEncodings()
+_NO_INFO = StreamInfo("", "", "", False, None, None, 0, 0)
+
+
+def _ignore_result(future: Any) -> None:
+    """A pushed write to a reader that went away fails; its handler ends on its own."""
+    with contextlib.suppress(BaseException):
+        future.exception()
 
 
 class StreamProtocolMixin(web.RequestHandler):
@@ -472,36 +480,88 @@ class StreamProtocolMixin(web.RequestHandler):
     # ------------------------------------------------------------------ SSE
 
     async def _sse(self, engine: StreamEngine, path: str, offset: str, cursor: str | None) -> None:
-        batches = engine.tail(path, offset)
-        first = await anext(batches)  # a missing stream is still a plain 404 here
-        content_type = first.info.content_type
+        seen = engine.live.version(path)
+        batch = await engine.read_at(path, engine.position_of(offset), use_cache=False)
+        content_type = batch.info.content_type  # a missing stream was a plain 404 above
         binary = not is_text(content_type)
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         if binary:
             self.set_header("Stream-SSE-Data-Encoding", "base64")
         self._sse_task = asyncio.current_task()
+        # Close now and then (spec: about a minute) so CDNs can collapse requests; the
+        # client reconnects from the last streamNextOffset.
+        deadline = time.monotonic() + self.sse_reconnect_seconds()
+        idle = engine.long_poll_timeout
         try:
-            await self._send_sse(first, content_type, binary, cursor)
-            if first.closed:
-                return
-            # Close now and then (spec: about a minute) so CDNs can collapse requests;
-            # the client reconnects from the last streamNextOffset.
-            deadline = time.monotonic() + self.sse_reconnect_seconds()
-            async for batch in batches:
-                await self._send_sse(batch, content_type, binary, cursor)
-                if batch.closed or time.monotonic() > deadline:
+            await self._send_sse(batch, content_type, binary, cursor)
+            while not batch.closed and time.monotonic() < deadline:
+                position = parse_offset(batch.next_offset)
+                if not batch.up_to_date or engine.live.version(path) != seen:
+                    seen = engine.live.version(path)
+                    batch = await engine.read_at(path, position, use_cache=True)
+                    if batch.messages or batch.closed or not batch.up_to_date:
+                        await self._send_sse(batch, content_type, binary, cursor)
+                    continue
+                # Caught up: appends made by this process are pushed to us directly.
+                position, timed_out, finished = await self._park(
+                    engine, path, position, content_type, binary, cursor, deadline, idle
+                )
+                if finished:
                     return
+                seen = engine.live.version(path)
+                batch = await engine.read_at(path, position, use_cache=True)
+                if batch.messages or batch.closed or timed_out:
+                    await self._send_sse(batch, content_type, binary, cursor)  # or keep-alive
         except (iostream.StreamClosedError, asyncio.CancelledError):
             return
         except StreamError:
             return  # deleted while tailing: end the stream
         finally:
             self._sse_task = None
-            with contextlib.suppress(Exception):
-                await batches.aclose()
             if not self._finished:
                 self.finish()
+
+    async def _park(
+        self,
+        engine: StreamEngine,
+        path: str,
+        position: int,
+        content_type: str,
+        binary: bool,
+        cursor: str | None,
+        deadline: float,
+        idle: float,
+    ) -> tuple[int, bool, bool]:
+        """Wait parked at ``position``; returns (new position, timed out, finished)."""
+        finished = False
+
+        def push(start: int, messages: list[Any], tail: int, closed: bool) -> bool:
+            nonlocal finished
+            batch = ReadResult(
+                info=_NO_INFO,
+                messages=messages,
+                next_offset=format_offset(tail),
+                up_to_date=True,
+                closed=closed,
+                start=start,
+            )
+            self.write(
+                _sse_encodings.encode(self.request.path, batch, content_type, binary, cursor)
+            )
+            self.flush().add_done_callback(_ignore_result)
+            finished = closed or time.monotonic() >= deadline
+            return not finished
+
+        parked = engine.live.park(path, position, push)
+        timed_out = False
+        try:
+            await asyncio.wait_for(asyncio.shield(parked.released), idle)
+        except TimeoutError:
+            timed_out = True
+        finally:
+            engine.live.unpark(parked)
+        return parked.position, timed_out, finished
 
     def sse_reconnect_seconds(self) -> float:
         return 60.0

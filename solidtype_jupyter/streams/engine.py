@@ -179,7 +179,7 @@ class StreamEngine:
     async def head(self, path: str) -> StreamInfo:
         return await self.storage.read(lambda tx: ops.info(tx, path))
 
-    def _position(self, offset: str | None) -> int | None:
+    def position_of(self, offset: str | None) -> int | None:
         """``None`` for ``now``; 0 for the beginning."""
         if offset is None or offset == BEGINNING:
             return 0
@@ -190,7 +190,9 @@ class StreamEngine:
         except InvalidOffsetError as exc:
             raise InvalidRequestError(str(exc)) from exc
 
-    async def _read_at(self, path: str, position: int | None, *, use_cache: bool) -> ReadResult:
+    async def read_at(self, path: str, position: int | None, *, use_cache: bool) -> ReadResult:
+        """Catch-up read from a position (``None``: the tail); ``use_cache``: serve this
+        process's newest appends from memory when they cover the position."""
         if use_cache and position is not None:
             cached = self.live.cached_after(path, position)
             if cached is not None and cached.messages:
@@ -225,7 +227,7 @@ class StreamEngine:
     async def read(self, path: str, offset: str | None = BEGINNING) -> ReadResult:
         """Catch-up read: messages from ``offset`` (``-1``/``None``: start, ``now``: tail)
         up to the tail or a chunk limit (then ``up_to_date`` is False: read again)."""
-        return await self._read_at(path, self._position(offset), use_cache=False)
+        return await self.read_at(path, self.position_of(offset), use_cache=False)
 
     async def long_poll(
         self, path: str, offset: str, wait_seconds: float | None = None
@@ -235,19 +237,19 @@ class StreamEngine:
         if wait_seconds is None:
             wait_seconds = self.long_poll_timeout
         deadline = time.monotonic() + wait_seconds
-        position = self._position(offset)
+        position = self.position_of(offset)
         seen = self.live.version(path)
-        result = await self._read_at(path, position, use_cache=False)
+        result = await self.read_at(path, position, use_cache=False)
         if result.messages or result.closed or result.start != result.info.tail:
             return LongPollResult(result, timed_out=False)
         position = result.start
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not await self.live.wait(path, seen, remaining):
-                final = await self._read_at(path, position, use_cache=False)
+                final = await self.read_at(path, position, use_cache=False)
                 return LongPollResult(final, timed_out=not final.messages)
             seen = self.live.version(path)
-            result = await self._read_at(path, position, use_cache=True)
+            result = await self.read_at(path, position, use_cache=True)
             if result.messages or result.closed:
                 return LongPollResult(result, timed_out=False)
 
@@ -261,11 +263,11 @@ class StreamEngine:
         timeout) it yields an empty, up-to-date result: SSE sends it as a keep-alive.
         """
         idle = self.long_poll_timeout if idle_timeout is None else idle_timeout
-        position = self._position(offset)
+        position = self.position_of(offset)
         use_cache = False
         while True:
             seen = self.live.version(path)
-            result = await self._read_at(path, position, use_cache=use_cache)
+            result = await self.read_at(path, position, use_cache=use_cache)
             yield result
             if result.closed:
                 return

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .records import StoredMessage
@@ -45,6 +46,28 @@ class _Recent:
             self.head = 0
 
 
+Push = Callable[[int, list[StoredMessage], int, bool], bool]
+
+
+class ParkedReader:
+    """A caught-up live reader that takes new batches by direct push (see ``LiveTails.park``).
+
+    ``position`` advances with every push; ``released`` completes when the reader must go
+    back to reading for itself (a gap, a remote change, a non-cacheable stream, or its own
+    ``push`` returned False).
+    """
+
+    def __init__(self, path: str, position: int, push: Push) -> None:
+        self.path = path
+        self.position = position
+        self.push = push
+        self.released: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def release(self) -> None:
+        if not self.released.done():
+            self.released.set_result(None)
+
+
 @dataclass(frozen=True)
 class CachedRange:
     stream_id: int
@@ -60,6 +83,7 @@ class LiveTails:
         self._global_version = 0
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._recent: dict[str, _Recent] = {}
+        self._parked: dict[str, set[ParkedReader]] = {}
 
     def version(self, path: str) -> tuple[int, int]:
         return self._versions.get(path, 0), self._global_version
@@ -89,17 +113,32 @@ class LiveTails:
             recent.tail = tail
             recent.closed = closed
             recent.trim(self._cache_bytes)
+        parked = self._parked.get(path)
+        if parked:
+            for reader in list(parked):
+                if cacheable and messages and reader.position == start:
+                    reader.position = tail
+                    if reader.push(start, messages, tail, closed):
+                        continue
+                reader.release()
+                parked.discard(reader)
         self._bump(path)
 
     def changed(self, path: str | None) -> None:
         """Something else changed ``path`` (``None``: any stream): forget, and wake."""
         if path is None:
             self._recent.clear()
+            for readers in self._parked.values():
+                for reader in readers:
+                    reader.release()
+            self._parked.clear()
             self._global_version += 1
             for waiting in list(self._waiters):
                 self._wake(waiting)
             return
         self._recent.pop(path, None)
+        for reader in self._parked.pop(path, ()):
+            reader.release()
         self._bump(path)
 
     def _bump(self, path: str) -> None:
@@ -138,10 +177,30 @@ class LiveTails:
                 if not waiting:
                     del self._waiters[path]
 
+    def park(self, path: str, position: int, push: Push) -> ParkedReader:
+        """Hand this process's next appends at ``position`` straight to ``push``.
+
+        Delivery to many caught-up readers is then one loop in the appender (each reader
+        gets the batch written out, sharing one encoding) instead of one task wake-up and
+        cache lookup per reader. ``push(start, messages, tail, closed)`` runs inside the
+        append; it returns False to stop being parked. Call ``unpark`` when done.
+        """
+        reader = ParkedReader(path, position, push)
+        self._parked.setdefault(path, set()).add(reader)
+        return reader
+
+    def unpark(self, reader: ParkedReader) -> None:
+        reader.release()
+        readers = self._parked.get(reader.path)
+        if readers is not None:
+            readers.discard(reader)
+            if not readers:
+                del self._parked[reader.path]
+
     def watched(self) -> dict[str, tuple[int, bool] | None]:
         """Paths live readers wait on, with the (tail, closed) this process knows of."""
         out: dict[str, tuple[int, bool] | None] = {}
-        for path in self._waiters:
+        for path in {*self._waiters, *self._parked}:
             recent = self._recent.get(path)
             out[path] = None if recent is None else (recent.tail, recent.closed)
         return out
