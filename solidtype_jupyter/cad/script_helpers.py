@@ -206,9 +206,18 @@ def hole_tool(
 ) -> cq.Workplane:
     """The solid a (counterbored) hole removes, drilled against the workplane normal."""
     plane = plane_wp.plane
+    # the face(s) `on_face` picked: every hole must start on them, not in the air
+    faces = [
+        f for f in (plane_wp.parent.objects if plane_wp.parent else []) if isinstance(f, cq.Face)
+    ]
     tool: Any = None
     for x, y in points:
         base = plane.toWorldCoords((x, y, 0))
+        if faces and min(f.distance(cq.Vertex.makeVertex(*base.toTuple())) for f in faces) > 1e-6:
+            raise SelectionError(
+                f"hole position ({x:g}, {y:g}) is not on the face (face coordinates, origin at "
+                "the centre of the face's bounding box)"
+            )
         down = -plane.zDir
         bore: Any = cq.Solid.makeCylinder(diameter / 2, depth, base, down)
         if cbore_diameter:

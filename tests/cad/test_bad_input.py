@@ -78,6 +78,13 @@ def test_zero_and_negative_sizes(plate: Session, tool: str, args: dict, needle: 
     assert needle in plate.refused(tool, **args)
 
 
+def test_hole_positions_must_be_on_the_face(plate: Session) -> None:
+    msg = plate.refused("hole", positions=[[0, 0], [100, 0]], diameter=3)
+    assert "hole position (100, 0) is not on the face" in msg
+    msg = plate.refused("hole", positions=[[20, 10]], diameter=3)  # inside hole1
+    assert "(20, 10) is not on the face" in msg
+
+
 def test_zero_sized_sketch_entities(plate: Session) -> None:
     plate.call("create_sketch")
     assert "radius must be greater than 0" in plate.refused(
