@@ -11,7 +11,8 @@ Measures, in one run and one server at a time (the client shares the machine):
   (append, reader) pair, appends paced every 5 ms.
 
 Servers: ``solidtype-jupyter streams serve`` on SQLite and on PostgreSQL (a fresh database,
-dropped afterwards), and the reference Node server ``@durable-streams/server`` (pinned in
+dropped afterwards) and, as a diagnostic of the HTTP layer alone, in memory; and the
+reference Node server ``@durable-streams/server`` (pinned in
 ``benchmarks/reference-server``) in memory and file-backed. The client is a minimal
 asyncio HTTP/1.1 client for reads and live latency; it timestamps SSE bytes
 as they arrive and parses them after the run, so 100 readers cost it little.
@@ -209,6 +210,10 @@ def server(kind: str, workdir: Path, postgres_url: str) -> Iterator[tuple[int, s
             yield port, "/v1/stream"
         return
     serve = [str(BIN / "solidtype-jupyter"), "streams", "serve", "--port", str(port)]
+    if kind == "ours-memory":  # diagnostic: the HTTP layer's cost without any storage
+        with running([*serve, "--database-url", "memory://"], port, log):
+            yield port, "/v1/stream"
+        return
     if kind == "ours-sqlite":
         url = f"sqlite:///{workdir / 'bench.db'}"
         with running([*serve, "--database-url", url], port, log):
@@ -475,7 +480,7 @@ def main() -> int:
     parser.add_argument("--live-appends", type=int, default=300, help="appends in the live run")
     parser.add_argument(
         "--servers",
-        default="reference-memory,reference-file,ours-sqlite,ours-postgresql",
+        default="reference-memory,reference-file,ours-sqlite,ours-postgresql,ours-memory",
         help="comma-separated subset of the servers to run",
     )
     parser.add_argument(
