@@ -24,7 +24,8 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml labextension/package.json labextension/package-lock.json
 	@# Headless PNG rendering: VTK loads Mesa's EGL at run time (no display needed).
-	@ldconfig -p | grep -q 'libEGL_mesa.so.0' || ! command -v apt-get >/dev/null || \
+	@PATH="$$PATH:/sbin:/usr/sbin" ldconfig -p | grep -q 'libEGL_mesa.so.0' || \
+		! command -v apt-get >/dev/null || \
 		$$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && \
 		apt-get install -y -qq --no-install-recommends libegl1 libegl-mesa0 libgl1-mesa-dri'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
