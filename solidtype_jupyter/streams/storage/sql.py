@@ -220,6 +220,9 @@ class ThreadedSQLStorage:
     def begin(self, connection: Any) -> None:
         raise NotImplementedError
 
+    def cursor(self, connection: Any) -> Any:
+        return connection.cursor()
+
     def after_commit(self, connection: Any, announced: list[str]) -> None:
         """Hook: cross-process announcements (PostgreSQL sends NOTIFY in the tx)."""
 
@@ -305,7 +308,7 @@ class ThreadedSQLStorage:
         rolls back alone; a batch of one skips the savepoint (two statements fewer on the
         sequential writer's path) and rolls back the transaction instead.
         """
-        cursor = connection.cursor()
+        cursor = self.cursor(connection)
         tx = SQLTx(cursor, placeholder=self.placeholder, lock_rows=self.lock_rows)
         single = len(batch) == 1
         outcomes: list[Any] = []
@@ -354,7 +357,7 @@ class ThreadedSQLStorage:
             self._local.connection = connection
             with self._lock:
                 self._reader_connections.append(connection)
-        cursor = connection.cursor()
+        cursor = self.cursor(connection)
         try:
             return operation(SQLTx(cursor, placeholder=self.placeholder, lock_rows=False))
         finally:
