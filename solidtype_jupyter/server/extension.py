@@ -91,13 +91,21 @@ class SolidTypeApp(ExtensionApp):
 
     @property
     def stream_authorizer(self) -> Any:
-        """Per-user stream ownership; ``None`` (deny all) until the sessions exist."""
-        from ..streams import SessionStreamAuthorizer
+        """Per-user stream ownership (own sessions' and documents' streams); ``None``
+        (deny all) until the repositories exist."""
+        from ..streams.authz import CatalogDocumentLookup, SessionStreamAuthorizer
 
         sessions = getattr(self, "sessions", None)
-        return None if sessions is None else SessionStreamAuthorizer(sessions)
+        catalog = getattr(self, "catalog", None)
+        if sessions is None:
+            return None
+        documents = None if catalog is None else CatalogDocumentLookup(catalog)
+        return SessionStreamAuthorizer(sessions, documents)
 
     async def stop_extension(self) -> None:
+        if self.chat is not None:
+            await self.chat.close()
+            self.chat = None
         if self._stream_engine is not None:
             await self._stream_engine.close()
             self._stream_engine = self._stream_engine_started = None
@@ -160,6 +168,7 @@ class SolidTypeApp(ExtensionApp):
             ",".join(status.current) or "empty",
         )
         self._open_repositories()
+        self._open_chat()
 
     # Sessions and catalog: the repositories every route uses (``self.sessions``,
     # ``self.catalog``), created once the schema is known to be current.
@@ -182,6 +191,29 @@ class SolidTypeApp(ExtensionApp):
     async def _delete_chat_stream(self, path: str) -> None:
         engine = await self.started_stream_engine()
         await engine.delete(path, missing_ok=True)
+
+    # The chat turns (``self.chat``): runs in this process, events in the durable streams.
+    chat: Any = None
+
+    def _open_chat(self) -> None:
+        from pathlib import Path
+
+        from ..agent import ChatService, InProcessAgent
+        from ..llm import create_adapter
+
+        root = getattr(self.serverapp, "root_dir", None)
+        agent = InProcessAgent(
+            lambda: create_adapter(self.model_choice, os.environ),
+            catalog=self.catalog,
+            root_dir=Path(root) if root else None,
+        )
+        self.chat = ChatService(
+            self.started_stream_engine,
+            self.sessions,
+            agent,
+            catalog=self.catalog,
+            root_dir=Path(root) if root else None,
+        )
 
     def initialize_handlers(self) -> None:
         from .routes import route_table

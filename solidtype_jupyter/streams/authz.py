@@ -9,6 +9,7 @@ small protocols below, so this module stays free of storage details.
 from __future__ import annotations
 
 import enum
+import uuid
 from typing import Any, Protocol
 
 SESSION_PREFIX = "ai-chat/"
@@ -33,6 +34,21 @@ class SessionLookup(Protocol):
 
 class DocumentLookup(Protocol):
     async def get(self, user_id: str, document_id: str) -> Any | None: ...
+
+
+class CatalogDocumentLookup:
+    """``DocumentLookup`` over ``store.catalog.CatalogRepository.get_document`` (which takes
+    UUIDs): a name that is not a UUID can never be a document, so it finds nothing."""
+
+    def __init__(self, catalog: Any) -> None:
+        self.catalog = catalog
+
+    async def get(self, user_id: str, document_id: str) -> Any | None:
+        try:
+            parsed = uuid.UUID(document_id)
+        except ValueError:
+            return None
+        return await self.catalog.get_document(user_id, parsed)
 
 
 class SessionStreamAuthorizer:

@@ -87,3 +87,19 @@ async def test_owner_uses_own_session_stream_only(stream_fetch, jp_fetch, jp_ser
     engine = await app.started_stream_engine()
     with pytest.raises(Exception, match="not found"):
         await engine.head(path)
+
+
+async def test_owner_uses_own_document_stream_only(stream_fetch, jp_fetch, jp_serverapp):
+    app = jp_serverapp.web_app.settings["solidtype"]
+    if getattr(app, "catalog", None) is None:
+        pytest.fail("SolidTypeApp.catalog (the document repository) is not wired")
+    me = await login(jp_fetch, stream_fetch)
+    mine = await app.catalog.create_document(me, "plate")
+    theirs = await app.catalog.create_document("someone-else", "bracket")
+    created = await stream_fetch(
+        f"documents/{mine.id}", method="PUT", body=b"", headers={"Content-Type": "text/plain"}
+    )
+    assert created.code == 201
+    refused = await stream_fetch(f"documents/{theirs.id}?offset=-1")
+    assert refused.code == 403
+    assert (await stream_fetch("documents/not-a-uuid?offset=-1")).code == 403
