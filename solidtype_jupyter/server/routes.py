@@ -6,6 +6,7 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
+from .chat import chat_routes
 from .health import HealthHandler
 from .openapi import OpenAPIHandler
 from .sessions import session_routes
@@ -19,5 +20,6 @@ def route_table(prefix: str) -> list[tuple[str, type[Any]]]:
         (url_path_join(api, "health"), HealthHandler),
         (url_path_join(api, "openapi.json"), OpenAPIHandler),
         *session_routes(api),
+        *chat_routes(api),
         (url_path_join(prefix, STREAM_ROUTE, "(.+)"), StreamHandler),
     ]

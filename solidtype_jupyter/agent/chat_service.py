@@ -1,0 +1,507 @@
+"""``ChatService``: one chat turn from request to stored events, and every way to read them.
+
+A turn (``start``) checks the request against the session's stream (what is open, what
+waits for approval), writes the user's message and a ``run.accepted`` marker, and starts the
+run as an asyncio task that talks to a ``ChatAgent``. Every event the agent produces is
+appended to ``ai-chat/{session id}`` before anyone can see it: HTTP responses, resumes and
+the CLI only ever read the stream (``follow``), so a client that goes away does not stop the
+run and a client that comes back gets exactly the events after its offset.
+
+The task also keeps the session row current (``record_message``: count, last message time,
+auto title) and, in the editor, saves the session's CAD document after every tool result.
+``cancel`` stops a running turn (the loop keeps the partial text and ends the run);
+``hydrate`` rebuilds ``{messages, activeRun, interrupts}`` from the stream; a run left open
+by a server that died is finished by ``recover`` (see ``agent.recovery``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..cad import CadDocument
+from ..llm import (
+    ApprovalDecision,
+    CancelToken,
+    ChatMessage,
+    ResumeError,
+    UserMessage,
+    decide_approvals,
+    user_message_events,
+)
+from ..llm.transcript import Transcript
+from ..protocol import agui
+from ..protocol.sessions import MessageRole, chat_stream_path
+from ..streams import StreamEngine, format_offset
+from ..streams.offsets import InvalidOffsetError, parse_offset
+from .event_log import (
+    RUN_ACCEPTED,
+    LoggedEvent,
+    SessionLog,
+    StreamWriter,
+    decode,
+    ensure_stream,
+    read_all,
+)
+from .in_process import AgentTurn, ChatAgent
+from .recovery import ReplayFilter, plan_recovery
+
+log = logging.getLogger(__name__)
+
+
+class ChatError(Exception):
+    """A request the service refuses; ``status`` is the HTTP answer (409, 422)."""
+
+    def __init__(self, status: int, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details
+
+
+@dataclass
+class TurnStart:
+    """Where a response starts reading (``position``) and which run it follows."""
+
+    run_id: str
+    position: int
+
+
+@dataclass
+class LiveRun:
+    session_id: str
+    run_id: str
+    cancel: CancelToken
+    task: asyncio.Task[None] | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class _OpenDocument:
+    def __init__(self, document: CadDocument, path: Path) -> None:
+        self.document = document
+        self.path = path
+        self.saved_revision = document.revision
+
+    async def save_if_changed(self) -> None:
+        if self.document.revision != self.saved_revision:
+            self.saved_revision = self.document.revision
+            await asyncio.to_thread(self.document.save, self.path)
+
+
+def parse_position(offset: str) -> int:
+    """A client's offset (``-1`` = the start) as a stream position; ``ChatError`` 400."""
+    if offset in ("-1", ""):
+        return 0
+    try:
+        return parse_offset(offset)
+    except InvalidOffsetError:
+        raise ChatError(400, f"invalid offset {offset!r}") from None
+
+
+class ChatService:
+    """Chat turns of every session of a server (or of the CLI's process).
+
+    ``engine``: an async callable giving the started stream engine; ``sessions``: the
+    ``ChatSessionRepository``; ``agent``: what runs a turn; ``catalog`` and ``root_dir``:
+    where an editor session's document is found (its ``*.solid.json`` under ``root_dir``).
+    """
+
+    def __init__(
+        self,
+        engine: Callable[[], Awaitable[StreamEngine]],
+        sessions: Any,
+        agent: ChatAgent,
+        *,
+        catalog: Any = None,
+        root_dir: Path | None = None,
+        cached_logs: int = 64,
+    ) -> None:
+        self._engine = engine
+        self.sessions = sessions
+        self.agent = agent
+        self.catalog = catalog
+        self.root_dir = root_dir
+        self._runs: dict[str, LiveRun] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._logs: OrderedDict[str, SessionLog] = OrderedDict()
+        self._cached_logs = cached_logs
+        self._documents: dict[Path, _OpenDocument] = {}
+        self._closed = False
+
+    # --- reading --------------------------------------------------------------------------
+
+    def live_run(self, session_id: uuid.UUID | str) -> LiveRun | None:
+        return self._runs.get(str(session_id))
+
+    def live_runs(self) -> list[LiveRun]:
+        return list(self._runs.values())
+
+    async def session_log(self, session: Any) -> SessionLog:
+        """The session's stream folded (cached; new events are read incrementally)."""
+        engine = await self._engine()
+        key = str(session.id)
+        path = chat_stream_path(session.id)
+        folded = self._logs.get(key)
+        if folded is None:
+            await ensure_stream(engine, path)
+            folded = SessionLog()
+            self._logs[key] = folded
+            while len(self._logs) > self._cached_logs:
+                self._logs.popitem(last=False)
+        self._logs.move_to_end(key)
+        for logged in await read_all(engine, path, folded.position):
+            folded.apply(logged)
+        return folded
+
+    async def follow(
+        self, session: Any, after: int, *, until_terminal: bool = True
+    ) -> AsyncIterator[list[LoggedEvent]]:
+        """Stored events after ``after``, live, in batches: ends after a terminal event
+        (with ``until_terminal``) or when caught up with no run going in this process. An
+        empty batch now and then while nothing arrives (a keep-alive for SSE)."""
+        engine = await self._engine()
+        path = chat_stream_path(session.id)
+        await ensure_stream(engine, path)
+        key = str(session.id)
+        position = after
+        use_cache = False
+        final = False
+        while True:
+            seen = engine.live.version(path)
+            result = await engine.read_at(path, position, use_cache=use_cache)
+            batch = decode(result.messages, position)
+            if result.messages:
+                position = max(position, result.messages[-1].end)
+            if until_terminal:
+                for index, logged in enumerate(batch):
+                    if logged.terminal:
+                        yield batch[: index + 1]
+                        return
+            if batch:
+                yield batch
+            if not result.up_to_date:
+                use_cache = False
+                continue
+            if key not in self._runs:
+                if final:
+                    return
+                final = True  # read once more: the run may have ended just before
+                continue
+            final = False
+            use_cache = True
+            if not await engine.live.wait(path, seen, engine.long_poll_timeout):
+                yield []
+
+    async def hydrate(self, user_id: str, session: Any) -> dict[str, Any]:
+        """``{messages, activeRun, interrupts, offset}`` rebuilt from the stream."""
+        await self.recover(user_id, session)
+        folded = await self.session_log(session)
+        transcript = folded.transcript
+        active = folded.open_run
+        return {
+            "messages": [m.to_wire() for m in transcript.messages],
+            "activeRun": {"runId": active.run_id} if active is not None else None,
+            "interrupts": [
+                i.model_dump(by_alias=True, exclude_none=True) for i in _waiting(folded)
+            ],
+            "offset": format_offset(folded.position),
+        }
+
+    # --- turns ----------------------------------------------------------------------------
+
+    def _lock(self, session_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(session_id, asyncio.Lock())
+
+    async def start(self, user_id: str, session: Any, body: agui.RunAgentInput) -> TurnStart:
+        """Start the turn ``body`` asks for (or find it, when the same run is posted again)."""
+        if self._closed:
+            raise ChatError(503, "the chat service is shutting down")
+        key = str(session.id)
+        async with self._lock(key):
+            await self._recover_locked(user_id, session)
+            folded = await self.session_log(session)
+            known = folded.runs.get(body.run_id)
+            if known is not None:  # the same request again (a retry): follow that run
+                return TurnStart(body.run_id, known.start)
+            if folded.open_run is not None:
+                raise ChatError(
+                    409,
+                    f"run {folded.open_run.run_id} is still answering; wait for it or stop it "
+                    f"(POST .../session/{session.id}/cancel)",
+                    activeRun=folded.open_run.run_id,
+                )
+            transcript = folded.transcript
+            decisions: list[ApprovalDecision] = []
+            history: list[ChatMessage] = transcript.chat_history()
+            events: list[agui.AguiEvent] = []
+            user_text: str | None = None
+            if body.resume:
+                decisions = self._decisions(transcript, body)
+            else:
+                if transcript.pending:
+                    ids = ", ".join(p.interrupt_id for p in transcript.pending)
+                    raise ChatError(
+                        409,
+                        f"tool calls wait for approval ({ids}); answer them with `resume` "
+                        "(approve or reject) before sending a new message",
+                        interrupts=[p.interrupt_id for p in transcript.pending],
+                    )
+                message = _new_user_message(body, transcript)
+                user_text = message.content or ""
+                events.extend(
+                    user_message_events(message.id or f"user_{uuid.uuid4().hex}", user_text)
+                )
+                history.append(UserMessage(user_text))
+            events.append(
+                agui.Custom(
+                    name=RUN_ACCEPTED,
+                    value={
+                        "runId": body.run_id,
+                        "threadId": body.thread_id,
+                        "parentRunId": body.parent_run_id,
+                        "resume": [
+                            r.model_dump(by_alias=True, exclude_none=True)
+                            for r in body.resume or ()
+                        ],
+                    },
+                )
+            )
+            engine = await self._engine()
+            writer = StreamWriter(engine, chat_stream_path(session.id))
+            await writer.put_all(events)
+            await writer.drain()
+            if user_text is not None:
+                await self.sessions.record_message(
+                    user_id, session.id, role=MessageRole.USER, text=user_text
+                )
+            folded = await self.session_log(session)
+            start = folded.runs[body.run_id].start
+            turn = AgentTurn(
+                thread_id=body.thread_id,
+                run_id=body.run_id,
+                user_id=user_id,
+                context=str(session.context),
+                history=history,
+                decisions=decisions,
+            )
+            self._launch(user_id, session, turn, writer, None)
+            return TurnStart(body.run_id, start)
+
+    def _decisions(
+        self, transcript: Transcript, body: agui.RunAgentInput
+    ) -> list[ApprovalDecision]:
+        pending = transcript.pending
+        if not pending:
+            raise ChatError(422, "`resume` answers nothing: no tool call waits for approval")
+        if body.parent_run_id is not None and body.parent_run_id != transcript.last_run_id:
+            raise ChatError(
+                422,
+                f"parentRunId {body.parent_run_id} is not the interrupted run "
+                f"{transcript.last_run_id}",
+            )
+        try:
+            return decide_approvals(pending, body.resume or ())
+        except ResumeError as exc:
+            raise ChatError(422, str(exc)) from None
+
+    def _launch(
+        self,
+        user_id: str,
+        session: Any,
+        turn: AgentTurn,
+        writer: StreamWriter,
+        replay: ReplayFilter | None,
+    ) -> LiveRun:
+        live = LiveRun(str(session.id), turn.run_id, turn.cancel)
+        self._runs[live.session_id] = live
+        live.task = asyncio.ensure_future(self._drive(user_id, session, turn, writer, replay, live))
+        return live
+
+    async def _drive(
+        self,
+        user_id: str,
+        session: Any,
+        turn: AgentTurn,
+        writer: StreamWriter,
+        replay: ReplayFilter | None,
+        live: LiveRun,
+    ) -> None:
+        finished = False
+        try:
+            document = await self._document(user_id, session)
+            turn.document = document.document if document else None
+            async for event in self.agent.run(turn):
+                out = replay.feed(event) if replay is not None else [event]
+                for item in out:
+                    await writer.put(item)
+                    finished = finished or item.type in ("RUN_FINISHED", "RUN_ERROR")
+                    await self._after(user_id, session, item, document)
+            if replay is not None:
+                await writer.put_all(replay.flush_unmatched())
+            if not finished:  # an agent that ended without saying so
+                await writer.put(
+                    agui.RunError(message="the agent ended without finishing", code="internal")
+                )
+            await writer.drain()
+        except asyncio.CancelledError:
+            # The server is stopping: keep what was produced; the run stays open and is
+            # finished by recover() after the restart.
+            with contextlib.suppress(BaseException):
+                await writer.drain()
+            raise
+        except Exception as exc:
+            log.exception("chat run %s of session %s failed", turn.run_id, session.id)
+            with contextlib.suppress(Exception):
+                if not finished:
+                    await writer.put(
+                        agui.RunError(message=f"internal error: {exc}", code="internal")
+                    )
+                await writer.drain()
+        finally:
+            if self._runs.get(live.session_id) is live:
+                del self._runs[live.session_id]
+            live.done.set()
+
+    async def _after(
+        self, user_id: str, session: Any, event: agui.AguiEvent, document: _OpenDocument | None
+    ) -> None:
+        if isinstance(event, agui.TextMessageEnd):
+            await self.sessions.record_message(
+                user_id, session.id, role=MessageRole.ASSISTANT, text=""
+            )
+        elif isinstance(event, agui.ToolCallResult):
+            await self.sessions.record_message(user_id, session.id, role=MessageRole.TOOL, text="")
+            if document is not None:
+                await document.save_if_changed()
+
+    async def _document(self, user_id: str, session: Any) -> _OpenDocument | None:
+        """The editor session's CAD document (loaded once per file), or ``None``."""
+        if str(session.context) != "editor" or session.document_id is None:
+            return None
+        if self.catalog is None or self.root_dir is None:
+            return None
+        entry = await self.catalog.get_document(user_id, session.document_id)
+        if entry is None:
+            return None
+        path = (self.root_dir / entry.path).resolve()
+        if not path.is_relative_to(self.root_dir.resolve()):
+            return None
+        cached = self._documents.get(path)
+        if cached is not None:
+            return cached
+        if path.exists() and path.stat().st_size > 0:
+            document = await asyncio.to_thread(CadDocument.load, path)
+        else:
+            document = CadDocument(entry.name)
+        opened = _OpenDocument(document, path)
+        self._documents[path] = opened
+        return opened
+
+    # --- stop and recovery ----------------------------------------------------------------
+
+    async def cancel(self, session: Any) -> str | None:
+        """Stop the session's running turn; its id, or ``None`` when nothing runs."""
+        live = self._runs.get(str(session.id))
+        if live is None:
+            return None
+        live.cancel.cancel()
+        return live.run_id
+
+    async def recover(self, user_id: str, session: Any) -> bool:
+        """Finish a run the stream shows open while no task runs it (the server died)."""
+        async with self._lock(str(session.id)):
+            return await self._recover_locked(user_id, session)
+
+    async def _recover_locked(self, user_id: str, session: Any) -> bool:
+        if self._closed or str(session.id) in self._runs:
+            return False
+        folded = await self.session_log(session)
+        run = folded.open_run
+        if run is None:
+            return False
+        run_events = folded.run_events(run)
+        plan = plan_recovery(run_events)
+        before = Transcript(
+            logged.event() for logged in folded.events[: run.first_index + plan.turn_index]
+        )
+        decisions: list[ApprovalDecision] = []
+        if plan.turn_index == 1 and run.accepted.get("resume"):
+            prior = Transcript(logged.event() for logged in folded.events[: run.first_index])
+            answers = [agui.ResumeItem.model_validate(r) for r in run.accepted["resume"]]
+            with contextlib.suppress(ResumeError):
+                decisions = decide_approvals(prior.pending, answers)
+        log.warning(
+            "chat run %s of session %s was left open (server restart): finishing it from "
+            "event %d of the run",
+            run.run_id,
+            session.id,
+            plan.turn_index,
+        )
+        turn = AgentTurn(
+            thread_id=str(run.accepted.get("threadId") or session.id),
+            run_id=run.run_id,
+            user_id=user_id,
+            context=str(session.context),
+            history=before.chat_history(),
+            decisions=decisions,
+            stored_results=plan.stored_results,
+        )
+        engine = await self._engine()
+        writer = StreamWriter(engine, chat_stream_path(session.id))
+        self._launch(
+            user_id, session, turn, writer, ReplayFilter(plan.stored, run_started=run.started)
+        )
+        return True
+
+    async def close(self) -> None:
+        """Stop every run task (their runs stay open in the stream; see ``recover``)."""
+        self._closed = True
+        tasks = [live.task for live in self._runs.values() if live.task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+
+    async def wait_idle(self, session_id: uuid.UUID | str) -> None:
+        live = self._runs.get(str(session_id))
+        if live is not None:
+            await live.done.wait()
+
+
+def _waiting(folded: SessionLog) -> list[agui.Interrupt]:
+    pending = {p.interrupt_id for p in folded.transcript.pending}
+    if not pending:
+        return []
+    for logged in reversed(folded.events):
+        if logged.type == "RUN_FINISHED":
+            finished = logged.event()
+            assert isinstance(finished, agui.RunFinished)
+            if finished.outcome is None:
+                return []
+            return [i for i in finished.outcome.interrupts if i.id in pending]
+    return []
+
+
+def _new_user_message(body: agui.RunAgentInput, transcript: Transcript) -> agui.Message:
+    """The message this request adds: the last one, a user message not stored yet."""
+    if not body.messages or body.messages[-1].role != "user":
+        raise ChatError(
+            422, "a new turn needs a user message last in `messages` (or `resume` answers)"
+        )
+    message = body.messages[-1]
+    if not (message.content or "").strip():
+        raise ChatError(422, "the user message is empty")
+    stored_ids = {m.id for m in transcript.messages}
+    if message.id is not None and message.id in stored_ids:
+        raise ChatError(
+            422, f"message {message.id} is already in the conversation; send a new message"
+        )
+    return message

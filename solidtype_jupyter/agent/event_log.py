@@ -1,0 +1,207 @@
+"""A chat session's AG-UI events in its durable stream ``ai-chat/{session id}`` (JSON mode).
+
+Writing: ``StreamWriter`` appends events in batches (one append holds every event produced
+while the previous append was committing), so a fast model costs one commit per batch, not
+per event, and nobody sees an event before it is stored: readers read the stream.
+
+Offsets: every event gets its own position, the byte position after its compact JSON and
+the separating comma in the stream (exactly the position it would have had if it were
+appended alone). ``decode`` splits stored appends into ``LoggedEvent``s and skips those at
+or before a position, so ``id: <offset>`` on each SSE frame resumes after that very event,
+even in the middle of a batch.
+
+``SessionLog`` folds the whole stream into a ``Transcript`` plus what the service needs
+to know about runs: which run is open, where each run starts (its ``run.accepted`` marker)
+and where it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..llm.transcript import Transcript
+from ..protocol import agui
+from ..streams import StreamEngine, format_offset
+from ..streams.records import StoredMessage
+
+JSON_CONTENT_TYPE = "application/json"
+#: First event of every run (TanStack's durable responses start the same way); its value
+#: records the run id and the approval answers the run was started with.
+RUN_ACCEPTED = "run.accepted"
+TERMINAL_TYPES = ("RUN_FINISHED", "RUN_ERROR")
+
+_decoder = json.JSONDecoder()
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One stored event: ``position`` (after it), its exact stored JSON, the decoded dict."""
+
+    position: int
+    text: str
+    data: dict[str, Any]
+
+    @property
+    def offset(self) -> str:
+        return format_offset(self.position)
+
+    @property
+    def type(self) -> str:
+        return str(self.data.get("type", ""))
+
+    @property
+    def terminal(self) -> bool:
+        return self.type in TERMINAL_TYPES
+
+    def sse(self) -> str:
+        return f"id: {self.offset}\ndata: {self.text}\n\n"
+
+    def event(self) -> agui.AguiEvent:
+        return agui.parse_event(self.data)
+
+
+def decode(messages: Sequence[StoredMessage], after: int) -> list[LoggedEvent]:
+    """The events of ``messages`` whose position is past ``after``."""
+    out: list[LoggedEvent] = []
+    for message in messages:
+        if message.end <= after:
+            continue
+        text = message.data.decode("utf-8")
+        position = message.end - len(message.data)
+        index = 0
+        while index < len(text):
+            value, end = _decoder.raw_decode(text, index)
+            piece = text[index:end]
+            position += len(piece.encode("utf-8")) + 1  # the value and its comma
+            index = end + 1
+            if position > after:
+                out.append(LoggedEvent(position, piece, value))
+    return out
+
+
+def encode(events: Iterable[agui.AguiEvent]) -> bytes:
+    return ("[" + ",".join(e.to_json() for e in events) + "]").encode("utf-8")
+
+
+class StreamWriter:
+    """Appends events to one stream in the order given, batching while a commit is busy.
+
+    ``put`` waits only when ``max_pending`` events are waiting for the database (back
+    pressure on a model faster than the disk); ``drain`` waits until all are stored. A
+    failed append is raised by the next ``put``/``drain``.
+    """
+
+    def __init__(self, engine: StreamEngine, path: str, *, max_pending: int = 4096) -> None:
+        self.engine = engine
+        self.path = path
+        self.max_pending = max_pending
+        self.last_position = 0
+        self._pending: list[str] = []
+        self._flusher: asyncio.Future[None] | None = None
+        self._error: BaseException | None = None
+
+    async def put(self, event: agui.AguiEvent) -> None:
+        if self._error is not None:
+            raise self._error
+        self._pending.append(event.to_json())
+        if self._flusher is None:
+            self._flusher = asyncio.ensure_future(self._flush())
+        elif len(self._pending) >= self.max_pending:
+            await asyncio.shield(self._flusher)
+
+    async def put_all(self, events: Iterable[agui.AguiEvent]) -> None:
+        for event in events:
+            await self.put(event)
+
+    async def drain(self) -> None:
+        while self._flusher is not None:
+            await asyncio.shield(self._flusher)
+        if self._error is not None:
+            raise self._error
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                body = ("[" + ",".join(batch) + "]").encode("utf-8")
+                result = await self.engine.append(self.path, body, content_type=JSON_CONTENT_TYPE)
+                self.last_position = result.info.tail
+        except BaseException as exc:  # handed to the producer
+            self._error = exc
+            self._pending = []
+        finally:
+            self._flusher = None
+
+
+async def ensure_stream(engine: StreamEngine, path: str) -> None:
+    await engine.create(path, content_type=JSON_CONTENT_TYPE)
+
+
+async def read_all(engine: StreamEngine, path: str, after: int = 0) -> list[LoggedEvent]:
+    """Every stored event after ``after`` (reads past the engine's chunk limit)."""
+    out: list[LoggedEvent] = []
+    position = after
+    while True:
+        result = await engine.read_at(path, position, use_cache=False)
+        out.extend(decode(result.messages, position))
+        if result.messages:
+            position = result.messages[-1].end
+        if result.up_to_date or not result.messages:
+            return out
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    start: int  # position before its run.accepted marker
+    accepted: dict[str, Any] = field(default_factory=dict)
+    started: bool = False  # RUN_STARTED stored
+    end: int | None = None  # position after its terminal event
+    first_index: int = 0  # index of the marker in SessionLog.events
+
+
+class SessionLog:
+    """A session's stream folded: the transcript and the runs."""
+
+    def __init__(self, events: Sequence[LoggedEvent] = ()) -> None:
+        self.transcript = Transcript()
+        self.events: list[LoggedEvent] = []
+        self.runs: dict[str, RunRecord] = {}
+        self.open_run: RunRecord | None = None
+        self.position = 0
+        for event in events:
+            self.apply(event)
+
+    def apply(self, logged: LoggedEvent) -> None:
+        data = logged.data
+        kind = logged.type
+        if kind == "CUSTOM" and data.get("name") == RUN_ACCEPTED:
+            value = data.get("value") or {}
+            run = RunRecord(
+                str(value.get("runId", "")),
+                self.position,
+                value,
+                first_index=len(self.events),
+            )
+            self.runs[run.run_id] = run
+            self.open_run = run
+        elif kind == "RUN_STARTED" and self.open_run is not None:
+            self.open_run.started = True
+        elif kind in TERMINAL_TYPES and self.open_run is not None:
+            self.open_run.end = logged.position
+            self.open_run = None
+        self.transcript.apply(logged.event())
+        self.events.append(logged)
+        self.position = logged.position
+
+    def run_events(self, run: RunRecord) -> list[LoggedEvent]:
+        out = []
+        for logged in self.events[run.first_index :]:
+            out.append(logged)
+            if logged.terminal:
+                break
+        return out

@@ -1,0 +1,217 @@
+"""Chat routes: AG-UI over SSE, resume, hydrate and stop (thin: the work is ``ChatService``).
+
+- ``POST {base}solidtype/api/ai/chat``: an AG-UI ``RunAgentInput`` (``threadId`` = session
+  id). Starts the turn and answers SSE from the stream: ``id: <offset>`` + one single-line
+  ``data:`` per event, no ``event:`` lines, no ``[DONE]``, closed after ``RUN_FINISHED`` /
+  ``RUN_ERROR``. With ``Last-Event-ID`` (the client's reconnect) it starts nothing and
+  resumes after that offset; the same ``runId`` posted again follows that run.
+- ``GET {base}solidtype/api/ai/chat?threadId=ID``: hydrate, ``{messages, activeRun,
+  interrupts, offset}``; with ``offset`` (and optional ``runId``): SSE from that offset.
+- ``GET {base}solidtype/api/ai/session/{id}``: hydrate; ``?offset=X&live=sse`` SSE from X;
+  ``live=long-poll`` JSON ``{events, nextOffset, runActive}`` (waits for the first event);
+  ``offset`` without ``live``: the stored events after X as JSON.
+- ``POST {base}solidtype/api/ai/session/{id}/cancel``: stop the running turn (partial text is
+  kept; the run ends with ``RUN_FINISHED``, reason ``cancelled``); 409 when none runs.
+
+The user is always the server's identity; another user's session answers 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import iostream, web
+
+from ..agent.chat_service import ChatError, ChatService, parse_position
+from ..agent.event_log import LoggedEvent
+from ..protocol import agui
+from ..streams import format_offset
+from .base import SolidTypeAPIHandler
+
+CHAT_ROUTE = "ai/chat"
+SESSION_ROUTE = "ai/session"
+
+
+class _ChatBase(SolidTypeAPIHandler):
+    _sse_task: asyncio.Task[Any] | None = None
+
+    @property
+    def chat(self) -> ChatService:
+        service = getattr(self.extensionapp, "chat", None)
+        if service is None:
+            raise web.HTTPError(503, "the chat service is not available")
+        return service  # type: ignore[no-any-return]
+
+    async def owned_session(self, raw_id: str | None) -> Any:
+        if not raw_id:
+            raise web.HTTPError(422, "threadId (the chat session id) is required")
+        try:
+            session_id = uuid.UUID(raw_id)
+        except ValueError:
+            raise web.HTTPError(404, f"no session {raw_id!r}") from None
+        sessions = getattr(self.extensionapp, "sessions", None)
+        if sessions is None:
+            raise web.HTTPError(503, "the session store is not available")
+        session = await sessions.get(self.username, session_id)
+        if session is None:  # missing or another user's: the same answer
+            raise web.HTTPError(404, f"no session {session_id}")
+        return session
+
+    def chat_error(self, exc: ChatError) -> None:
+        self.set_status(exc.status)
+        self.finish({"message": exc.message, **exc.details})
+
+    def query(self, name: str) -> str | None:
+        values = self.request.query_arguments.get(name)
+        if not values:
+            return None
+        if len(values) != 1:
+            raise web.HTTPError(400, f"query parameter {name!r} is given more than once")
+        return values[0].decode("utf-8", "replace")
+
+    async def send_sse(self, session: Any, position: int) -> None:
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        self._sse_task = asyncio.current_task()
+        try:
+            await self.flush()
+            async for batch in self.chat.follow(session, position):
+                self.write("".join(e.sse() for e in batch) if batch else ": keep-alive\n\n")
+                await self.flush()
+        except (iostream.StreamClosedError, asyncio.CancelledError):
+            return  # the client left; the run goes on
+        finally:
+            self._sse_task = None
+            if not self._finished:
+                self.finish()
+
+    def on_connection_close(self) -> None:
+        task = self._sse_task
+        if task is not None and not task.done():
+            task.cancel()
+
+    async def hydrate(self, session: Any) -> None:
+        self.write_json(await self.chat.hydrate(self.username, session))
+
+    async def resume_from(self, session: Any, offset: str) -> None:
+        try:
+            position = parse_position(offset)
+        except ChatError as exc:
+            self.chat_error(exc)
+            return
+        await self.chat.recover(self.username, session)
+        await self.send_sse(session, position)
+
+
+def _event_json(logged: LoggedEvent) -> dict[str, Any]:
+    return {"offset": logged.offset, "event": logged.data}
+
+
+class ChatHandler(_ChatBase):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.parse_body(agui.RunAgentInput)
+        session = await self.owned_session(body.thread_id)
+        last_event_id = self.request.headers.get("Last-Event-ID")
+        if last_event_id:
+            await self.resume_from(session, last_event_id.strip())
+            return
+        try:
+            started = await self.chat.start(self.username, session, body)
+        except ChatError as exc:
+            self.chat_error(exc)
+            return
+        await self.send_sse(session, started.position)
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        thread_id = self.query("threadId")
+        offset = self.query("offset")
+        run_id = self.query("runId")
+        if thread_id is None and run_id is not None:
+            live = next((r for r in self.chat.live_runs() if r.run_id == run_id), None)
+            thread_id = live.session_id if live is not None else None
+            if thread_id is None:
+                raise web.HTTPError(404, f"no run {run_id} is going; pass threadId")
+        session = await self.owned_session(thread_id)
+        if offset is None:
+            await self.hydrate(session)
+            return
+        if offset == "-1" and run_id is not None:
+            folded = await self.chat.session_log(session)
+            run = folded.runs.get(run_id)
+            if run is None:
+                raise web.HTTPError(404, f"no run {run_id} in session {session.id}")
+            offset = format_offset(run.start)
+        await self.resume_from(session, offset)
+
+
+class SessionChatHandler(_ChatBase):
+    @web.authenticated
+    @authorized
+    async def get(self, raw_id: str) -> None:
+        session = await self.owned_session(raw_id)
+        offset = self.query("offset")
+        live = self.query("live")
+        if live not in (None, "sse", "long-poll"):
+            raise web.HTTPError(422, "live must be `sse` or `long-poll`")
+        if offset is None:
+            if live is not None:
+                raise web.HTTPError(422, "live needs an offset (-1: from the start)")
+            await self.hydrate(session)
+            return
+        if live == "sse":
+            await self.resume_from(session, offset)
+            return
+        try:
+            position = parse_position(offset)
+        except ChatError as exc:
+            self.chat_error(exc)
+            return
+        await self.chat.recover(self.username, session)
+        events: list[LoggedEvent] = []
+        if live == "long-poll":
+            async for batch in self.chat.follow(session, position, until_terminal=False):
+                events = batch
+                break
+        else:
+            folded = await self.chat.session_log(session)
+            events = [e for e in folded.events if e.position > position]
+        next_position = events[-1].position if events else position
+        self.write_json(
+            {
+                "events": [_event_json(e) for e in events],
+                "nextOffset": format_offset(next_position),
+                "runActive": self.chat.live_run(session.id) is not None,
+            }
+        )
+
+
+class CancelHandler(_ChatBase):
+    @web.authenticated
+    @authorized
+    async def post(self, raw_id: str) -> None:
+        session = await self.owned_session(raw_id)
+        run_id = await self.chat.cancel(session)
+        if run_id is None:
+            self.set_status(409)
+            self.finish(json.dumps({"message": f"no run is going in session {session.id}"}))
+            return
+        self.write_json({"runId": run_id, "cancelled": True}, status=202)
+
+
+def chat_routes(api: str) -> list[tuple[str, type[Any]]]:
+    """The patterns under ``api`` (``{prefix}/api``)."""
+    session = f"{api}/{SESSION_ROUTE}/([^/]+)"
+    return [
+        (f"{api}/{CHAT_ROUTE}", ChatHandler),
+        (session, SessionChatHandler),
+        (f"{session}/cancel", CancelHandler),
+    ]
