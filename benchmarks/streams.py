@@ -11,8 +11,9 @@ Measures, in one run and one server at a time (the client shares the machine):
   (append, reader) pair, appends paced every 5 ms.
 
 Servers: ``solidtype-jupyter streams serve`` on SQLite and on PostgreSQL (a fresh database,
-dropped afterwards) and, as a diagnostic of the HTTP layer alone, in memory; and the
-reference Node server ``@durable-streams/server`` (pinned in
+dropped afterwards) and, as diagnostics of the HTTP layer, in memory and as
+``tornado-floor`` (a tornado handler that answers 204 and stores nothing; appends only);
+and the reference Node server ``@durable-streams/server`` (pinned in
 ``benchmarks/reference-server``) in memory and file-backed. The client is a minimal
 asyncio HTTP/1.1 client for reads and live latency; it timestamps SSE bytes
 as they arrive and parses them after the run, so 100 readers cost it little.
@@ -195,6 +196,25 @@ def postgres_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+TORNADO_FLOOR = """
+import asyncio, sys
+from tornado import web
+
+class Floor(web.RequestHandler):
+    def put(self, path):
+        self.set_status(201)
+
+    def post(self, path):
+        self.set_status(204)
+
+async def main():
+    web.Application([(r"/v1/stream/(.+)", Floor)]).listen(int(sys.argv[1]), "127.0.0.1")
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
 @contextlib.contextmanager
 def server(kind: str, workdir: Path, postgres_url: str) -> Iterator[tuple[int, str]]:
     """(port, stream path prefix) of a running server of ``kind``."""
@@ -207,6 +227,10 @@ def server(kind: str, workdir: Path, postgres_url: str) -> Iterator[tuple[int, s
             data_dir.mkdir()
             command.append(str(data_dir))
         with running(command, port, log, cwd=REFERENCE_DIR):
+            yield port, "/v1/stream"
+        return
+    if kind == "tornado-floor":  # diagnostic: a tornado handler that stores nothing
+        with running([sys.executable, "-c", TORNADO_FLOOR, str(port)], port, log):
             yield port, "/v1/stream"
         return
     serve = [str(BIN / "solidtype-jupyter"), "streams", "serve", "--port", str(port)]
@@ -345,6 +369,8 @@ async def measure(kind: str, port: int, prefix: str, args: argparse.Namespace) -
     figures = Figures(kind)
     figures.append_1 = await append_throughput(port, prefix, 1, args.appends)
     figures.append_10 = await append_throughput(port, prefix, 10, args.appends // 10)
+    if kind == "tornado-floor":
+        return figures  # appends only: it stores nothing to read
     figures.read_mb_s = await catch_up_read(port, prefix, args.read_appends, 2048, 3)
     figures.p50_ms, figures.p99_ms, figures.delivered = await live_latency(
         port, prefix, args.readers, args.live_appends, 0.005
