@@ -452,6 +452,7 @@ class ChatService:
             history=before.chat_history(),
             decisions=decisions,
             stored_results=plan.stored_results,
+            tool_rounds=plan.tool_rounds,
         )
         engine = await self._engine()
         writer = StreamWriter(engine, chat_stream_path(session.id))

@@ -52,6 +52,7 @@ class AgentTurn:
     cancel: CancelToken = field(default_factory=CancelToken)
     document: CadDocument | None = None
     stored_results: Sequence[StoredResult] = ()
+    tool_rounds: int = 0  # rounds the run already did (a run finished after a restart)
 
 
 class ChatAgent(Protocol):
@@ -148,12 +149,12 @@ class InProcessAgent:
                 root_dir=self.root_dir,
             ),
         )
-        return aiter(
-            loop.run(
-                thread_id=turn.thread_id,
-                run_id=turn.run_id,
-                history=turn.history,
-                cancel=turn.cancel,
-                decisions=turn.decisions,
-            )
+        run = loop.run(
+            thread_id=turn.thread_id,
+            run_id=turn.run_id,
+            history=turn.history,
+            cancel=turn.cancel,
+            decisions=turn.decisions,
         )
+        run.tool_rounds = turn.tool_rounds
+        return aiter(run)

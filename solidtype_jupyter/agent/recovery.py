@@ -16,8 +16,8 @@ stored, so the transcript ends exactly as an uninterrupted run would have:
   its unfinished tool calls answered with an "interrupted by a server restart" error) and
   the new answer follows as new messages. The partial text stays in the transcript; the
   model does not see it as a prefix of its new answer.
-- The run's tool-round counter restarts with the recovered turn, so a recovered run may do
-  up to ``max_tool_iterations`` more rounds.
+- The run's tool-round counter goes on from the rounds stored before the recovered turn;
+  token usage counts only what the re-run reported.
 """
 
 from __future__ import annotations
@@ -45,12 +45,14 @@ class RecoveryPlan:
     turn_index: int
     stored: list[LoggedEvent]
     stored_results: list[StoredResult]
+    tool_rounds: int  # model turns of the run before it, each ended by a round of tools
 
 
 def plan_recovery(run_events: Sequence[LoggedEvent]) -> RecoveryPlan:
     """Where to re-run an open run from. Without a model turn stored yet, from the start
     (the approvals it was resumed with are run again, except those already answered)."""
     turn_index: int | None = None
+    turns = 0
     started = False
     for index, logged in enumerate(run_events):
         if logged.type == "RUN_STARTED":
@@ -62,9 +64,10 @@ def plan_recovery(run_events: Sequence[LoggedEvent]) -> RecoveryPlan:
         previous = run_events[index - 1].type
         if previous in _TURN_BOUNDARIES:
             turn_index = index
+            turns += 1
     start = 1 if turn_index is None else turn_index  # 1: after the run.accepted marker
     stored = list(run_events[start:])
-    return RecoveryPlan(start, stored, stored_results(stored))
+    return RecoveryPlan(start, stored, stored_results(stored), max(0, turns - 1))
 
 
 def stored_results(events: Sequence[LoggedEvent]) -> list[StoredResult]:
