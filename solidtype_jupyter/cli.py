@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ._version import __version__
 
 
-def _configured_database_url() -> str:
-    """The URL the server would use: jupyter_server config files, env, embedded default."""
+def configured_app() -> Any:
+    """``SolidTypeApp`` configured as the server would be (jupyter_server config files, then
+    the environment, then the defaults), for the CLI and for kernels (``%ai_chat``)."""
     from jupyter_core.application import JupyterApp
 
     from .server.extension import SolidTypeApp
@@ -22,7 +24,12 @@ def _configured_database_url() -> str:
 
     reader = _ConfigReader()
     reader.load_config_file()
-    return str(SolidTypeApp(config=reader.config).database_url)
+    return SolidTypeApp(config=reader.config)
+
+
+def _configured_database_url() -> str:
+    """The URL the server would use: jupyter_server config files, env, embedded default."""
+    return str(configured_app().database_url)
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -144,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest accepted request body in bytes (default 64 MiB)",
     )
     serve.set_defaults(func=_streams_serve)
+
+    from .chat_cli import add_parser as add_chat_parser
+
+    add_chat_parser(commands)
     return parser
 
 

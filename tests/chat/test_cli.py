@@ -1,0 +1,63 @@
+"""``solidtype-jupyter chat``: a real process on a SQLite file, the scripted model, stdin."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from .conftest import write_script
+
+
+def chat(tmp_path: Path, url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "solidtype_jupyter.cli", "chat", *args,
+         "--model", f"scripted:{tmp_path / 'turns.jsonl'}", "--database-url", url,
+         "--user", "alice"],
+        input=stdin, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+
+
+def test_approve_reject_and_continue_a_session(tmp_path: Path, sqlite_url: str) -> None:
+    write_script(
+        tmp_path / "turns.jsonl",
+        {"text": "Deleting.", "tool_calls": [{"name": "delete_feature",
+                                              "arguments": {"feature_id": "f1"}}]},
+        {"text": "Done after your answer."},
+        {"text": "Again.", "tool_calls": [{"name": "delete_feature",
+                                           "arguments": {"feature_id": "f2"}}]},
+        {"text": "Not deleted."},
+    )  # fmt: skip
+    first = chat(tmp_path, sqlite_url, "delete f1", "--context", "editor", stdin="y\n")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    match = re.fullmatch(r"session ([0-9a-f-]{36}) \(editor\)", lines[0])
+    assert match, lines
+    session_id = match.group(1)
+    assert lines[1:4] == [
+        "Deleting.",
+        '[tool] delete_feature {"feature_id":"f1"}',
+        'Approve delete_feature {"feature_id": "f1"}? [y/N] [error] {"error": {"code": '
+        '"no_document", "message": "no CAD document is open; open or create one first"}}',
+    ]
+    assert lines[-1] == "Done after your answer."
+
+    second = chat(tmp_path, sqlite_url, "delete f2", "--session", session_id, stdin="n\n")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.splitlines()[0] == f"session {session_id} (editor)"
+    assert "rejected" in second.stdout
+    assert second.stdout.splitlines()[-1] == "Not deleted."
+    engine = sa.create_engine(sqlite_url)
+    with engine.connect() as connection:
+        title, count = connection.execute(
+            sa.text("select title, message_count from ai_chat_sessions")
+        ).one()
+    engine.dispose()
+    assert title == "delete f1"
+    assert count == 8  # 2 user messages, 4 assistant messages, 2 tool results
+
+    unknown = chat(tmp_path, sqlite_url, "hi", "--session", "8f5e78a2-a075-4d06-ba11-a238e624da83")
+    assert unknown.returncode == 2 and "no session" in unknown.stderr
