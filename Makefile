@@ -45,8 +45,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install chat-client
 	$(BIN)/pytest -ra $(PYTEST_ARGS)
+
+## The pinned TanStack AI client the chat route is tested with (tests/chat/node).
+.PHONY: chat-client
+chat-client:
+	cd tests/chat/node && npm ci --no-audit --no-fund
 
 ## The official Durable Streams conformance suite (pinned in tests/conformance) against the
 ## extension on SQLite, and on PostgreSQL when SOLIDTYPE_TEST_POSTGRES_URL is set.
