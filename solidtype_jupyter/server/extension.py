@@ -86,7 +86,12 @@ class SolidTypeApp(ExtensionApp):
                 self.database_url, long_poll_timeout=self.long_poll_timeout
             )
             self._stream_engine_started = asyncio.ensure_future(self._stream_engine.start())
-        await asyncio.shield(self._stream_engine_started)
+        try:
+            await asyncio.shield(self._stream_engine_started)
+        except Exception:
+            # e.g. PostgreSQL unreachable: fail this request, let the next one try again.
+            self._stream_engine = self._stream_engine_started = None
+            raise
         return self._stream_engine
 
     @property
