@@ -4,7 +4,9 @@ Public API of the top-level package:
 
 - ``__version__``
 - the Jupyter entry points ``_jupyter_server_extension_points`` and
-  ``_jupyter_labextension_paths`` (found by jupyter_server and JupyterLab by name).
+  ``_jupyter_labextension_paths`` (found by jupyter_server and JupyterLab by name);
+- the IPython extension hook ``load_ipython_extension`` (``%load_ext solidtype_jupyter``
+  adds ``%ai_chat``; see ``widgets.magics``).
 
 Sub-packages carry their own public API in their ``__init__``; the layering is
 described in ``ARCHITECTURE.md`` (imports flow from ``server``/``widgets`` down to
@@ -27,3 +29,16 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     from .server.extension import SolidTypeApp
 
     return [{"module": "solidtype_jupyter", "app": SolidTypeApp}]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    # Imported lazily, as above: the magics pull in CadQuery and the widget stack.
+    from .widgets.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from .widgets.magics import unload_ipython_extension as unload
+
+    unload(ipython)

@@ -1,0 +1,853 @@
+// SolidType chat panel: one plain ES module (no build step, no network at run time).
+//
+// Two hosts mount it:
+// - the anywidget in a notebook (`export default {render}` below; transport = the widget
+//   model's custom messages to and from the kernel);
+// - the JupyterLab side panel (issue 9), with a transport over the server's HTTP/SSE routes.
+//
+// mountChat(element, transport, options) -> {destroy()}
+//
+// transport = {send(command), subscribe(listener) -> unsubscribe}
+//
+// Commands the panel sends (plain JSON objects):
+//   {cmd: "ready", view}                       a view wants its first history page
+//   {cmd: "more", view, before}                the page of messages before index `before`
+//   {cmd: "send", text}
+//   {cmd: "approve", interruptId, toolCallId, editedArgs?}
+//   {cmd: "reject", interruptId, toolCallId}
+//   {cmd: "stop"} | {cmd: "retry"} | {cmd: "new"}
+//   {cmd: "switch", session} | {cmd: "archive", session}
+//
+// Messages the panel renders (`kind`):
+//   reset     {view?, session, messages, first, total, offset, interrupts, running, model}
+//             replaces the conversation (first page, or after a switch)
+//   history   {view, messages, first}      an older page, prepended
+//   events    {session, events: [{o, e}]}  AG-UI events in stream order (o = offset string)
+//   sessions  {sessions: [{id, title, messageCount, status}], active}
+//   view      {png (base64), revision, caption}   the viewer picture
+//   thumbnail {toolCallId, png}            a picture for one tool card
+//   error     {message, retry}             a failed command, shown inline
+//
+// Rendering is incremental: each event appends to or updates the DOM of its own message or
+// card; the history is never re-rendered. Text is rendered by a small Markdown subset that
+// builds DOM nodes (never innerHTML), so model output cannot inject markup.
+
+const PREFIX = "st-chat";
+
+// ---------------------------------------------------------------- DOM helpers
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  if (attrs) {
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === "class") el.className = value;
+      else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+      else if (key === "text") el.textContent = value;
+      else el.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+function cls(name) {
+  return `${PREFIX}-${name}`;
+}
+
+// ---------------------------------------------------------------- Markdown (safe subset)
+
+const SAFE_URL = /^(https?:|mailto:)/i;
+
+/** Inline Markdown: `code`, **strong**, *em* / _em_, [text](url); everything else is text. */
+export function renderInline(text) {
+  const frag = document.createDocumentFragment();
+  const pattern = /(`+)([\s\S]*?[^`])\1(?!`)|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_|\[([^\]]+)\]\(([^)\s]+)\)/g;
+  let last = 0;
+  let match;
+  while ((match = pattern.exec(text)) !== null) {
+    if (match.index > last) frag.append(text.slice(last, match.index));
+    if (match[1]) frag.append(h("code", { class: cls("code-inline") }, match[2].trim()));
+    else if (match[3] || match[4]) frag.append(h("strong", null, renderInline(match[3] || match[4])));
+    else if (match[5] || match[6]) frag.append(h("em", null, renderInline(match[5] || match[6])));
+    else if (match[7]) {
+      const url = match[8];
+      if (SAFE_URL.test(url)) {
+        frag.append(h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, match[7]));
+      } else {
+        frag.append(match[0]);
+      }
+    }
+    last = pattern.lastIndex;
+  }
+  if (last < text.length) frag.append(text.slice(last));
+  return frag;
+}
+
+/** Block Markdown: fenced code, headings, bullet and numbered lists, paragraphs. */
+export function renderMarkdown(source) {
+  const root = document.createDocumentFragment();
+  const lines = String(source || "").replace(/\r\n?/g, "\n").split("\n");
+  let i = 0;
+  let paragraph = [];
+  const flush = () => {
+    if (paragraph.length) {
+      const p = h("p");
+      paragraph.forEach((line, n) => {
+        if (n) p.append(h("br"));
+        p.append(renderInline(line));
+      });
+      root.append(p);
+      paragraph = [];
+    }
+  };
+  while (i < lines.length) {
+    const line = lines[i];
+    const fence = line.match(/^\s*(```+|~~~+)\s*([\w+-]*)\s*$/);
+    if (fence) {
+      flush();
+      const body = [];
+      i += 1;
+      while (i < lines.length && !lines[i].trim().startsWith(fence[1])) body.push(lines[i++]);
+      i += 1; // the closing fence (or the end of a message still streaming)
+      const code = h("code", fence[2] ? { "data-lang": fence[2] } : null, body.join("\n"));
+      root.append(h("pre", { class: cls("code-block") }, code));
+      continue;
+    }
+    const heading = line.match(/^(#{1,6})\s+(.*)$/);
+    if (heading) {
+      flush();
+      root.append(h(`h${Math.min(heading[1].length + 2, 6)}`, null, renderInline(heading[2])));
+      i += 1;
+      continue;
+    }
+    const bullet = /^\s*[-*+]\s+(.*)$/;
+    const numbered = /^\s*\d+[.)]\s+(.*)$/;
+    if (bullet.test(line) || numbered.test(line)) {
+      flush();
+      const ordered = numbered.test(line) && !bullet.test(line);
+      const itemPattern = ordered ? numbered : bullet;
+      const list = h(ordered ? "ol" : "ul");
+      while (i < lines.length && itemPattern.test(lines[i])) {
+        list.append(h("li", null, renderInline(lines[i].match(itemPattern)[1])));
+        i += 1;
+      }
+      root.append(list);
+      continue;
+    }
+    if (!line.trim()) flush();
+    else paragraph.push(line);
+    i += 1;
+  }
+  flush();
+  return root;
+}
+
+// ---------------------------------------------------------------- small formatters
+
+function prettyJson(text) {
+  if (text === undefined || text === null || text === "") return "{}";
+  try {
+    return JSON.stringify(typeof text === "string" ? JSON.parse(text) : text, null, 2);
+  } catch {
+    return String(text); // still streaming, or not JSON
+  }
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function formatNumber(value) {
+  if (typeof value !== "number") return String(value);
+  return Number.isInteger(value) ? String(value) : String(Math.round(value * 1000) / 1000);
+}
+
+/** The figures of a tool result: scalar fields, and one level of nested scalars. */
+function resultFigures(value) {
+  const rows = [];
+  if (!value || typeof value !== "object" || Array.isArray(value)) return rows;
+  for (const [key, item] of Object.entries(value)) {
+    if (item === null || ["string", "number", "boolean"].includes(typeof item)) {
+      rows.push([key, item === null ? "null" : formatNumber(item)]);
+    } else if (Array.isArray(item) && item.every((x) => typeof x === "number") && item.length <= 6) {
+      rows.push([key, item.map(formatNumber).join(" × ")]);
+    } else if (typeof item === "object" && !Array.isArray(item)) {
+      for (const [sub, subItem] of Object.entries(item)) {
+        if (["string", "number", "boolean"].includes(typeof subItem)) {
+          rows.push([`${key}.${sub}`, formatNumber(subItem)]);
+        }
+      }
+    }
+    if (rows.length >= 12) break;
+  }
+  return rows;
+}
+
+function toolTitle(name) {
+  return String(name || "tool").replace(/_/g, " ");
+}
+
+// ---------------------------------------------------------------- the panel
+
+class ChatPanel {
+  constructor(element, transport, options = {}) {
+    this.transport = transport;
+    this.options = options;
+    this.view = `v${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+    this.offset = null; // last applied stream offset (zero-padded strings compare in order)
+    this.waitingReset = true;
+    this.queued = []; // events that arrive before this view's first page
+    this.first = 0; // index of the first message shown
+    this.messages = new Map(); // messageId -> {el, body, text, role, pending}
+    this.cards = new Map(); // toolCallId -> card state
+    this.running = false;
+    this.lastUserText = null;
+    this.sessions = [];
+    this.activeSession = null;
+    this.build(element);
+    this.unsubscribe = transport.subscribe((message, buffers) => this.receive(message, buffers));
+    this.transport.send({ cmd: "ready", view: this.view });
+  }
+
+  // ------------------------------------------------------------ layout
+
+  build(element) {
+    this.root = h("div", { class: PREFIX, "data-view": this.view });
+    this.sessionToggle = h(
+      "button",
+      {
+        class: cls("icon-button"),
+        title: "Sessions",
+        "aria-label": "Toggle sessions",
+        onclick: () => this.root.classList.toggle(cls("show-sessions")),
+      },
+      "☰",
+    );
+    this.titleEl = h("span", { class: cls("title") }, this.options.title || "SolidType AI");
+    this.statusEl = h("div", { class: `${cls("status")} ${cls("status--idle")}` });
+    this.statusDot = h("span", { class: cls("status-dot") });
+    this.statusText = h("span", { class: cls("status-text") }, "Ready");
+    this.progress = h("div", { class: cls("progress") }, h("div", { class: cls("progress-bar") }));
+    this.statusEl.append(this.statusDot, h("div", { class: cls("status-info") }, this.statusText, this.progress));
+    this.stopButton = h(
+      "button",
+      { class: `${cls("button")} ${cls("stop")}`, title: "Stop the agent", onclick: () => this.stop() },
+      "■ Stop",
+    );
+    this.stopButton.hidden = true;
+    const header = h("div", { class: cls("header") }, this.sessionToggle, this.titleEl, this.statusEl, this.stopButton);
+
+    this.sessionList = h("div", { class: cls("session-items") });
+    const sessionsPane = h(
+      "div",
+      { class: cls("sessions") },
+      h(
+        "div",
+        { class: cls("sessions-header") },
+        h("span", null, "Sessions"),
+        h(
+          "button",
+          {
+            class: cls("icon-button"),
+            title: "New chat",
+            "aria-label": "New chat",
+            onclick: () => this.command({ cmd: "new" }),
+          },
+          "+",
+        ),
+      ),
+      this.sessionList,
+    );
+
+    this.moreButton = h(
+      "button",
+      { class: `${cls("button")} ${cls("more")}`, onclick: () => this.loadEarlier() },
+      "Load earlier messages",
+    );
+    this.moreButton.hidden = true;
+    this.log = h("div", { class: cls("log"), role: "log", "aria-live": "polite" });
+    this.scroller = h("div", { class: cls("messages") }, this.moreButton, this.log);
+
+    this.input = h("textarea", {
+      class: cls("input"),
+      rows: 2,
+      placeholder: this.options.placeholder || "Describe what you want to create or modify…",
+      "aria-label": "Message",
+    });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+    this.sendButton = h(
+      "button",
+      { class: `${cls("button")} ${cls("send")}`, title: "Send (Enter)", onclick: () => this.submit() },
+      "Send",
+    );
+    const composer = h("div", { class: cls("composer") }, this.input, this.sendButton);
+    const main = h("div", { class: cls("main") }, this.scroller, composer);
+
+    this.viewerImage = h("img", { class: cls("viewer-image"), alt: "The CAD model" });
+    this.viewerImage.hidden = true;
+    this.viewerCaption = h("div", { class: cls("viewer-caption") }, "No model yet");
+    this.viewer = h("div", { class: cls("viewer") }, this.viewerImage, this.viewerCaption);
+    this.viewer.hidden = this.options.viewer === false;
+
+    this.root.append(header, h("div", { class: cls("body") }, sessionsPane, main, this.viewer));
+    element.append(this.root);
+  }
+
+  destroy() {
+    if (this.unsubscribe) this.unsubscribe();
+    this.root.remove();
+  }
+
+  // ------------------------------------------------------------ commands
+
+  command(command) {
+    try {
+      this.transport.send(command);
+    } catch (error) {
+      this.showError(`Could not reach the kernel: ${error}`, false);
+    }
+  }
+
+  submit() {
+    const text = this.input.value.trim();
+    if (!text) return;
+    if (this.running) {
+      this.showError("The agent is still answering: wait, or press Stop.", false);
+      return;
+    }
+    this.lastUserText = text;
+    this.input.value = "";
+    this.command({ cmd: "send", text });
+  }
+
+  stop() {
+    this.command({ cmd: "stop" });
+  }
+
+  loadEarlier() {
+    this.moreButton.disabled = true;
+    this.command({ cmd: "more", view: this.view, before: this.first });
+  }
+
+  // ------------------------------------------------------------ incoming
+
+  receive(message, buffers) {
+    if (!message || typeof message !== "object") return;
+    switch (message.kind) {
+      case "reset":
+        if (message.view && message.view !== this.view) return;
+        this.reset(message);
+        break;
+      case "history":
+        if (message.view !== this.view) return;
+        this.prepend(message);
+        break;
+      case "events":
+        if (message.session && this.activeSession && message.session !== this.activeSession) return;
+        if (this.waitingReset) {
+          this.queued.push(...message.events);
+          return;
+        }
+        this.applyEvents(message.events);
+        break;
+      case "sessions":
+        this.renderSessions(message.sessions || [], message.active);
+        break;
+      case "view":
+        this.showView(message, buffers);
+        break;
+      case "thumbnail":
+        this.showThumbnail(message);
+        break;
+      case "error":
+        this.showError(message.message || "Error", Boolean(message.retry));
+        break;
+      default:
+        break;
+    }
+  }
+
+  reset(message) {
+    this.waitingReset = false;
+    this.activeSession = message.session || null;
+    this.messages.clear();
+    this.cards.clear();
+    this.log.replaceChildren();
+    this.offset = message.offset || null;
+    this.first = message.first || 0;
+    this.moreButton.hidden = this.first <= 0;
+    this.moreButton.disabled = false;
+    if (message.model) this.titleEl.textContent = `${this.options.title || "SolidType AI"} · ${message.model}`;
+    const fragment = document.createDocumentFragment();
+    for (const item of message.messages || []) this.renderStored(item, fragment);
+    this.log.append(fragment);
+    for (const interrupt of message.interrupts || []) this.showApproval(interrupt);
+    this.setRunning(Boolean(message.running), message.running ? "Working…" : null);
+    if ((message.interrupts || []).length) this.setStatus("waiting", "Waiting for your approval");
+    const queued = this.queued;
+    this.queued = [];
+    this.applyEvents(queued);
+    this.scrollToEnd(true);
+  }
+
+  prepend(message) {
+    const before = this.scroller.scrollHeight - this.scroller.scrollTop;
+    const fragment = document.createDocumentFragment();
+    for (const item of message.messages || []) this.renderStored(item, fragment);
+    this.log.prepend(fragment);
+    this.first = message.first || 0;
+    this.moreButton.hidden = this.first <= 0;
+    this.moreButton.disabled = false;
+    this.scroller.scrollTop = this.scroller.scrollHeight - before; // keep the reader's place
+  }
+
+  applyEvents(events) {
+    const stick = this.nearEnd();
+    for (const item of events || []) {
+      if (item.o && this.offset && item.o <= this.offset) continue; // already shown
+      if (item.o) this.offset = item.o;
+      try {
+        this.applyEvent(item.e || item);
+      } catch (error) {
+        console.error("solidtype chat: cannot render event", item, error);
+      }
+    }
+    if (stick) this.scrollToEnd(false);
+  }
+
+  applyEvent(event) {
+    switch (event.type) {
+      case "RUN_STARTED":
+        this.clearErrors();
+        this.setRunning(true, "Thinking…");
+        break;
+      case "TEXT_MESSAGE_START":
+        this.ensureMessage(event.messageId, event.role || "assistant", event.metadata);
+        break;
+      case "TEXT_MESSAGE_CONTENT": {
+        const message = this.ensureMessage(event.messageId, "assistant", event.metadata);
+        message.text += event.delta || "";
+        this.scheduleText(message);
+        if (this.running && message.role === "assistant") this.setStatus("busy", "Writing…");
+        break;
+      }
+      case "TEXT_MESSAGE_END": {
+        const message = this.messages.get(event.messageId);
+        if (message) this.renderText(message);
+        break;
+      }
+      case "TOOL_CALL_START": {
+        const card = this.ensureCard(event.toolCallId, event.toolCallName, event.parentMessageId);
+        this.setStatus("busy", `Calling ${toolTitle(card.name)}…`);
+        break;
+      }
+      case "TOOL_CALL_ARGS": {
+        const card = this.ensureCard(event.toolCallId);
+        card.args += event.delta || "";
+        this.scheduleArgs(card);
+        break;
+      }
+      case "TOOL_CALL_END": {
+        const card = this.ensureCard(event.toolCallId);
+        card.argsEl.textContent = prettyJson(card.args);
+        card.el.dataset.state = "called";
+        break;
+      }
+      case "TOOL_CALL_RESULT": {
+        const card = this.ensureCard(event.toolCallId);
+        const isError = Boolean(event.metadata && event.metadata.solidtype && event.metadata.solidtype.isError);
+        this.showResult(card, event.content, isError);
+        break;
+      }
+      case "RUN_FINISHED": {
+        const interrupts = (event.outcome && event.outcome.interrupts) || [];
+        for (const interrupt of interrupts) this.showApproval(interrupt);
+        this.setRunning(false);
+        if (interrupts.length) this.setStatus("waiting", "Waiting for your approval");
+        else {
+          const reason = event.metadata && event.metadata.solidtype && event.metadata.solidtype.reason;
+          this.setStatus("idle", reason === "cancelled" ? "Stopped" : "Ready");
+        }
+        break;
+      }
+      case "RUN_ERROR":
+        this.setRunning(false);
+        this.setStatus("error", event.message || "Error");
+        this.showError(event.message || "The run failed", true, event.code);
+        break;
+      case "STEP_STARTED":
+        this.setStatus("busy", event.stepName || "Working…");
+        break;
+      case "STATE_SNAPSHOT":
+        this.applyState(event.snapshot);
+        break;
+      case "CUSTOM":
+        if (event.name === "solidtype.notice") this.showNotice(event.value || {});
+        else if (event.name === "solidtype.status") this.applyState(event.value);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ------------------------------------------------------------ messages
+
+  renderStored(message, target) {
+    if (message.role === "tool") {
+      const card = this.cards.get(message.toolCallId) || this.ensureCard(message.toolCallId, "tool", null, target);
+      this.showResult(card, message.content, false);
+      return;
+    }
+    if (message.content) {
+      const item = this.ensureMessage(message.id, message.role, message.metadata, target);
+      item.text = message.content;
+      this.renderText(item);
+    }
+    for (const call of message.toolCalls || []) {
+      const card = this.ensureCard(call.id, call.function && call.function.name, message.id, target);
+      card.args = (call.function && call.function.arguments) || "{}";
+      card.argsEl.textContent = prettyJson(card.args);
+      card.el.dataset.state = "called";
+    }
+  }
+
+  ensureMessage(id, role, metadata, target) {
+    const key = id || `m${this.messages.size}`;
+    let message = this.messages.get(key);
+    if (message) return message;
+    const notice = metadata && metadata.solidtype && metadata.solidtype.notice;
+    const body = h("div", { class: cls("text") });
+    const el = h(
+      "div",
+      { class: `${cls("message")} ${cls(`message--${role}`)}${notice ? ` ${cls("message--notice")}` : ""}`, "data-message-id": key },
+      h("div", { class: cls("role") }, role === "user" ? "You" : notice ? "Notice" : "Assistant"),
+      body,
+    );
+    message = { el, body, text: "", role, frame: 0 };
+    this.messages.set(key, message);
+    (target || this.log).append(el);
+    return message;
+  }
+
+  scheduleText(message) {
+    // Re-render a streaming message at most once per frame (markdown needs the whole text).
+    if (message.frame) return;
+    message.frame = requestAnimationFrame(() => {
+      message.frame = 0;
+      this.renderText(message);
+    });
+  }
+
+  renderText(message) {
+    if (message.frame) {
+      cancelAnimationFrame(message.frame);
+      message.frame = 0;
+    }
+    if (message.role === "user") message.body.textContent = message.text;
+    else message.body.replaceChildren(renderMarkdown(message.text));
+  }
+
+  // ------------------------------------------------------------ tool cards
+
+  ensureCard(id, name, parentMessageId, target) {
+    let card = this.cards.get(id);
+    if (card) {
+      if (name && card.name === "tool") {
+        card.name = name;
+        card.nameEl.textContent = toolTitle(name);
+      }
+      return card;
+    }
+    const nameEl = h("span", { class: cls("tool-name") }, toolTitle(name));
+    const stateEl = h("span", { class: cls("tool-state") }, "running");
+    const argsEl = h("pre", { class: cls("tool-args") });
+    const resultEl = h("div", { class: cls("tool-result") });
+    const approvalEl = h("div", { class: cls("approval-slot") });
+    const details = h(
+      "details",
+      { class: cls("tool-details") },
+      h("summary", null, "Arguments"),
+      argsEl,
+    );
+    const el = h(
+      "div",
+      { class: cls("tool"), "data-tool-call-id": id, "data-tool-name": name || "tool", "data-state": "running" },
+      h("div", { class: cls("tool-header") }, h("span", { class: cls("tool-icon") }, "⚙"), nameEl, stateEl),
+      details,
+      resultEl,
+      approvalEl,
+    );
+    card = { id, name: name || "tool", el, nameEl, stateEl, argsEl, resultEl, approvalEl, args: "", frame: 0 };
+    this.cards.set(id, card);
+    (target || this.log).append(el);
+    return card;
+  }
+
+  scheduleArgs(card) {
+    if (card.frame) return;
+    card.frame = requestAnimationFrame(() => {
+      card.frame = 0;
+      card.argsEl.textContent = card.args;
+    });
+  }
+
+  showResult(card, content, isError) {
+    const value = parseJson(content);
+    const error = isError || Boolean(value && typeof value === "object" && value.error && !value.ok);
+    card.el.dataset.state = error ? "error" : "done";
+    card.stateEl.textContent = error ? "failed" : "done";
+    card.approvalEl.replaceChildren();
+    const rows = resultFigures(value);
+    const parts = [];
+    if (error) {
+      const text = value && typeof value === "object" ? value.error || value.message || content : content;
+      parts.push(h("div", { class: cls("tool-error") }, String(text)));
+    } else if (rows.length) {
+      const table = h("table", { class: cls("figures") });
+      for (const [key, figure] of rows) table.append(h("tr", null, h("th", null, key), h("td", null, figure)));
+      parts.push(table);
+    } else if (content) {
+      parts.push(h("pre", { class: cls("tool-output") }, String(content).slice(0, 2000)));
+    }
+    const thumb = card.resultEl.querySelector(`.${cls("thumbnail")}`);
+    card.resultEl.replaceChildren(...parts);
+    if (thumb) card.resultEl.append(thumb);
+  }
+
+  showThumbnail(message) {
+    const card = this.cards.get(message.toolCallId);
+    if (!card || !message.png) return;
+    let img = card.resultEl.querySelector(`.${cls("thumbnail")}`);
+    if (!img) {
+      img = h("img", { class: cls("thumbnail"), alt: `${card.name} picture` });
+      card.resultEl.append(img);
+    }
+    img.src = `data:image/png;base64,${message.png}`;
+  }
+
+  showApproval(interrupt) {
+    const meta = interrupt.metadata || {};
+    const toolCallId = interrupt.toolCallId;
+    const card = this.ensureCard(toolCallId, meta.toolName);
+    card.el.dataset.state = "approval";
+    card.stateEl.textContent = "needs approval";
+    const editor = h("textarea", { class: cls("approval-args"), rows: 4, spellcheck: "false", "aria-label": "Arguments" });
+    editor.value = JSON.stringify(meta.input || parseJson(card.args) || {}, null, 2);
+    const original = editor.value;
+    const problem = h("div", { class: cls("approval-problem") });
+    const decide = (approved) => {
+      const command = { cmd: approved ? "approve" : "reject", interruptId: interrupt.id, toolCallId };
+      if (approved && editor.value !== original) {
+        const edited = parseJson(editor.value);
+        if (!edited || typeof edited !== "object" || Array.isArray(edited)) {
+          problem.textContent = "The arguments must be a JSON object.";
+          return;
+        }
+        command.editedArgs = edited;
+      }
+      for (const button of box.querySelectorAll("button")) button.disabled = true;
+      card.stateEl.textContent = approved ? "approved" : "rejected";
+      this.command(command);
+    };
+    const box = h(
+      "div",
+      { class: cls("approval") },
+      h("div", { class: cls("approval-header") }, "⚠ ", interrupt.message || `Approve ${toolTitle(meta.toolName)}?`),
+      editor,
+      problem,
+      h(
+        "div",
+        { class: cls("approval-actions") },
+        h("button", { class: `${cls("button")} ${cls("reject")}`, onclick: () => decide(false) }, "✕ Reject"),
+        h("button", { class: `${cls("button")} ${cls("approve")}`, onclick: () => decide(true) }, "✓ Approve"),
+      ),
+    );
+    card.approvalEl.replaceChildren(box);
+  }
+
+  showNotice(value) {
+    if (value.kind === "tool" && value.toolCallId && this.cards.has(value.toolCallId)) {
+      const card = this.cards.get(value.toolCallId);
+      card.el.append(h("div", { class: cls("notice-inline") }, value.message || ""));
+      return;
+    }
+    this.log.append(h("div", { class: `${cls("notice")} ${cls(`notice--${value.kind || "info"}`)}` }, value.message || ""));
+  }
+
+  // ------------------------------------------------------------ status, errors, sessions
+
+  setRunning(running, task) {
+    this.running = running;
+    this.stopButton.hidden = !running;
+    this.sendButton.disabled = running;
+    if (running) this.setStatus("busy", task || "Working…");
+    else this.setStatus("idle", "Ready");
+  }
+
+  setStatus(state, text, progress) {
+    this.statusEl.className = `${cls("status")} ${cls(`status--${state}`)}`;
+    this.statusText.textContent = text || "";
+    const bar = this.progress.firstChild;
+    if (typeof progress === "number") {
+      this.progress.dataset.mode = "determinate";
+      bar.style.width = `${Math.max(0, Math.min(100, progress))}%`;
+    } else {
+      this.progress.dataset.mode = state === "busy" ? "indeterminate" : "off";
+      bar.style.width = "";
+    }
+  }
+
+  applyState(state) {
+    if (!state || typeof state !== "object") return;
+    const task = state.currentTask || state.task;
+    const progress = typeof state.progress === "number" ? state.progress : undefined;
+    if (task || progress !== undefined) this.setStatus(state.status || "busy", task || this.statusText.textContent, progress);
+  }
+
+  showError(message, retry, code) {
+    const actions = [];
+    if (retry) {
+      actions.push(
+        h(
+          "button",
+          {
+            class: `${cls("button")} ${cls("retry")}`,
+            onclick: (event) => {
+              event.target.disabled = true;
+              this.command({ cmd: "retry" });
+            },
+          },
+          "↻ Retry",
+        ),
+      );
+    }
+    this.log.append(
+      h(
+        "div",
+        { class: cls("error"), role: "alert" },
+        h("strong", null, code ? `Error (${code}): ` : "Error: "),
+        message,
+        ...actions,
+      ),
+    );
+    this.scrollToEnd(false);
+  }
+
+  clearErrors() {
+    for (const button of this.log.querySelectorAll(`.${cls("retry")}`)) button.disabled = true;
+  }
+
+  renderSessions(sessions, active) {
+    this.sessions = sessions;
+    const items = sessions
+      .filter((s) => s.status !== "archived")
+      .map((session) =>
+        h(
+          "div",
+          {
+            class: `${cls("session")}${session.id === active ? ` ${cls("session--active")}` : ""}`,
+            "data-session-id": session.id,
+            onclick: () => {
+              if (session.id !== active) this.command({ cmd: "switch", session: session.id });
+              this.root.classList.remove(cls("show-sessions"));
+            },
+          },
+          h("span", { class: cls("session-title") }, session.title || "New chat"),
+          h("span", { class: cls("session-count") }, `${session.messageCount || 0} msgs`),
+          h(
+            "button",
+            {
+              class: cls("session-archive"),
+              title: "Archive",
+              "aria-label": "Archive",
+              onclick: (event) => {
+                event.stopPropagation();
+                this.command({ cmd: "archive", session: session.id });
+              },
+            },
+            "×",
+          ),
+        ),
+      );
+    this.sessionList.replaceChildren(...(items.length ? items : [h("div", { class: cls("session-empty") }, "No chat sessions")]));
+  }
+
+  showView(message, buffers) {
+    let source = null;
+    if (message.png) source = `data:image/png;base64,${message.png}`;
+    else if (buffers && buffers.length) {
+      const blob = new Blob([buffers[0]], { type: "image/png" });
+      source = URL.createObjectURL(blob);
+    }
+    this.viewer.hidden = this.options.viewer === false;
+    this.viewerCaption.textContent = message.caption || "";
+    if (!source) {
+      this.viewerImage.hidden = true;
+      return;
+    }
+    // Swap only once the new picture is decoded: no blank frame between two models.
+    const next = new Image();
+    next.onload = () => {
+      const old = this.viewerImage.src;
+      this.viewerImage.src = source;
+      this.viewerImage.hidden = false;
+      this.viewerImage.dataset.revision = String(message.revision ?? "");
+      if (old && old.startsWith("blob:")) URL.revokeObjectURL(old);
+    };
+    next.src = source;
+  }
+
+  // ------------------------------------------------------------ scrolling
+
+  nearEnd() {
+    const s = this.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+  }
+
+  scrollToEnd(force) {
+    if (force || this.nearEnd()) this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+}
+
+export function mountChat(element, transport, options = {}) {
+  const panel = new ChatPanel(element, transport, options);
+  return { panel, destroy: () => panel.destroy() };
+}
+
+// ---------------------------------------------------------------- anywidget host
+
+/** The transport of the notebook widget: the model's custom messages to and from the kernel. */
+export function widgetTransport(model) {
+  return {
+    send: (command) => model.send(command),
+    subscribe(listener) {
+      const handler = (message, buffers) => listener(message, buffers);
+      model.on("msg:custom", handler);
+      return () => model.off("msg:custom", handler);
+    },
+  };
+}
+
+export default {
+  render({ model, el }) {
+    const mounted = mountChat(el, widgetTransport(model), {
+      title: model.get("title") || "SolidType AI",
+      viewer: model.get("show_viewer") !== false,
+      placeholder: model.get("placeholder") || undefined,
+    });
+    return () => mounted.destroy();
+  },
+};
