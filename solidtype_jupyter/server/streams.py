@@ -187,7 +187,7 @@ class StreamProtocolMixin(web.RequestHandler):
     which stream names start, for ``Stream-Forked-From``) and ``authorize_stream()``.
     """
 
-    _sse_task: asyncio.Task[None] | None = None
+    _live_task: asyncio.Task[None] | None = None
 
     def stream_engine(self) -> Awaitable[StreamEngine]:
         raise NotImplementedError
@@ -432,7 +432,13 @@ class StreamProtocolMixin(web.RequestHandler):
             return
         if live == "long-poll":
             assert offset is not None
-            polled = await engine.long_poll(path, offset)
+            self._live_task = asyncio.current_task()
+            try:
+                polled = await engine.long_poll(path, offset)
+            except asyncio.CancelledError:
+                return  # the client went away (on_connection_close)
+            finally:
+                self._live_task = None
             result = polled.read
             if polled.timed_out or not result.messages:
                 self.set_header("Stream-Next-Offset", result.next_offset)
@@ -488,7 +494,7 @@ class StreamProtocolMixin(web.RequestHandler):
         self.set_header("Cache-Control", "no-cache")
         if binary:
             self.set_header("Stream-SSE-Data-Encoding", "base64")
-        self._sse_task = asyncio.current_task()
+        self._live_task = asyncio.current_task()
         # Close now and then (spec: about a minute) so CDNs can collapse requests; the
         # client reconnects from the last streamNextOffset.
         deadline = time.monotonic() + self.sse_reconnect_seconds()
@@ -518,7 +524,7 @@ class StreamProtocolMixin(web.RequestHandler):
         except StreamError:
             return  # deleted while tailing: end the stream
         finally:
-            self._sse_task = None
+            self._live_task = None
             if not self._finished:
                 self.finish()
 
@@ -578,7 +584,7 @@ class StreamProtocolMixin(web.RequestHandler):
         return self.request.path
 
     def on_connection_close(self) -> None:
-        task = self._sse_task
+        task = self._live_task
         if task is not None and not task.done():
             task.cancel()
 

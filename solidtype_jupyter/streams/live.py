@@ -197,6 +197,10 @@ class LiveTails:
             if not readers:
                 del self._parked[reader.path]
 
+    def readers(self, path: str) -> int:
+        """How many live readers of ``path`` this process is holding (parked or waiting)."""
+        return len(self._parked.get(path, ())) + len(self._waiters.get(path, ()))
+
     def watched(self) -> dict[str, tuple[int, bool] | None]:
         """Paths live readers wait on, with the (tail, closed) this process knows of."""
         out: dict[str, tuple[int, bool] | None] = {}
