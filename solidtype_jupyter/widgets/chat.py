@@ -299,7 +299,8 @@ class Chat:
 
     def close(self) -> None:
         """Stop feeding the panel (the session and its stream stay)."""
-        self.runtime.call(self._stop_pump())
+        if not self.runtime.closed:
+            self.runtime.call(self._stop_pump())
         self.widget.close()
 
     def _wait(self, run_id: str, timeout: float | None) -> Turn:

@@ -148,23 +148,23 @@ class AIChatMagics(Magics):
         from .runtime import shared_runtime
 
         document, path = _document(args.document, args.context)
-        key = (str(path or args.document or ""), args.context)
-        previous = self.chats.get(key)
         model, label = _model(args.model)
-        if previous is not None and not args.new and args.session is None:
-            chat = previous
-            if document is not None and path is None:
-                document = previous.document  # keep the kernel's in-memory model
-        else:
-            chat = None
         database_url = str(_configured().database_url)
         try:
             runtime = shared_runtime(database_url)
         except Exception as exc:
             raise UsageError(f"cannot open the chat database {database_url}: {exc}") from None
-        session_id = args.session or (chat.session_id if chat is not None else None)
-        if chat is not None:
-            chat.close()
+        key = (database_url, str(path or ""), args.context)
+        previous = self.chats.pop(key, None)
+        if previous is not None and previous.runtime is not runtime:
+            previous = None  # its runtime was closed
+        session_id = args.session
+        if previous is not None:
+            if not args.new and session_id is None:
+                session_id = previous.session_id  # re-running the cell continues the chat
+                if path is None:
+                    document = previous.document  # and keeps the kernel's in-memory model
+            previous.close()
         try:
             chat = Chat.open(
                 runtime,
