@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from ..agent import LoggedEvent
+from ..agent.event_log import read_all
 from ..cad import CadDocument
 from ..llm import ModelAdapter
 from ..protocol import agui
-from ..protocol.sessions import ChatStatus
+from ..protocol.sessions import ChatStatus, chat_stream_path
 from ..streams import format_offset
 from .chat_widget import (
     Approve,
@@ -377,7 +378,8 @@ class Chat:
             return turn
         texts: dict[str, list[str]] = {}
         roles: dict[str, str] = {}
-        for logged in folded.run_events(run):
+        engine = self.runtime.engine
+        for logged in await read_all(engine, chat_stream_path(self.session_id), run.start):
             data = logged.data
             kind = logged.type
             if kind == "TEXT_MESSAGE_START":
@@ -397,6 +399,8 @@ class Chat:
                     turn.interrupts = [_interrupt_summary(i) for i in interrupts]
                 else:
                     turn.outcome = "cancelled" if reason == "cancelled" else "finished"
+            if logged.terminal:
+                break
         turn.text = "\n\n".join("".join(parts) for parts in texts.values()).strip()
         return turn
 
