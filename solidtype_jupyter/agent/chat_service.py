@@ -199,6 +199,13 @@ class ChatService:
             if not await engine.live.wait(path, seen, engine.long_poll_timeout):
                 yield []
 
+    async def events_after(self, session: Any, position: int) -> list[LoggedEvent]:
+        """The stored events after ``position`` (a catch-up read, no waiting)."""
+        engine = await self._engine()
+        path = chat_stream_path(session.id)
+        await ensure_stream(engine, path)
+        return await read_all(engine, path, position)
+
     async def hydrate(self, user_id: str, session: Any) -> dict[str, Any]:
         """``{messages, activeRun, interrupts, offset}`` rebuilt from the stream."""
         await self.recover(user_id, session)
@@ -426,14 +433,15 @@ class ChatService:
         run = folded.open_run
         if run is None:
             return False
-        run_events = folded.run_events(run)
-        plan = plan_recovery(run_events)
-        before = Transcript(
-            logged.event() for logged in folded.events[: run.first_index + plan.turn_index]
-        )
+        plan = plan_recovery(folded.open_events)
+        # The history as it was where the re-run starts (rare: read the stream again).
+        engine = await self._engine()
+        everything = await read_all(engine, chat_stream_path(session.id))
+        first = next(i for i, e in enumerate(everything) if e.position > run.start)
+        before = Transcript(logged.event() for logged in everything[: first + plan.turn_index])
         decisions: list[ApprovalDecision] = []
         if plan.turn_index == 1 and run.accepted.get("resume"):
-            prior = Transcript(logged.event() for logged in folded.events[: run.first_index])
+            prior = Transcript(logged.event() for logged in everything[:first])
             answers = [agui.ResumeItem.model_validate(r) for r in run.accepted["resume"]]
             with contextlib.suppress(ResumeError):
                 decisions = decide_approvals(prior.pending, answers)
@@ -454,7 +462,6 @@ class ChatService:
             stored_results=plan.stored_results,
             tool_rounds=plan.tool_rounds,
         )
-        engine = await self._engine()
         writer = StreamWriter(engine, chat_stream_path(session.id))
         self._launch(
             user_id, session, turn, writer, ReplayFilter(plan.stored, run_started=run.started)
@@ -479,16 +486,13 @@ class ChatService:
 
 def _waiting(folded: SessionLog) -> list[agui.Interrupt]:
     pending = {p.interrupt_id for p in folded.transcript.pending}
-    if not pending:
+    if not pending or folded.last_finished is None:
         return []
-    for logged in reversed(folded.events):
-        if logged.type == "RUN_FINISHED":
-            finished = logged.event()
-            assert isinstance(finished, agui.RunFinished)
-            if finished.outcome is None:
-                return []
-            return [i for i in finished.outcome.interrupts if i.id in pending]
-    return []
+    finished = folded.last_finished.event()
+    assert isinstance(finished, agui.RunFinished)
+    if finished.outcome is None:
+        return []
+    return [i for i in finished.outcome.interrupts if i.id in pending]
 
 
 def _new_user_message(body: agui.RunAgentInput, transcript: Transcript) -> agui.Message:

@@ -161,17 +161,18 @@ class RunRecord:
     accepted: dict[str, Any] = field(default_factory=dict)
     started: bool = False  # RUN_STARTED stored
     end: int | None = None  # position after its terminal event
-    first_index: int = 0  # index of the marker in SessionLog.events
 
 
 class SessionLog:
-    """A session's stream folded: the transcript and the runs."""
+    """A session's stream folded: the transcript, the runs, the events of the open run and
+    the last ``RUN_FINISHED`` (not every event: a long session stays small in memory)."""
 
     def __init__(self, events: Sequence[LoggedEvent] = ()) -> None:
         self.transcript = Transcript()
-        self.events: list[LoggedEvent] = []
         self.runs: dict[str, RunRecord] = {}
         self.open_run: RunRecord | None = None
+        self.open_events: list[LoggedEvent] = []  # from the open run's marker on
+        self.last_finished: LoggedEvent | None = None
         self.position = 0
         for event in events:
             self.apply(event)
@@ -181,27 +182,19 @@ class SessionLog:
         kind = logged.type
         if kind == "CUSTOM" and data.get("name") == RUN_ACCEPTED:
             value = data.get("value") or {}
-            run = RunRecord(
-                str(value.get("runId", "")),
-                self.position,
-                value,
-                first_index=len(self.events),
-            )
+            run = RunRecord(str(value.get("runId", "")), self.position, value)
             self.runs[run.run_id] = run
             self.open_run = run
+            self.open_events = []
         elif kind == "RUN_STARTED" and self.open_run is not None:
             self.open_run.started = True
-        elif kind in TERMINAL_TYPES and self.open_run is not None:
+        if self.open_run is not None:
+            self.open_events.append(logged)
+        if kind in TERMINAL_TYPES and self.open_run is not None:
             self.open_run.end = logged.position
             self.open_run = None
+            self.open_events = []
+        if kind == "RUN_FINISHED":
+            self.last_finished = logged
         self.transcript.apply(logged.event())
-        self.events.append(logged)
         self.position = logged.position
-
-    def run_events(self, run: RunRecord) -> list[LoggedEvent]:
-        out = []
-        for logged in self.events[run.first_index :]:
-            out.append(logged)
-            if logged.terminal:
-                break
-        return out

@@ -78,15 +78,20 @@ def document_summary(document: CadDocument) -> Callable[[], str]:
     return summary
 
 
-class _ReplayingTools:
-    """The registry, except that calls already answered in the stream return that answer."""
+class _Tools:
+    """The registry with its definitions computed once (every run asks for them), and,
+    for a run finished after a restart, the calls already answered in the stream
+    returning that answer instead of running again."""
 
-    def __init__(self, registry: ToolRegistry, stored: Sequence[StoredResult]) -> None:
+    def __init__(
+        self, registry: ToolRegistry, definitions: Any, stored: Sequence[StoredResult] = ()
+    ) -> None:
         self.registry = registry
+        self._definitions = definitions
         self.stored = list(stored)
 
     def definitions(self) -> Any:
-        return self.registry.definitions()
+        return self._definitions
 
     def approval_level(self, name: str) -> str:
         return self.registry.approval_level(name)
@@ -117,6 +122,7 @@ class InProcessAgent:
         self.root_dir = root_dir
         self.config = config or LoopConfig()
         self.registries = dict(registries or {})
+        self._definitions: dict[str, Any] = {}
 
     def registry(self, context: str) -> ToolRegistry:
         if context not in self.registries:
@@ -131,9 +137,9 @@ class InProcessAgent:
         except ModelNotConfigured as exc:
             return not_configured_run(turn.thread_id, turn.run_id, str(exc))
         registry = self.registry(turn.context)
-        tools: Any = registry
-        if turn.stored_results:
-            tools = _ReplayingTools(registry, turn.stored_results)
+        if turn.context not in self._definitions:
+            self._definitions[turn.context] = registry.definitions()
+        tools = _Tools(registry, self._definitions[turn.context], turn.stored_results)
         summary = document_summary(turn.document) if turn.document is not None else None
         loop = AgentLoop(
             adapter,

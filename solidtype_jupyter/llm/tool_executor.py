@@ -9,6 +9,7 @@ tool error the model reads, never an exception out of the loop.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
@@ -139,11 +140,11 @@ class ToolBox:
         for definition in executor.definitions():
             schema = dict(definition.parameters)
             try:
-                Draft202012Validator.check_schema(schema)
+                validator = _validator(json.dumps(schema, sort_keys=True))
             except SchemaError as exc:
                 raise ValueError(f"tool {definition.name}: invalid JSON Schema: {exc}") from exc
             self.specs[definition.name] = ToolSpec(definition.name, definition.description, schema)
-            self._validators[definition.name] = Draft202012Validator(schema)
+            self._validators[definition.name] = validator
 
     def check(self, name: str, arguments: str | Mapping[str, Any]) -> CheckedCall:
         if name not in self.specs:
@@ -183,6 +184,15 @@ class ToolBox:
             log.exception("tool %s failed", name)
             return ToolOutput(error_text(f"{name} failed: {exc}"), True)
         return tool_output(outcome)
+
+
+@functools.lru_cache(maxsize=1024)
+def _validator(schema_json: str) -> Draft202012Validator:
+    """A checked validator per distinct schema: checking a schema costs milliseconds and
+    every run builds a ``ToolBox`` for the same tools."""
+    schema = json.loads(schema_json)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
 
 
 @dataclass(frozen=True)

@@ -182,8 +182,7 @@ class SessionChatHandler(_ChatBase):
                 events = batch
                 break
         else:
-            folded = await self.chat.session_log(session)
-            events = [e for e in folded.events if e.position > position]
+            events = await self.chat.events_after(session, position)
         next_position = events[-1].position if events else position
         self.write_json(
             {

@@ -17,7 +17,8 @@ async def test_tools_edit_and_save_the_session_document(
 ):
     write_script(
         script_path,
-        {"text": "Sketching.", "tool_calls": [{"name": "create_sketch", "arguments": {"plane": "XY"}}]},
+        {"text": "Sketching.",
+         "tool_calls": [{"name": "create_sketch", "arguments": {"plane": "XY"}}]},
         {"tool_calls": [{"name": "add_rectangle",
                          "arguments": {"sketch_id": "sketch1", "width": 60, "height": 40}}]},
         {"tool_calls": [{"name": "extrude", "arguments": {"sketch_id": "sketch1", "distance": 8}}]},
