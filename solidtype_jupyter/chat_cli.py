@@ -42,6 +42,11 @@ def add_parser(commands: Any) -> None:
         default="dashboard",
         help="the context of a new session (default dashboard)",
     )
+    chat.add_argument(
+        "--document",
+        help="a new editor session works on this *.solid.json (relative to the current "
+        "directory; created empty if missing)",
+    )
     chat.add_argument("--user", help="the user the session belongs to (default: login name)")
     chat.add_argument("--database-url", help="database URL (default: as for the server)")
     chat.add_argument("--yes", action="store_true", help="approve every tool call without asking")
@@ -110,6 +115,9 @@ async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             if session is None:
                 print(f"error: {user} has no session {args.session}", file=sys.stderr)
                 return 2
+        elif args.document:
+            document = await _register_document(catalog, user, root, args.document)
+            session = await sessions.create(user, "editor", document_id=document.id)
         else:
             session = await sessions.create(user, args.context)
         print(f"session {session.id} ({session.context})", file=out, flush=True)
@@ -147,6 +155,25 @@ async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         await service.close()
         await engine.close()
         await asyncio.to_thread(database.close)
+
+
+async def _register_document(catalog: Any, user: str, root: Path, name: str) -> Any:
+    relative = await asyncio.to_thread(_document_file, root, name)
+    return await catalog.register_document(user, relative)
+
+
+def _document_file(root: Path, name: str) -> str:
+    """``name`` as a path relative to ``root``, the file created empty if missing."""
+    from .cad import CadDocument
+
+    base = root.resolve()
+    path = (base / name).resolve()
+    if not path.is_relative_to(base) or not path.name.endswith(".solid.json"):
+        raise ValueError(f"--document must be a *.solid.json under {base}, got {name!r}")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        CadDocument(path.name.removesuffix(".solid.json")).save(path)
+    return path.relative_to(base).as_posix()
 
 
 async def _show(

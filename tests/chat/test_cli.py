@@ -9,6 +9,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from solidtype_jupyter.cad import CadDocument
+
 from .conftest import write_script
 
 
@@ -61,3 +63,22 @@ def test_approve_reject_and_continue_a_session(tmp_path: Path, sqlite_url: str) 
 
     unknown = chat(tmp_path, sqlite_url, "hi", "--session", "8f5e78a2-a075-4d06-ba11-a238e624da83")
     assert unknown.returncode == 2 and "no session" in unknown.stderr
+
+
+def test_document_option_builds_and_saves_the_part(tmp_path: Path, sqlite_url: str) -> None:
+    write_script(
+        tmp_path / "turns.jsonl",
+        {"tool_calls": [{"name": "create_sketch", "arguments": {"plane": "XY"}}]},
+        {"tool_calls": [{"name": "add_rectangle",
+                         "arguments": {"sketch_id": "sketch1", "width": 20, "height": 10}}]},
+        {"tool_calls": [{"name": "extrude", "arguments": {"sketch_id": "sketch1", "distance": 5}}]},
+        {"text": "A 20 x 10 x 5 block."},
+    )  # fmt: skip
+    done = chat(tmp_path, sqlite_url, "a block", "--document", "parts/block.solid.json")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "A 20 x 10 x 5 block."
+    assert "[error]" not in done.stdout
+    saved = CadDocument.load(tmp_path / "parts" / "block.solid.json")
+    assert abs(saved.geometry()["volume"] - 1000) < 1e-6
+    outside = chat(tmp_path, sqlite_url, "x", "--document", "../escape.solid.json")
+    assert outside.returncode == 2 and "--document must be" in outside.stderr
