@@ -281,10 +281,18 @@ class ChatPanel {
       rows: 2,
       placeholder: this.options.placeholder || "Describe what you want to create or modify…",
       "aria-label": "Message",
+      // JupyterLab's shortcuts (Shift+Enter runs the cell) must not fire while typing here.
+      "data-lm-suppress-shortcuts": "true",
     });
     this.input.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
+      if (event.key !== "Enter" || event.isComposing) return;
+      // Hosts may claim Enter keys (JupyterLab's notebook does): handle both here.
+      event.preventDefault();
+      event.stopPropagation();
+      if (event.shiftKey) {
+        const { selectionStart, selectionEnd } = this.input;
+        this.input.setRangeText("\n", selectionStart, selectionEnd, "end");
+      } else {
         this.submit();
       }
     });
@@ -644,7 +652,13 @@ class ChatPanel {
     const card = this.ensureCard(toolCallId, meta.toolName);
     card.el.dataset.state = "approval";
     card.stateEl.textContent = "needs approval";
-    const editor = h("textarea", { class: cls("approval-args"), rows: 4, spellcheck: "false", "aria-label": "Arguments" });
+    const editor = h("textarea", {
+      class: cls("approval-args"),
+      rows: 4,
+      spellcheck: "false",
+      "aria-label": "Arguments",
+      "data-lm-suppress-shortcuts": "true",
+    });
     editor.value = JSON.stringify(meta.input || parseJson(card.args) || {}, null, 2);
     const original = editor.value;
     const problem = h("div", { class: cls("approval-problem") });

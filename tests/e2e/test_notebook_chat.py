@@ -1,0 +1,162 @@
+"""``%ai_chat`` in JupyterLab in a real headless Chromium: streamed text, tool cards, an
+approval, the model updating in the viewer, the session list, the dark theme.
+
+Screenshots: test-artifacts/e2e-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .conftest import ARTIFACTS, Lab
+
+SCRIPT = Path(__file__).resolve().parent / "plate_e2e.jsonl"
+TIMEOUT = 90_000  # ms; the first cell imports CadQuery
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
+             "outputs": [], "source": source}
+            for i, source in enumerate(cells)
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }  # fmt: skip
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"e2e-{name}.png"), full_page=False)
+
+
+def run_cell(page: Any, index: int) -> None:
+    """Run one cell and wait until the kernel has taken it (its prompt shows a number)."""
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        """(i) => {
+            const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
+            const prompt = cell && cell.querySelector('.jp-InputPrompt');
+            return prompt && /\\[(\\d+|\\*)\\]/.test(prompt.textContent);
+        }""",
+        arg=index,
+        timeout=TIMEOUT,
+    )
+
+
+def test_chat_panel_in_jupyterlab(lab: Lab, browser_page: Any) -> None:
+    page = browser_page
+    write_notebook(
+        lab.root / "chat.ipynb",
+        [
+            f"%load_ext solidtype_jupyter\nchat = %ai_chat --model scripted:{SCRIPT} --new\nchat",
+            "print('volume', chat.document.geometry()['volume'])",
+        ],
+    )
+    page.goto(lab.open("chat.ipynb"))
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=TIMEOUT)
+    page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=TIMEOUT)
+    run_cell(page, 0)
+    chat = page.locator(".st-chat")
+    chat.wait_for(timeout=TIMEOUT)
+    page.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=TIMEOUT)
+
+    # Send with Enter; Shift+Enter makes a new line instead.
+    box = chat.locator(".st-chat-input")
+    box.click()
+    box.type("a 60x40 plate")
+    page.keyboard.press("Shift+Enter")
+    box.type("8 mm thick, then 10")
+    assert box.input_value() == "a 60x40 plate\n8 mm thick, then 10"
+    page.keyboard.press("Enter")
+    assert box.input_value() == ""
+    user = chat.locator(".st-chat-message--user", has_text="then 10")
+    user.wait_for(timeout=30_000)
+    assert user.inner_text().endswith("a 60x40 plate\n8 mm thick, then 10")
+
+    # The first answer streams: seen while still incomplete, then complete.
+    first = chat.locator(".st-chat-message--assistant .st-chat-text").first
+    page.wait_for_function(
+        """() => {
+            const el = document.querySelector('.st-chat-message--assistant .st-chat-text');
+            return el && el.textContent.length > 0 && !el.textContent.includes('sketch:');
+        }""",
+        timeout=30_000,
+    )
+    assert chat.locator(".st-chat-stop").is_visible()  # Stop is offered while it runs
+    shot(page, "1-streaming")
+    first.locator("strong", has_text="8 mm").wait_for(timeout=30_000)  # markdown rendered
+    page.wait_for_function(
+        """() => document.querySelector('.st-chat-message--assistant .st-chat-text')
+            .textContent.endsWith('First the sketch:')""",
+        timeout=30_000,
+    )
+
+    # Tool cards with figures, then the approval prompt.
+    approval = chat.locator(".st-chat-approval")
+    approval.wait_for(timeout=60_000)
+    for name in ("create_sketch", "add_rectangle", "extrude"):
+        card = chat.locator(f'.st-chat-tool[data-tool-name="{name}"]')
+        assert card.get_attribute("data-state") == "done", name
+    extrude = chat.locator('.st-chat-tool[data-tool-name="extrude"] .st-chat-figures')
+    assert "volume" in extrude.inner_text()
+    assert '"distance": 10' in approval.locator("textarea").input_value()
+    assert "approval" in chat.locator(".st-chat-status-text").inner_text().lower()
+    viewer = chat.locator("img.st-chat-viewer-image")
+    viewer.wait_for(timeout=60_000)
+    before = viewer.get_attribute("data-revision")
+    shot(page, "2-approval")
+
+    approval.locator("button", has_text="Approve").click()
+    modified = chat.locator('.st-chat-tool[data-tool-name="modify_feature"]')
+    page.wait_for_function(
+        """() => document.querySelector(
+            '.st-chat-tool[data-tool-name="modify_feature"]')?.dataset.state === 'done'""",
+        timeout=60_000,
+    )
+    assert modified.locator(".st-chat-approval").count() == 0
+    chat.locator(".st-chat-thumbnail").wait_for(timeout=60_000)  # render_view's picture
+    chat.locator(".st-chat-text", has_text="Done: the plate is").wait_for(timeout=60_000)
+    page.wait_for_function(
+        """(before) => {
+            const img = document.querySelector('img.st-chat-viewer-image');
+            return img && img.dataset.revision && img.dataset.revision !== before;
+        }""",
+        arg=before,
+        timeout=60_000,
+    )
+    assert "10 mm" in chat.locator(".st-chat-viewer-caption").inner_text()
+    page.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=30_000)
+    shot(page, "3-approved")
+
+    # The kernel's document is the approved one.
+    run_cell(page, 1)
+    page.locator(".jp-OutputArea-output", has_text="volume 24000").wait_for(timeout=60_000)
+
+    # The session list: titled by the first message, with its message count.
+    chat.locator(".st-chat-icon-button[aria-label='Toggle sessions']").click()
+    session = chat.locator(".st-chat-session--active")
+    session.wait_for(timeout=10_000)
+    assert session.locator(".st-chat-session-title").inner_text().startswith("a 60x40 plate")
+    assert "msgs" in session.locator(".st-chat-session-count").inner_text()
+    shot(page, "4-sessions")
+
+    # Dark theme: the panel follows JupyterLab's theme variables.
+    page.keyboard.press("Control+Shift+c")
+    page.keyboard.type("JupyterLab Dark")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+    page.wait_for_timeout(500)
+    background = chat.evaluate("el => getComputedStyle(el).backgroundColor")
+    red, green, blue = (int(v) for v in background[background.index("(") + 1 : -1].split(",")[:3])
+    assert (red + green + blue) / 3 < 100, background
+    shot(page, "5-dark")
+
+    errors = [m for m in page.console_messages if m.startswith("pageerror")]
+    assert not errors, errors
