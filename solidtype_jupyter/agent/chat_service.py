@@ -52,6 +52,7 @@ from .event_log import (
 )
 from .in_process import AgentTurn, ChatAgent
 from .recovery import ReplayFilter, plan_recovery
+from .ui_messages import ui_messages
 
 log = logging.getLogger(__name__)
 
@@ -207,17 +208,24 @@ class ChatService:
         return await read_all(engine, path, position)
 
     async def hydrate(self, user_id: str, session: Any) -> dict[str, Any]:
-        """``{messages, activeRun, interrupts, offset}`` rebuilt from the stream."""
+        """What ``ChatClient``'s hydrate reads, rebuilt from the stream: ``messages``
+        (``UIMessage`` shape), ``activeRun`` (``{runId}`` or null), ``interrupts``
+        (``{runId, pending}`` or null), and ``offset`` (where a live read would go on)."""
         await self.recover(user_id, session)
         folded = await self.session_log(session)
         transcript = folded.transcript
         active = folded.open_run
+        waiting = _waiting(folded)
+        interrupts = None
+        if waiting and transcript.last_run_id is not None:
+            interrupts = {
+                "runId": transcript.last_run_id,
+                "pending": [i.model_dump(by_alias=True, exclude_none=True) for i in waiting],
+            }
         return {
-            "messages": [m.to_wire() for m in transcript.messages],
+            "messages": ui_messages(transcript.messages, transcript.pending),
             "activeRun": {"runId": active.run_id} if active is not None else None,
-            "interrupts": [
-                i.model_dump(by_alias=True, exclude_none=True) for i in _waiting(folded)
-            ],
+            "interrupts": interrupts,
             "offset": format_offset(folded.position),
         }
 

@@ -15,6 +15,14 @@ def types(frames: list[tuple[str | None, dict[str, Any]]]) -> list[str]:
     return [event["type"] for _, event in frames]
 
 
+def ui_text(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(role, text) per hydrated UIMessage."""
+    return [
+        (m["role"], "".join(p["content"] for p in m["parts"] if p["type"] == "text"))
+        for m in messages
+    ]
+
+
 def text_of(frames: list[tuple[str | None, dict[str, Any]]]) -> str:
     return "".join(e["delta"] for _, e in frames if e["type"] == "TEXT_MESSAGE_CONTENT")
 
@@ -50,11 +58,11 @@ async def test_a_turn_streams_stores_and_updates_the_session(chat, jp_serverapp,
     # Hydrate: the conversation rebuilt from the stream, on both routes.
     code, _, hydrated = await chat.call(ALICE, "GET", "session", session_id)
     assert code == 200
-    assert [(m["role"], m.get("content")) for m in hydrated["messages"]] == [
+    assert ui_text(hydrated["messages"]) == [
         ("user", "Say hello to Ada please"),
         ("assistant", "Hello there, Ada."),
     ]
-    assert hydrated["activeRun"] is None and hydrated["interrupts"] == []
+    assert hydrated["activeRun"] is None and hydrated["interrupts"] is None
     code, _, same = await chat.call(ALICE, "GET", "chat", params={"threadId": session_id})
     assert same["messages"] == hydrated["messages"]
 
@@ -120,7 +128,11 @@ async def test_approval_interrupt_then_approve_and_reject(chat, jp_serverapp, sc
     code, refused = await chat.turn(ALICE, session_id, "something else")
     assert code == 409 and interrupt_id in refused["message"]
     code, _, hydrated = await chat.call(ALICE, "GET", "session", session_id)
-    assert [i["id"] for i in hydrated["interrupts"]] == [interrupt_id]
+    assert hydrated["interrupts"]["runId"] == "run-a"
+    assert [i["id"] for i in hydrated["interrupts"]["pending"]] == [interrupt_id]
+    call = hydrated["messages"][-1]["parts"][-1]
+    assert call["type"] == "tool-call" and call["state"] == "approval-requested"
+    assert call["approval"] == {"id": interrupt_id, "needsApproval": True}
     # Only the owner can answer; bad answers are 422, not 500.
     code, _ = await chat.turn(
         BOB, session_id, resume=[{"interruptId": interrupt_id, "payload": {"approved": True}}]
@@ -163,18 +175,13 @@ async def test_approval_interrupt_then_approve_and_reject(chat, jp_serverapp, sc
     assert "rejected" in frames[1][1]["content"]
     assert text_of(frames) == "Understood, not deleting."
     code, _, hydrated = await chat.call(ALICE, "GET", "session", session_id)
-    roles = [m["role"] for m in hydrated["messages"]]
-    assert roles == [
-        "user",
-        "assistant",
-        "tool",
-        "assistant",
-        "user",
-        "assistant",
-        "tool",
-        "assistant",
-    ]
-    assert hydrated["interrupts"] == []
+    assert [role for role, _ in ui_text(hydrated["messages"])] == [
+        "user", "assistant", "assistant", "user", "assistant", "assistant",
+    ]  # fmt: skip
+    parts = [p["type"] for p in hydrated["messages"][1]["parts"]]
+    assert parts == ["text", "tool-call", "tool-result"]
+    assert hydrated["messages"][1]["parts"][1]["state"] == "complete"
+    assert hydrated["interrupts"] is None
 
 
 async def test_cancel_keeps_the_partial_text(chat, jp_serverapp, script_path):
@@ -198,7 +205,7 @@ async def test_cancel_keeps_the_partial_text(chat, jp_serverapp, script_path):
     partial = text_of(frames)
     assert 5 * len("word ") <= len(partial) < 400 * len("word ")
     code, _, hydrated = await chat.call(ALICE, "GET", "session", session_id)
-    assert hydrated["messages"][-1]["content"] == partial
+    assert ui_text(hydrated["messages"])[-1] == ("assistant", partial)
     code, _, body = await chat.call(ALICE, "POST", "session", session_id, "cancel")
     assert code == 409
 

@@ -191,10 +191,7 @@ def normalized(frames: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]
 
 
 def conversation(messages: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return [
-        (m["role"], m.get("content"), json.dumps(m.get("toolCalls")), m.get("toolCallId"))
-        for m in messages
-    ]
+    return [(m["role"], json.dumps(m["parts"], sort_keys=True)) for m in messages]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,356 @@
+"""``AgentClient`` (the seed's AgentClient) and ``AgentRuntimes``, the live agents of a server.
+
+``AgentRuntimes`` keeps at most one live agent per chat session: a second client of the same
+session attaches to the running agent (the SharedWorker behaviour) instead of starting
+another; a dead agent is forgotten, so the next spawn starts a fresh one. ``AgentClient``
+drives one session's agent: ``spawn``, ``terminate``, ``send_message`` (a chat turn as AG-UI
+events), ``execute_tool``, ``sync_document``, ``on(event type)``, ``state``, ``identity``.
+
+``RuntimeChatAgent`` is the ``ChatAgent`` the chat service uses to run turns through agents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from ..cad import CadDocument
+from ..llm import history_to_agui
+from ..protocol import agent as proto
+from ..protocol import agui
+from .core import decision_to_wire
+from .in_process import AgentTurn
+from .kernel_runtime import KernelRuntime
+from .runtime import DEFAULT_INIT_TIMEOUT, AgentInitError, AgentRuntime
+from .thread_runtime import ThreadRuntime
+
+log = logging.getLogger(__name__)
+
+
+class AgentRuntimes:
+    """Factory and registry of agents. ``kernel_manager``: a jupyter_client multi-kernel
+    manager (the server's); ``pool``: an optional ``KernelPool`` on it."""
+
+    def __init__(
+        self,
+        *,
+        kernel_manager: Any = None,
+        pool: Any = None,
+        default_runtime: proto.RuntimeKind = "kernel",
+        init_timeout: float = DEFAULT_INIT_TIMEOUT,
+        kernel_name: str | None = None,
+    ) -> None:
+        self.kernel_manager = kernel_manager
+        self.pool = pool
+        self.default_runtime = default_runtime
+        self.init_timeout = init_timeout
+        self.kernel_name = kernel_name
+        self._live: dict[str, AgentRuntime] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def live(self, session_id: str) -> AgentRuntime | None:
+        runtime = self._live.get(session_id)
+        return runtime if runtime is not None and runtime.alive else None
+
+    def _create(self, kind: proto.RuntimeKind, session_id: str) -> AgentRuntime:
+        identity = proto.AgentIdentity.for_session(session_id, uuid.uuid4().hex, kind)
+        if kind == "thread":
+            return ThreadRuntime(identity)
+        if kind == "kernel":
+            if self.kernel_manager is None:
+                raise AgentInitError("the kernel runtime needs a kernel manager")
+            return KernelRuntime(
+                identity, self.kernel_manager, pool=self.pool, kernel_name=self.kernel_name
+            )
+        raise AgentInitError(f"the {kind} runtime is not available in this version")
+
+    async def attach(
+        self,
+        config: proto.AgentConfig,
+        kind: proto.RuntimeKind | None = None,
+    ) -> AgentRuntime:
+        """The session's live agent, or a new one started with ``config``."""
+        session_id = config.session_id
+        async with self._locks.setdefault(session_id, asyncio.Lock()):
+            runtime = self.live(session_id)
+            if runtime is not None:
+                return runtime
+            runtime = self._create(kind or self.default_runtime, session_id)
+            config = config.model_copy(update={"identity": runtime.identity})
+            self._live[session_id] = runtime
+            try:
+                await runtime.initialize(config, init_timeout=self.init_timeout)
+            except BaseException:
+                self._live.pop(session_id, None)
+                raise
+            return runtime
+
+    async def terminate(self, session_id: str) -> None:
+        runtime = self._live.pop(session_id, None)
+        if runtime is not None:
+            await runtime.terminate()
+
+    async def close(self) -> None:
+        for session_id in list(self._live):
+            with contextlib.suppress(Exception):
+                await self.terminate(session_id)
+        if self.pool is not None:
+            await self.pool.close()
+
+
+class AgentClient:
+    """One chat session's agent, seen from the server.
+
+    ``document`` (with ``document_path``, where it is saved after each agent change) is
+    the owner's copy of the session's CAD document: it is synced to the agent before each
+    turn and receives the agent's ``document-update`` events.
+    """
+
+    def __init__(
+        self,
+        runtimes: AgentRuntimes,
+        session_id: str,
+        *,
+        user_id: str,
+        context: str = "editor",
+        model: str = "",
+        root_dir: Path | None = None,
+        runtime: proto.RuntimeKind | None = None,
+        document: CadDocument | None = None,
+        document_path: Path | None = None,
+        tool_modules: list[str] | None = None,
+    ) -> None:
+        self.runtimes = runtimes
+        self.session_id = session_id
+        self.user_id = user_id
+        self.context = context
+        self.model = model
+        self.root_dir = root_dir
+        self.kind = runtime
+        self.document = document
+        self.document_path = document_path
+        self.tool_modules = list(tool_modules or [])
+        self.runtime: AgentRuntime | None = None
+        self._handlers: dict[str, list[Callable[[Any], None]]] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def identity(self) -> proto.AgentIdentity | None:
+        return self.runtime.identity if self.runtime is not None else None
+
+    @property
+    def state(self) -> proto.AgentState:
+        return self.runtime.state if self.runtime is not None else proto.AgentState()
+
+    def _config(self) -> proto.AgentConfig:
+        return proto.AgentConfig(
+            identity=proto.AgentIdentity.for_session(
+                self.session_id, "pending", self.kind or self.runtimes.default_runtime
+            ),
+            session_id=self.session_id,
+            user_id=self.user_id,
+            context="dashboard" if self.context == "dashboard" else "editor",
+            model=self.model,
+            root_dir=str(self.root_dir) if self.root_dir else None,
+            tool_modules=self.tool_modules,
+        )
+
+    async def spawn(self) -> proto.AgentIdentity:
+        """Attach to the session's live agent or start one (again, after a failure)."""
+        if self.runtime is not None and self.runtime.alive:
+            return self.runtime.identity
+        self._detach()
+        runtime = await self.runtimes.attach(self._config(), self.kind)
+        self.runtime = runtime
+        self._unsubscribe = runtime.on_event(self._on_event)
+        return runtime.identity
+
+    def _detach(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.runtime = None
+
+    async def terminate(self) -> None:
+        """Stop the session's agent (for every client attached to it)."""
+        await self.runtimes.terminate(self.session_id)
+        self._detach()
+
+    def close(self) -> None:
+        """Stop listening; the agent keeps running for other clients."""
+        self._detach()
+
+    def on(self, event_type: str, handler: Callable[[Any], None]) -> Callable[[], None]:
+        handlers = self._handlers.setdefault(event_type, [])
+        handlers.append(handler)
+
+        def unsubscribe() -> None:
+            if handler in handlers:
+                handlers.remove(handler)
+
+        return unsubscribe
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, proto.DocumentUpdateEvent) and self.document is not None:
+            self.document.apply_update(event.updates)
+            if self.document_path is not None:
+                self.document.save(self.document_path)
+        for handler in list(self._handlers.get(event.type, ())):
+            try:
+                handler(event)
+            except Exception:
+                log.exception("solidtype agent client: handler for %s failed", event.type)
+
+    async def _running(self) -> AgentRuntime:
+        fresh = self.runtime is None or not self.runtime.alive
+        await self.spawn()
+        assert self.runtime is not None
+        if fresh and self.document is not None:
+            await self.sync_document(self.document)
+        return self.runtime
+
+    # --- commands -------------------------------------------------------------------------
+
+    async def sync_document(self, document: CadDocument, *, reset: bool = True) -> None:
+        """Give the agent ``document``'s full state (``reset``: replace its replica)."""
+        self.document = document
+        runtime = self.runtime
+        if runtime is None or not runtime.alive:
+            return  # synced by spawn
+        await runtime.send_command(
+            proto.SyncDocumentCommand(updates=document.get_update(), reset=reset)
+        )
+
+    async def execute_tool(
+        self, name: str, args: dict[str, Any], *, limit: float = 300.0
+    ) -> proto.ToolResultEvent:
+        """Run one tool in the agent; its result (``error`` set when it failed)."""
+        runtime = await self._running()
+        call_id = f"tool_{uuid.uuid4().hex}"
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def watch(event: Any) -> None:
+            if done.done():
+                return
+            if isinstance(event, proto.ToolResultEvent) and event.id == call_id:
+                done.set_result(event)
+            elif isinstance(event, proto.ErrorEvent) and event.fatal:
+                done.set_result(proto.ToolResultEvent(id=call_id, error=event.message))
+
+        unsubscribe = runtime.on_event(watch)
+        try:
+            await runtime.send_command(
+                proto.ExecuteToolCommand(id=call_id, tool_name=name, args=args)
+            )
+            result: proto.ToolResultEvent = await asyncio.wait_for(done, limit)
+            return result
+        finally:
+            unsubscribe()
+
+    async def send_message(self, turn: AgentTurn) -> AsyncIterator[agui.AguiEvent]:
+        """Run ``turn`` in the agent: its AG-UI events, ending with RUN_FINISHED or
+        RUN_ERROR (also when the agent dies or cannot start)."""
+        if turn.document is not None:
+            self.document = turn.document
+        try:
+            runtime = await self._running()
+            if turn.document is not None:  # the owner's copy is the truth at every turn
+                await self.sync_document(turn.document)
+        except (AgentInitError, RuntimeError) as exc:
+            yield agui.RunStarted(run_id=turn.run_id, thread_id=turn.thread_id)
+            yield agui.RunError(message=str(exc), code="agent_unavailable")
+            return
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        def watch(event: Any) -> None:
+            ours = isinstance(event, proto.ChatResponseEvent) and event.run_id == turn.run_id
+            if ours or (isinstance(event, proto.ErrorEvent) and event.fatal):
+                queue.put_nowait(event)
+
+        unsubscribe = runtime.on_event(watch)
+        started = False
+        try:
+            await runtime.send_command(
+                proto.ChatCommand(
+                    run_id=turn.run_id,
+                    thread_id=turn.thread_id,
+                    user_id=turn.user_id,
+                    history=[m.to_wire() for m in history_to_agui(turn.history)],
+                    decisions=[decision_to_wire(d) for d in turn.decisions],
+                    stored_results=[
+                        proto.WireStoredResult(
+                            name=s.name,
+                            arguments=s.arguments,
+                            content=s.content,
+                            is_error=s.is_error,
+                        )
+                        for s in turn.stored_results
+                    ],
+                    tool_rounds=turn.tool_rounds,
+                )
+            )
+            cancel_sent = False
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), 0.2)
+                except TimeoutError:
+                    if turn.cancel.cancelled and not cancel_sent and runtime.alive:
+                        cancel_sent = True
+                        await runtime.send_command(proto.CancelCommand(run_id=turn.run_id))
+                    continue
+                if isinstance(item, proto.ErrorEvent):
+                    if not started:
+                        yield agui.RunStarted(run_id=turn.run_id, thread_id=turn.thread_id)
+                    yield agui.RunError(message=item.message, code=item.code)
+                    return
+                event = agui.parse_event(item.event)
+                started = started or isinstance(event, agui.RunStarted)
+                yield event
+                if item.done:
+                    return
+        finally:
+            unsubscribe()
+
+
+class RuntimeChatAgent:
+    """The chat service's ``ChatAgent`` on agent runtimes: one ``AgentClient`` per session
+    (its agent shared with every other client of the session)."""
+
+    def __init__(
+        self,
+        runtimes: AgentRuntimes,
+        *,
+        model: Callable[[], str],
+        root_dir: Path | None = None,
+        runtime: proto.RuntimeKind | None = None,
+    ) -> None:
+        self.runtimes = runtimes
+        self.model = model
+        self.root_dir = root_dir
+        self.runtime = runtime
+        self._clients: dict[str, AgentClient] = {}
+
+    def client(self, turn: AgentTurn) -> AgentClient:
+        client = self._clients.get(turn.thread_id)
+        if client is None:
+            client = AgentClient(
+                self.runtimes,
+                turn.thread_id,
+                user_id=turn.user_id,
+                context=turn.context,
+                model=self.model(),
+                root_dir=self.root_dir,
+                runtime=self.runtime,
+            )
+            self._clients[turn.thread_id] = client
+        return client
+
+    def run(self, turn: AgentTurn) -> AsyncIterator[agui.AguiEvent]:
+        return self.client(turn).send_message(turn)
