@@ -1,0 +1,90 @@
+"""The thread runtime: an agent with its own loop in a worker thread of this process."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+
+from solidtype_jupyter.agent.client import AgentClient, AgentRuntimes
+from solidtype_jupyter.agent.in_process import AgentTurn
+from solidtype_jupyter.agent.runtime import AgentInitError
+from solidtype_jupyter.cad import CadDocument
+from solidtype_jupyter.llm import UserMessage
+from solidtype_jupyter.protocol import agent as proto
+
+
+def _agent_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("solidtype-agent-")]
+
+
+async def _collect(client: AgentClient, turn: AgentTurn) -> list:
+    return [event async for event in client.send_message(turn)]
+
+
+async def test_thread_agent_runs_a_turn_on_the_owners_document(plate_script: Path, tmp_path):
+    runtimes = AgentRuntimes(default_runtime="thread")
+    document = CadDocument("plate")
+    path = tmp_path / "plate.solid.json"
+    client = AgentClient(
+        runtimes,
+        "session-thread",
+        user_id="alice",
+        model=f"scripted:{plate_script}",
+        document=document,
+        document_path=path,
+    )
+    states: list[str] = []
+    updates: list[proto.DocumentUpdateEvent] = []
+    client.on("state-change", lambda e: states.append(e.state.status))
+    client.on("document-update", updates.append)
+    identity = await client.spawn()
+    assert identity.runtime == "thread" and client.state.status == "ready"
+    assert _agent_threads() == [f"solidtype-agent-{identity.id}"]
+    try:
+        turn = AgentTurn("session-thread", "run-1", "alice", "editor", [UserMessage("plate")])
+        turn.document = document
+        events = await _collect(client, turn)
+        types = [e.type for e in events]
+        assert types[0] == "RUN_STARTED" and types[-1] == "RUN_FINISHED", types
+        assert types.count("TOOL_CALL_RESULT") == 3
+        # The agent's edits came back as Yjs updates into the owner's document, and were saved.
+        assert len(updates) == 3 and all(u.updates for u in updates)
+        assert [f.id for f in document.features] == ["sketch1", "extrude1"]
+        assert abs(CadDocument.load(path).geometry()["volume"] - 60 * 40 * 8) < 1e-6
+        assert "busy" in states and states[-1] == "ready"
+
+        result = await client.execute_tool("get_geometry", {})
+        assert result.error is None and result.result["ok"] is True
+        assert abs(result.result["content"]["geometry"]["volume"] - 60 * 40 * 8) < 1e-6
+
+        # A malformed command: an error event, and the agent keeps working.
+        errors: list[proto.ErrorEvent] = []
+        client.on("error", errors.append)
+        await client.runtime.send_raw({"type": "execute-tool"}, [])
+        await client.runtime.send_raw({"type": "sync-document", "updates": {"$buffer": 1}}, [])
+        for _ in range(100):
+            if len(errors) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert [e.code for e in errors] == ["invalid_command", "invalid_command"]
+        assert "id" in errors[0].message and "buffer 1" in errors[1].message
+        assert (await client.execute_tool("list_features", {})).error is None
+        bad = await client.execute_tool("extrude", {"sketch_id": "nope", "distance": 1})
+        assert bad.error and client.state.status == "ready"
+    finally:
+        await client.terminate()
+    assert client.state.status == "terminated" or client.runtime is None
+    assert _agent_threads() == []
+
+
+async def test_thread_agent_init_timeout_is_a_clear_error():
+    runtimes = AgentRuntimes(default_runtime="thread", init_timeout=0.5)
+    client = AgentClient(
+        runtimes, "session-slow", user_id="alice", tool_modules=["tests.agent.slow_tools"]
+    )
+    with pytest.raises(AgentInitError, match=r"did not become ready within 0.5 s"):
+        await client.spawn()
+    assert runtimes.live("session-slow") is None
