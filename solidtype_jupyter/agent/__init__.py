@@ -8,12 +8,13 @@ Public API:
 - The agent seam: ``ChatAgent`` (``run(AgentTurn)`` → AG-UI events), ``AgentTurn``,
   ``InProcessAgent`` (the ``llm`` loop in this process on the tool registry).
 - The stream: ``LoggedEvent`` (one stored event and its offset), ``SessionLog``,
-  ``StreamWriter``.
+  ``StreamWriter``; ``ui_messages`` (the conversation in TanStack's ``UIMessage`` shape).
 """
 
 from .chat_service import ChatError, ChatService, TurnStart, parse_position
 from .event_log import LoggedEvent, SessionLog, StreamWriter
 from .in_process import AgentTurn, ChatAgent, InProcessAgent
+from .ui_messages import ui_messages
 
 __all__ = [
     "AgentTurn",
@@ -26,4 +27,5 @@ __all__ = [
     "StreamWriter",
     "TurnStart",
     "parse_position",
+    "ui_messages",
 ]
