@@ -23,7 +23,9 @@ def write_notebook(path: Path, cells: list[str]) -> None:
              "outputs": [], "source": source}
             for i, source in enumerate(cells)
         ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
         "nbformat": 4,
         "nbformat_minor": 5,
     }  # fmt: skip
@@ -104,8 +106,8 @@ def test_chat_panel_in_jupyterlab(lab: Lab, browser_page: Any) -> None:
     for name in ("create_sketch", "add_rectangle", "extrude"):
         card = chat.locator(f'.st-chat-tool[data-tool-name="{name}"]')
         assert card.get_attribute("data-state") == "done", name
-    extrude = chat.locator('.st-chat-tool[data-tool-name="extrude"] .st-chat-figures')
-    assert "volume" in extrude.inner_text()
+    extrude = chat.locator('.st-chat-tool[data-tool-name="extrude"] .st-chat-tool-summary')
+    assert "volume 19200" in extrude.inner_text()
     assert '"distance": 10' in approval.locator("textarea").input_value()
     assert "approval" in chat.locator(".st-chat-status-text").inner_text().lower()
     viewer = chat.locator("img.st-chat-viewer-image")
@@ -133,11 +135,17 @@ def test_chat_panel_in_jupyterlab(lab: Lab, browser_page: Any) -> None:
     )
     assert "10 mm" in chat.locator(".st-chat-viewer-caption").inner_text()
     page.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=30_000)
+    page.wait_for_timeout(300)
+    gap = chat.locator(".st-chat-messages").evaluate(
+        "el => el.scrollHeight - el.scrollTop - el.clientHeight"
+    )
+    assert gap < 5, f"the conversation is not scrolled to its end ({gap} px left)"
     shot(page, "3-approved")
 
     # The kernel's document is the approved one.
     run_cell(page, 1)
-    page.locator(".jp-OutputArea-output", has_text="volume 24000").wait_for(timeout=60_000)
+    stdout = page.locator('[data-mime-type="application/vnd.jupyter.stdout"]')
+    stdout.filter(has_text="volume 24000.0").wait_for(timeout=60_000)
 
     # The session list: titled by the first message, with its message count.
     chat.locator(".st-chat-icon-button[aria-label='Toggle sessions']").click()

@@ -191,6 +191,18 @@ function resultFigures(value) {
   return rows;
 }
 
+/** The figures worth a glance (volume, faces, validity...), for a card's one-line summary. */
+function summaryLine(rows) {
+  const wanted = ["geometry.volume", "volume", "geometry.faces", "faces", "geometry.valid", "valid", "revision"];
+  const picked = [];
+  for (const key of wanted) {
+    const row = rows.find(([name]) => name === key);
+    if (row && !picked.some(([name]) => name.split(".").pop() === key.split(".").pop())) picked.push(row);
+  }
+  const shown = (picked.length ? picked : rows).slice(0, 4);
+  return shown.map(([key, value]) => `${key.split(".").pop()} ${value}`).join(" · ");
+}
+
 function toolTitle(name) {
   return String(name || "tool").replace(/_/g, " ");
 }
@@ -275,6 +287,24 @@ class ChatPanel {
     this.moreButton.hidden = true;
     this.log = h("div", { class: cls("log"), role: "log", "aria-live": "polite" });
     this.scroller = h("div", { class: cls("messages") }, this.moreButton, this.log);
+    // Follow the end while the reader is there: content grows after events are applied
+    // (markdown rendered per frame, pictures decoded), so watch sizes, not events.
+    this.stick = true;
+    this.lastScrollTop = 0;
+    this.scroller.addEventListener("scroll", () => {
+      // Only the reader scrolling up unsticks; layout changes (a card shrinking, the
+      // browser clamping) must not.
+      const top = this.scroller.scrollTop;
+      if (this.nearEnd()) this.stick = true;
+      else if (top < this.lastScrollTop - 2) this.stick = false;
+      this.lastScrollTop = top;
+    });
+    if (typeof ResizeObserver !== "undefined") {
+      this.resizeObserver = new ResizeObserver(() => {
+        if (this.stick) this.scroller.scrollTop = this.scroller.scrollHeight;
+      });
+      this.resizeObserver.observe(this.log);
+    }
 
     this.input = h("textarea", {
       class: cls("input"),
@@ -316,6 +346,7 @@ class ChatPanel {
 
   destroy() {
     if (this.unsubscribe) this.unsubscribe();
+    if (this.resizeObserver) this.resizeObserver.disconnect();
     this.root.remove();
   }
 
@@ -346,6 +377,7 @@ class ChatPanel {
   }
 
   loadEarlier() {
+    this.stick = false;
     this.moreButton.disabled = true;
     this.command({ cmd: "more", view: this.view, before: this.first });
   }
@@ -626,7 +658,14 @@ class ChatPanel {
     } else if (rows.length) {
       const table = h("table", { class: cls("figures") });
       for (const [key, figure] of rows) table.append(h("tr", null, h("th", null, key), h("td", null, figure)));
-      parts.push(table);
+      parts.push(
+        h(
+          "details",
+          { class: cls("tool-figures") },
+          h("summary", { class: cls("tool-summary") }, summaryLine(rows)),
+          table,
+        ),
+      );
     } else if (content) {
       parts.push(h("pre", { class: cls("tool-output") }, String(content).slice(0, 2000)));
     }
@@ -832,7 +871,10 @@ class ChatPanel {
   }
 
   scrollToEnd(force) {
-    if (force || this.nearEnd()) this.scroller.scrollTop = this.scroller.scrollHeight;
+    if (force || this.stick || this.nearEnd()) {
+      this.scroller.scrollTop = this.scroller.scrollHeight;
+      this.stick = true;
+    }
   }
 }
 
