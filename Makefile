@@ -45,6 +45,8 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+## Browser tests (tests/e2e) drive JupyterLab in Debian's `chromium` (/usr/bin/chromium,
+## `apt-get install chromium`); without it they are skipped (SOLIDTYPE_REQUIRE_BROWSER=1: fail).
 pytest: install chat-client
 	$(BIN)/pytest -ra $(PYTEST_ARGS)
 
