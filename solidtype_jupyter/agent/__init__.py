@@ -3,7 +3,8 @@
 Public API:
 
 - ``ChatService``: ``start`` (a turn from an AG-UI ``RunAgentInput``), ``follow`` (stored
-  events after an offset, live), ``hydrate``, ``cancel``, ``recover``, ``close``;
+  events after an offset, live), ``hydrate`` (AG-UI messages) and ``client_hydrate``
+  (TanStack's hydrate answer), ``cancel``, ``recover``, ``close``;
   ``ChatError`` (a refused request with its HTTP status), ``TurnStart``, ``parse_position``.
 - The agent seam: ``ChatAgent`` (``run(AgentTurn)`` → AG-UI events), ``AgentTurn``,
   ``InProcessAgent`` (the ``llm`` loop in this process on the tool registry).

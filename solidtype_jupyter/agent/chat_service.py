@@ -208,9 +208,26 @@ class ChatService:
         return await read_all(engine, path, position)
 
     async def hydrate(self, user_id: str, session: Any) -> dict[str, Any]:
-        """What ``ChatClient``'s hydrate reads, rebuilt from the stream: ``messages``
-        (``UIMessage`` shape), ``activeRun`` (``{runId}`` or null), ``interrupts``
-        (``{runId, pending}`` or null), and ``offset`` (where a live read would go on)."""
+        """The conversation rebuilt from the stream, for Python callers: ``messages``
+        (AG-UI wire messages, tool results as ``role: "tool"`` rows), ``activeRun``
+        (``{runId}`` or null), ``interrupts`` (the waiting approval interrupts, a list) and
+        ``offset`` (where a live read would go on)."""
+        await self.recover(user_id, session)
+        folded = await self.session_log(session)
+        active = folded.open_run
+        return {
+            "messages": [m.to_wire() for m in folded.transcript.messages],
+            "activeRun": {"runId": active.run_id} if active is not None else None,
+            "interrupts": [
+                i.model_dump(by_alias=True, exclude_none=True) for i in _waiting(folded)
+            ],
+            "offset": format_offset(folded.position),
+        }
+
+    async def client_hydrate(self, user_id: str, session: Any) -> dict[str, Any]:
+        """What ``ChatClient``'s hydrate reads (the HTTP routes answer this): ``messages``
+        in TanStack's ``UIMessage`` shape, ``activeRun``, ``interrupts`` as ``{runId,
+        pending}`` or null, and ``offset``."""
         await self.recover(user_id, session)
         folded = await self.session_log(session)
         transcript = folded.transcript

@@ -96,7 +96,7 @@ class _ChatBase(SolidTypeAPIHandler):
             task.cancel()
 
     async def hydrate(self, session: Any) -> None:
-        self.write_json(await self.chat.hydrate(self.username, session))
+        self.write_json(await self.chat.client_hydrate(self.username, session))
 
     async def resume_from(self, session: Any, offset: str) -> None:
         try:
