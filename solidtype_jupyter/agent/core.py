@@ -189,12 +189,15 @@ class AgentCore:
                     self._flush_document()
                     self.emit(proto.ToolResultEvent(id=event.tool_call_id, result=event.content))
                 done = event.type in ("RUN_FINISHED", "RUN_ERROR")
+                if done:  # the agent is ready again by the time the client sees the end
+                    self._end_run(turn.run_id)
                 self.emit(
                     proto.ChatResponseEvent(run_id=turn.run_id, event=event.to_wire(), done=done)
                 )
         except Exception as exc:
             log.exception("solidtype agent: run %s failed", turn.run_id)
             if not done:
+                self._end_run(turn.run_id)
                 self.emit(
                     proto.ChatResponseEvent(
                         run_id=turn.run_id,
@@ -205,10 +208,13 @@ class AgentCore:
                     )
                 )
         finally:
-            self._flush_document()
-            self._runs.pop(turn.run_id, None)
-            if self.state.status == "busy" and not self._runs:
-                self.set_state(status="ready", current_task=None, progress=None)
+            self._end_run(turn.run_id)
+
+    def _end_run(self, run_id: str) -> None:
+        self._flush_document()
+        ended = self._runs.pop(run_id, None) is not None
+        if ended and not self._runs and self.state.status == "busy":
+            self.set_state(status="ready", current_task=None, progress=None)
 
     async def _execute_tool(self, command: proto.ExecuteToolCommand) -> None:
         assert self.registry is not None and self.config is not None

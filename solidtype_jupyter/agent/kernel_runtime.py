@@ -105,7 +105,7 @@ class KernelRuntime(AgentRuntime):
             await asyncio.wait_for(self._start_kernel(init_timeout), init_timeout)
             header, buffers = proto.encode(proto.InitCommand(config=config))
             self._send("comm_open", {"target_name": COMM_TARGET, "data": header}, buffers)
-            await self.wait_ready(max(0.0, deadline - loop.time()))
+            await self.wait_ready(max(0.0, deadline - loop.time()), configured=init_timeout)
         except TimeoutError:
             await self._discard_kernel()
             message = (

@@ -94,7 +94,7 @@ class AgentRuntime(ABC):
             changed = self._status_changed
             await changed.wait()
 
-    async def wait_ready(self, limit: float) -> None:
+    async def wait_ready(self, limit: float, *, configured: float | None = None) -> None:
         """Until ``ready`` (or ``busy``); ``AgentInitError`` on error or after ``limit`` seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
@@ -109,7 +109,7 @@ class AgentRuntime(ABC):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise AgentInitError(
-                    f"the {self.kind} agent did not become ready within {limit:g} s "
+                    f"the {self.kind} agent did not become ready within {configured or limit:g} s "
                     f"(last state: {status}"
                     + (f", {self.state.current_task}" if self.state.current_task else "")
                     + "); raise SolidTypeApp.agent_init_timeout if starting takes longer here"
