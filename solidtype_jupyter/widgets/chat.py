@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 import logging
 import uuid
@@ -42,6 +43,7 @@ from .chat_widget import (
     Switch,
 )
 from .runtime import ChatRuntime
+from .viewer import Selection, render_selection, resolve, selection_of_call
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,8 @@ class Chat:
         self._saved_revision = document.revision if document is not None else None
         self._decisions: dict[str, agui.ResumeItem] = {}
         self._tool_names: dict[str, str] = {}
+        self._tool_args: dict[str, list[str]] = {}
+        self._selection: Selection | None = None  # what the agent last looked at / acted on
         self.shown_in: int | None = None  # execution count of the cell that showed the panel
         self.widget = widget or ChatWidget()
         self.widget.handler = self._on_command
@@ -477,10 +481,23 @@ class Chat:
             data = logged.data
             if logged.type == "TOOL_CALL_START":
                 self._tool_names[data["toolCallId"]] = str(data.get("toolCallName"))
+                self._tool_args[data["toolCallId"]] = []
+            elif logged.type == "TOOL_CALL_ARGS":
+                self._tool_args.setdefault(data["toolCallId"], []).append(data.get("delta", ""))
             elif logged.type == "TOOL_CALL_RESULT":
                 changed = True
-                if self._tool_names.get(data["toolCallId"]) == "render_view":
-                    await self._thumbnail(data["toolCallId"])
+                call_id = data["toolCallId"]
+                name = self._tool_names.pop(call_id, "")
+                arguments = "".join(self._tool_args.pop(call_id, []))
+                is_error = ((data.get("metadata") or {}).get("solidtype") or {}).get("isError")
+                if not is_error:
+                    selection = selection_of_call(name, arguments, str(data.get("content", "")))
+                    if selection is not None:
+                        self._selection = selection
+                if name == "render_view":
+                    await self._thumbnail(call_id)
+            elif logged.type == "RUN_STARTED":
+                self._selection = None
             elif logged.terminal:
                 await self._post_sessions()
         if changed and self._document is not None:
@@ -507,20 +524,35 @@ class Chat:
         document = self._document
         assert document is not None
         while True:
+            selection = self._selection
             revision = document.revision
-            if revision == self._viewed_revision:
+            key = revision
+            if selection is not None:
+                refs = json.dumps([selection.kind, selection.body, selection.refs], default=str)
+                key += ":" + hashlib.sha256(refs.encode()).hexdigest()[:12]
+            if key == self._viewed_revision:
                 return
-            self._viewed_revision = revision
+            self._viewed_revision = key
             if not document.features:
-                self.widget.post_view(None, revision, "No model yet")
+                self.widget.post_view(None, key, "No model yet")
                 continue
             try:
-                png = await asyncio.to_thread(document.render, "iso", *VIEW_SIZE)
-                geometry = await asyncio.to_thread(document.geometry)
+                png, caption = await asyncio.to_thread(self._picture, document, selection)
             except Exception as exc:
-                self.widget.post_view(None, revision, f"No picture: {exc}")
+                self.widget.post_view(None, key, f"No picture: {exc}")
                 continue
-            self.widget.post_view(png, revision, _caption(document.name, geometry))
+            self.widget.post_view(png, key, caption)
+
+    @staticmethod
+    def _picture(document: CadDocument, selection: Selection | None) -> tuple[bytes, str]:
+        """The model's picture (the agent's selection in its colour) and its caption."""
+        caption = _caption(document.name, document.geometry())
+        shapes = resolve(document, selection) if selection is not None else []
+        if selection is not None and shapes:
+            png = render_selection(document, shapes, selection.kind, "iso", *VIEW_SIZE)
+            noun = selection.kind if len(shapes) > 1 else selection.kind[:-1]
+            return png, f"{caption} · {len(shapes)} {noun} selected by the agent"
+        return document.render("iso", *VIEW_SIZE), caption
 
     async def _thumbnail(self, tool_call_id: str) -> None:
         if self._document is None:

@@ -74,7 +74,7 @@ class AIChatMagics(Magics):
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
-        self.chats: dict[tuple[str, str], Chat] = {}
+        self.chats: dict[tuple[str, str, str], Chat] = {}
         self.current: Chat | None = None
 
     @magic_arguments()

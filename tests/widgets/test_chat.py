@@ -72,6 +72,8 @@ def test_quickstart_builds_the_plate_and_the_server_lists_the_session(
     assert [e["e"] for e in recorder.events()] == [s.data for s in stored]
     assert len(recorder.of("reset")) == 1  # history is never sent again
     recorder.wait_for(lambda: any(m["png"] for m in recorder.of("view")))
+    # The hole's face (the agent's last selection) is named in the viewer's caption.
+    recorder.wait_for(lambda: "1 face selected by the agent" in recorder.of("view")[-1]["caption"])
 
     # The server's repository on the same database sees an ordinary session.
     async def listed() -> Any:
