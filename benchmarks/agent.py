@@ -1,0 +1,108 @@
+"""Agent runtimes: spawn-to-ready time, command round trip, memory per agent kernel.
+
+Measures, through ``AgentRuntimes`` / ``AgentClient`` (the code path the server uses), on a
+jupyter_client ``AsyncMultiKernelManager`` (the base class of the server's kernel manager):
+
+* spawn to ``ready``: thread runtime; kernel runtime cold (start a kernel, import the agent,
+  open the comm, init); kernel runtime from the warm pool (a kernel started ahead with
+  CadQuery imported: open the comm, init); ``--spawns`` each, median and max;
+* command round trip: ``execute_tool("list_features")`` on an empty editor document, p50/p95
+  over ``--round-trips`` calls, per runtime;
+* memory: RSS of one idle agent kernel (with CadQuery imported) after a spawn.
+
+    .venv/bin/python benchmarks/agent.py [--spawns 3] [--round-trips 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import time
+from typing import Any
+
+import psutil
+from jupyter_client.multikernelmanager import AsyncMultiKernelManager
+
+from solidtype_jupyter.agent.client import AgentClient, AgentRuntimes
+from solidtype_jupyter.agent.pool import KernelPool
+from solidtype_jupyter.cad import CadDocument
+
+
+def _fmt(values: list[float]) -> str:
+    return f"median {statistics.median(values):.3f} s, max {max(values):.3f} s"
+
+
+async def _spawn(runtimes: AgentRuntimes, session: str) -> tuple[float, AgentClient]:
+    client = AgentClient(runtimes, session, user_id="bench", document=CadDocument("bench"))
+    started = time.perf_counter()
+    await client.spawn()
+    return time.perf_counter() - started, client
+
+
+async def _round_trips(client: AgentClient, count: int) -> str:
+    await client.sync_document(CadDocument("bench"))
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        result = await client.execute_tool("list_features", {})
+        times.append(time.perf_counter() - started)
+        assert result.error is None, result
+    times.sort()
+    p50 = times[len(times) // 2] * 1000
+    p95 = times[int(len(times) * 0.95)] * 1000
+    return f"p50 {p50:.2f} ms, p95 {p95:.2f} ms"
+
+
+async def main(spawns: int, round_trips: int) -> None:
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    km: Any = AsyncMultiKernelManager()
+    threads = AgentRuntimes(default_runtime="thread")
+    cold = AgentRuntimes(kernel_manager=km, init_timeout=120)
+    pool = KernelPool(km, 1)
+    warm = AgentRuntimes(kernel_manager=km, pool=pool, init_timeout=120)
+    try:
+        times: dict[str, list[float]] = {"thread": [], "kernel cold": [], "kernel warm": []}
+        rtt: dict[str, str] = {}
+        rss_mb = 0.0
+        for n in range(spawns):
+            elapsed, client = await _spawn(threads, f"thread-{n}")
+            times["thread"].append(elapsed)
+            if n == 0:
+                rtt["thread"] = await _round_trips(client, round_trips)
+            await client.terminate()
+
+            elapsed, client = await _spawn(cold, f"cold-{n}")
+            times["kernel cold"].append(elapsed)
+            await client.terminate()
+
+            await pool.wait_filled()
+            elapsed, client = await _spawn(warm, f"warm-{n}")
+            times["kernel warm"].append(elapsed)
+            if n == 0:
+                rtt["kernel"] = await _round_trips(client, round_trips)
+                manager = km.get_kernel(client.runtime.kernel_id)
+                rss_mb = psutil.Process(manager.provisioner.pid).memory_info().rss / 2**20
+            await client.terminate()
+        for name, values in times.items():
+            print(f"spawn to ready, {name}: {_fmt(values)} ({spawns} spawns)")
+        for name, text in rtt.items():
+            print(f"execute_tool round trip, {name}: {text} ({round_trips} calls)")
+        print(f"RSS of one idle agent kernel (CadQuery imported): {rss_mb:.0f} MiB")
+    finally:
+        await threads.close()
+        await cold.close()
+        await warm.close()
+        await km.shutdown_all(now=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spawns", type=int, default=3)
+    parser.add_argument("--round-trips", type=int, default=200)
+    args = parser.parse_args()
+    asyncio.run(main(args.spawns, args.round_trips))
