@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Enum, Float, TraitError, Unicode, default, validate
+from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, default, validate
 
 from .._version import __version__
 from ..llm.model_choice import ModelChoice, resolve_model
@@ -50,6 +50,25 @@ class SolidTypeApp(ExtensionApp):
         default_value="kernel",
         help="Where agents run by default: a dedicated Jupyter kernel, a thread of the "
         "server process, or another Jupyter server.",
+    ).tag(config=True)
+
+    agent_pool_size = Int(
+        1,
+        help="Agent kernels kept started ahead (CadQuery imported) so an agent spawns in "
+        "well under a second; each waiting kernel holds about 600 MB. The pool fills on "
+        "the first agent spawn. 0: no pool (every spawn starts a kernel).",
+    ).tag(config=True)
+
+    agent_init_timeout = Float(
+        30.0,
+        help="Seconds an agent may take from spawn to ready (kernel start included) before "
+        "it is stopped and the turn ends with a clear error.",
+    ).tag(config=True)
+
+    agent_kernel_name = Unicode(
+        "",
+        help="Kernel spec of agent kernels; empty: the kernel manager's default (python3). "
+        "It must have solidtype_jupyter and CadQuery installed.",
     ).tag(config=True)
 
     long_poll_timeout = Float(
@@ -111,6 +130,9 @@ class SolidTypeApp(ExtensionApp):
         if self.chat is not None:
             await self.chat.close()
             self.chat = None
+        if self.agents is not None:
+            await self.agents.close()
+            self.agents = None
         if self._stream_engine is not None:
             await self._stream_engine.close()
             self._stream_engine = self._stream_engine_started = None
@@ -143,6 +165,20 @@ class SolidTypeApp(ExtensionApp):
             raise TraitError(str(exc)) from exc
         return str(proposal["value"])
 
+    @validate("agent_pool_size")
+    def _validate_agent_pool_size(self, proposal: dict[str, Any]) -> int:
+        value = int(proposal["value"])
+        if not 0 <= value <= 32:
+            raise TraitError(f"agent_pool_size must be between 0 and 32, got {value}")
+        return value
+
+    @validate("agent_init_timeout")
+    def _validate_agent_init_timeout(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        if not 0 < value <= 3600:
+            raise TraitError(f"agent_init_timeout must be in (0, 3600] seconds, got {value}")
+        return value
+
     @validate("long_poll_timeout")
     def _validate_long_poll_timeout(self, proposal: dict[str, Any]) -> float:
         value = float(proposal["value"])
@@ -173,6 +209,7 @@ class SolidTypeApp(ExtensionApp):
             ",".join(status.current) or "empty",
         )
         self._open_repositories()
+        self._open_agents()
         self._open_chat()
 
     # Sessions and catalog: the repositories every route uses (``self.sessions``,
@@ -199,6 +236,26 @@ class SolidTypeApp(ExtensionApp):
 
     # The chat turns (``self.chat``): runs in this process, events in the durable streams.
     chat: Any = None
+    # The live agents (``self.agents``, an ``agent.AgentRuntimes``): one per chat session.
+    agents: Any = None
+
+    def _open_agents(self) -> None:
+        from ..agent.client import AgentRuntimes
+        from ..agent.pool import KernelPool
+
+        kernel_manager = getattr(self.serverapp, "kernel_manager", None)
+        pool = None
+        if kernel_manager is not None and self.agent_pool_size > 0:
+            pool = KernelPool(
+                kernel_manager, self.agent_pool_size, kernel_name=self.agent_kernel_name or None
+            )
+        self.agents = AgentRuntimes(
+            kernel_manager=kernel_manager,
+            pool=pool,
+            default_runtime=self.default_runtime,  # type: ignore[arg-type]
+            init_timeout=self.agent_init_timeout,
+            kernel_name=self.agent_kernel_name or None,
+        )
 
     def _open_chat(self) -> None:
         from pathlib import Path
