@@ -321,7 +321,10 @@ class AgentClient:
 
 class RuntimeChatAgent:
     """The chat service's ``ChatAgent`` on agent runtimes: one ``AgentClient`` per session
-    (its agent shared with every other client of the session)."""
+    (its agent shared with every other client of the session).
+
+    Editor sessions run in agents; other contexts go to ``fallback`` (the dashboard's tools
+    work on the server's catalog, which agents do not hold)."""
 
     def __init__(
         self,
@@ -330,11 +333,13 @@ class RuntimeChatAgent:
         model: Callable[[], str],
         root_dir: Path | None = None,
         runtime: proto.RuntimeKind | None = None,
+        fallback: Any = None,
     ) -> None:
         self.runtimes = runtimes
         self.model = model
         self.root_dir = root_dir
         self.runtime = runtime
+        self.fallback = fallback
         self._clients: dict[str, AgentClient] = {}
 
     def client(self, turn: AgentTurn) -> AgentClient:
@@ -353,4 +358,7 @@ class RuntimeChatAgent:
         return client
 
     def run(self, turn: AgentTurn) -> AsyncIterator[agui.AguiEvent]:
+        if turn.context != "editor" and self.fallback is not None:
+            result: AsyncIterator[agui.AguiEvent] = self.fallback.run(turn)
+            return result
         return self.client(turn).send_message(turn)
