@@ -334,8 +334,10 @@ class RuntimeChatAgent:
         root_dir: Path | None = None,
         runtime: proto.RuntimeKind | None = None,
         fallback: Any = None,
+        tool_modules: list[str] | None = None,
     ) -> None:
         self.runtimes = runtimes
+        self.tool_modules = list(tool_modules or [])
         self.model = model
         self.root_dir = root_dir
         self.runtime = runtime
@@ -353,6 +355,7 @@ class RuntimeChatAgent:
                 model=self.model(),
                 root_dir=self.root_dir,
                 runtime=self.runtime,
+                tool_modules=self.tool_modules,
             )
             self._clients[turn.thread_id] = client
         return client

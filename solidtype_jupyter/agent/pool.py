@@ -84,15 +84,20 @@ class KernelPool:
             kernel_id = self._ready.get_nowait()
         except asyncio.QueueEmpty:
             kernel_id = None
-        self.fill()
         if kernel_id is not None:
+            self.fill()
             return kernel_id
-        return await start_agent_kernel(
-            self.kernel_manager,
-            code=PRELOAD_CODE,
-            limit=self.start_timeout,
-            kernel_name=self.kernel_name,
-        )
+        # Empty (the first spawn): start this one first, then fill, so the two do not share
+        # the CPU while someone waits.
+        try:
+            return await start_agent_kernel(
+                self.kernel_manager,
+                code=PRELOAD_CODE,
+                limit=self.start_timeout,
+                kernel_name=self.kernel_name,
+            )
+        finally:
+            self.fill()
 
     async def close(self) -> None:
         self._closed = True

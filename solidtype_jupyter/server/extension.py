@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, default, validate
+from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, default, validate
 
 from .._version import __version__
 from ..llm.model_choice import ModelChoice, resolve_model
@@ -69,6 +69,12 @@ class SolidTypeApp(ExtensionApp):
         "",
         help="Kernel spec of agent kernels; empty: the kernel manager's default (python3). "
         "It must have solidtype_jupyter and CadQuery installed.",
+    ).tag(config=True)
+
+    agent_tool_modules = List(
+        Unicode(),
+        help="Modules imported by every agent whose `register(registry)` adds tools to it "
+        "(extensions of the CAD tool set). They must be importable in agent kernels.",
     ).tag(config=True)
 
     long_poll_timeout = Float(
