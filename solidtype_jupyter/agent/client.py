@@ -26,6 +26,7 @@ from ..protocol import agui
 from .core import decision_to_wire
 from .in_process import AgentTurn
 from .kernel_runtime import KernelRuntime
+from .remote_runtime import RemoteRuntime
 from .runtime import DEFAULT_INIT_TIMEOUT, AgentInitError, AgentRuntime
 from .thread_runtime import ThreadRuntime
 
@@ -44,8 +45,14 @@ class AgentRuntimes:
         default_runtime: proto.RuntimeKind = "kernel",
         init_timeout: float = DEFAULT_INIT_TIMEOUT,
         kernel_name: str | None = None,
+        remote_url: str | None = None,
+        remote_token: str | None = None,
+        remote_headers: dict[str, str] | None = None,
     ) -> None:
         self.kernel_manager = kernel_manager
+        self.remote_url = remote_url
+        self.remote_token = remote_token
+        self.remote_headers = dict(remote_headers or {})
         self.pool = pool
         self.default_runtime = default_runtime
         self.init_timeout = init_timeout
@@ -67,7 +74,16 @@ class AgentRuntimes:
             return KernelRuntime(
                 identity, self.kernel_manager, pool=self.pool, kernel_name=self.kernel_name
             )
-        raise AgentInitError(f"the {kind} runtime is not available in this version")
+        if kind == "remote":
+            if not self.remote_url:
+                raise AgentInitError(
+                    "the remote runtime needs the other server's URL "
+                    "(SolidTypeApp.agent_remote_url)"
+                )
+            return RemoteRuntime(
+                identity, self.remote_url, token=self.remote_token, headers=self.remote_headers
+            )
+        raise AgentInitError(f"unknown runtime {kind!r}")
 
     async def attach(
         self,

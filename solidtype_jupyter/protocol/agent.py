@@ -331,6 +331,38 @@ def decode_event(header: Any, buffers: Sequence[bytes | memoryview] = ()) -> Age
         raise ProtocolError(f"invalid agent event: {_reason(exc)}") from None
 
 
+def pack_frame(header: JsonObject, buffers: Sequence[bytes]) -> bytes:
+    """One binary WebSocket frame: ``u32 n``, ``n`` bytes of header JSON, then for each
+    buffer ``u32 length`` and its bytes (big-endian lengths)."""
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    parts = [len(text).to_bytes(4, "big"), text]
+    for buffer in buffers:
+        parts += [len(buffer).to_bytes(4, "big"), bytes(buffer)]
+    return b"".join(parts)
+
+
+def unpack_frame(frame: bytes) -> tuple[Any, Buffers]:
+    """``(header, buffers)`` of a ``pack_frame`` frame; ``ProtocolError`` if it is cut short."""
+    view = memoryview(frame)
+    if len(view) < 4:
+        raise ProtocolError("a binary frame starts with a 4-byte header length")
+    size = int.from_bytes(view[:4], "big")
+    if 4 + size > len(view):
+        raise ProtocolError("a binary frame is shorter than its header length")
+    header = parse_json(bytes(view[4 : 4 + size]))
+    buffers: Buffers = []
+    at = 4 + size
+    while at < len(view):
+        if at + 4 > len(view):
+            raise ProtocolError("a binary frame ends inside a buffer length")
+        length = int.from_bytes(view[at : at + 4], "big")
+        if at + 4 + length > len(view):
+            raise ProtocolError("a binary frame is shorter than its buffer length")
+        buffers.append(bytes(view[at + 4 : at + 4 + length]))
+        at += 4 + length
+    return header, buffers
+
+
 def to_json(message: BaseModel) -> str:
     """One JSON text (bytes as ``{"$base64": ...}``), for text-only transports."""
     header, buffers = encode(message)

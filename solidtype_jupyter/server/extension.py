@@ -71,6 +71,18 @@ class SolidTypeApp(ExtensionApp):
         "It must have solidtype_jupyter and CadQuery installed.",
     ).tag(config=True)
 
+    agent_remote_url = Unicode(
+        "",
+        help="Base URL of the Jupyter server (with this extension) that runs agents for the "
+        "`remote` runtime, e.g. https://agents.example.org/user/me/. Environment: "
+        "SOLIDTYPE_AGENT_REMOTE_URL.",
+    ).tag(config=True)
+
+    agent_remote_token = Unicode(
+        "",
+        help="API token for agent_remote_url. Environment: SOLIDTYPE_AGENT_REMOTE_TOKEN.",
+    ).tag(config=True)
+
     agent_tool_modules = List(
         Unicode(),
         help="Modules imported by every agent whose `register(registry)` adds tools to it "
@@ -158,6 +170,14 @@ class SolidTypeApp(ExtensionApp):
             return normalize_database_url(proposal["value"])
         except ValueError as exc:
             raise TraitError(str(exc)) from exc
+
+    @default("agent_remote_url")
+    def _agent_remote_url_default(self) -> str:
+        return os.environ.get("SOLIDTYPE_AGENT_REMOTE_URL", "")
+
+    @default("agent_remote_token")
+    def _agent_remote_token_default(self) -> str:
+        return os.environ.get("SOLIDTYPE_AGENT_REMOTE_TOKEN", "")
 
     @default("model")
     def _model_default(self) -> str:
@@ -261,6 +281,8 @@ class SolidTypeApp(ExtensionApp):
             default_runtime=self.default_runtime,  # type: ignore[arg-type]
             init_timeout=self.agent_init_timeout,
             kernel_name=self.agent_kernel_name or None,
+            remote_url=self.agent_remote_url or None,
+            remote_token=self.agent_remote_token or None,
         )
 
     def _open_chat(self) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
+from .agent_socket import AGENT_SOCKET_ROUTE, AgentSocketHandler
 from .chat import chat_routes
 from .health import HealthHandler
 from .openapi import OpenAPIHandler
@@ -21,5 +22,6 @@ def route_table(prefix: str) -> list[tuple[str, type[Any]]]:
         (url_path_join(api, "openapi.json"), OpenAPIHandler),
         *session_routes(api),
         *chat_routes(api),
+        (url_path_join(api, "ai", AGENT_SOCKET_ROUTE), AgentSocketHandler),
         (url_path_join(prefix, STREAM_ROUTE, "(.+)"), StreamHandler),
     ]

@@ -127,3 +127,17 @@ def test_state_progress_is_bounded():
         proto.AgentState(status="busy", progress=101)
     with pytest.raises(ValueError):
         proto.AgentState(status="sleeping")  # type: ignore[arg-type]
+
+
+def test_binary_frames_round_trip_and_refuse_truncation():
+    command = proto.SyncDocumentCommand(updates=_yjs_update())
+    header, buffers = proto.encode(command)
+    frame = proto.pack_frame(header, buffers)
+    assert command.updates in frame  # raw bytes, not base64
+    got_header, got_buffers = proto.unpack_frame(frame)
+    assert proto.decode_command(got_header, got_buffers) == command
+    for cut in (b"", b"\x00\x00", frame[:10], frame[:-1]):
+        with pytest.raises(proto.ProtocolError):
+            proto.unpack_frame(cut)
+    with pytest.raises(proto.ProtocolError, match="not JSON"):
+        proto.unpack_frame(b"\x00\x00\x00\x02{x")

@@ -1,0 +1,117 @@
+"""The remote runtime: an AgentClient here drives an agent served by a jupyter_server over
+``solidtype/api/ai/agent/{session}/ws`` (binary frames), bridged to that server's kernel
+runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chat.conftest import HeaderIdentityProvider
+
+from solidtype_jupyter.agent.client import AgentClient, AgentRuntimes
+from solidtype_jupyter.agent.in_process import AgentTurn
+from solidtype_jupyter.agent.runtime import AgentInitError
+from solidtype_jupyter.cad import CadDocument
+from solidtype_jupyter.llm import UserMessage
+from solidtype_jupyter.protocol import agent as proto
+
+from .conftest import PLATE_SCRIPT, write_script
+
+
+@pytest.fixture
+def jp_server_config(sqlite_url: str, tmp_path: Path) -> dict[str, Any]:
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"solidtype_jupyter": True},
+            "identity_provider_class": HeaderIdentityProvider,
+        },
+        "SolidTypeApp": {
+            "database_url": sqlite_url,
+            "model": f"scripted:{write_script(tmp_path / 'turns.jsonl', PLATE_SCRIPT)}",
+            "default_runtime": "kernel",
+            "agent_pool_size": 0,
+            "agent_init_timeout": 120,
+        },
+    }
+
+
+async def test_remote_agent_over_the_websocket(jp_fetch, jp_serverapp):
+    response = await jp_fetch(
+        "solidtype",
+        "api",
+        "ai",
+        "sessions",
+        method="POST",
+        body=json.dumps({"context": "editor"}),
+        headers={"X-Test-User": "alice"},
+    )
+    session_id = json.loads(response.body)["id"]
+    remote = jp_serverapp.extension_manager.extension_points["solidtype"].app
+    km = jp_serverapp.kernel_manager
+    runtimes = AgentRuntimes(
+        default_runtime="remote",
+        remote_url=jp_serverapp.connection_url,
+        remote_token=jp_serverapp.identity_provider.token,
+        remote_headers={"X-Test-User": "alice"},
+        init_timeout=120,
+    )
+    document = CadDocument("plate")
+    a = AgentClient(runtimes, session_id, user_id="ignored-by-the-server", document=document)
+    b = AgentClient(
+        AgentRuntimes(
+            default_runtime="remote",
+            remote_url=jp_serverapp.connection_url,
+            remote_token=jp_serverapp.identity_provider.token,
+            remote_headers={"X-Test-User": "alice"},
+        ),
+        session_id,
+        user_id="x",
+    )
+    try:
+        identity = await a.spawn()
+        assert identity.runtime == "remote" and a.state.status == "ready"
+        served = remote.agents.live(session_id)
+        assert served is not None and served.kind == "kernel"
+        assert km.list_kernel_ids() == [served.kernel_id]
+
+        turn = AgentTurn(session_id, "run-1", "x", "editor", [UserMessage("a plate")])
+        turn.document = document
+        events = [e async for e in a.send_message(turn)]
+        assert events[-1].type == "RUN_FINISHED", [e.type for e in events]
+        # The remote kernel's Yjs updates came back as binary frames into our document.
+        assert abs(document.geometry()["volume"] - 60 * 40 * 8) < 1e-6
+
+        # A second remote client of the session attaches to the same served agent.
+        await b.spawn()
+        assert remote.agents.live(session_id) is served and len(km.list_kernel_ids()) == 1
+        result = await b.execute_tool("get_geometry", {})
+        assert result.error is None
+
+        # A malformed frame: an error event, the agent keeps running.
+        errors: list[proto.ErrorEvent] = []
+        b.on("error", errors.append)
+        await b.runtime._socket.write_message(b"\x00\x00\x00\x09{not json", binary=True)
+        for _ in range(100):
+            if errors:
+                break
+            await asyncio.sleep(0.05)
+        assert errors and errors[0].code == "invalid_command"
+        assert (await b.execute_tool("list_features", {})).error is None
+    finally:
+        await a.terminate()
+        b.close()
+    assert remote.agents.live(session_id) is None
+    for _ in range(200):  # the served agent reports terminated, then its kernel stops
+        if not km.list_kernel_ids():
+            break
+        await asyncio.sleep(0.05)
+    assert km.list_kernel_ids() == []
+
+    # A session that is not the caller's: the socket is refused, a clear error.
+    stranger = AgentClient(runtimes, "00000000-0000-0000-0000-000000000000", user_id="x")
+    with pytest.raises(AgentInitError, match=r"cannot reach the remote agent.*404"):
+        await stranger.spawn()
