@@ -102,7 +102,12 @@ class ChatRuntime:
         self.catalog: Any = None
         self.service: ChatService | None = None
         self.closed = False
-        self.call(self._open())
+        try:
+            self.call(self._open())
+        except BaseException:
+            # e.g. a PostgreSQL schema that is behind: nothing may be left running.
+            self.close()
+            raise
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -156,7 +161,7 @@ class ChatRuntime:
                 await asyncio.to_thread(self.database.close)
 
         try:
-            self.call(shutdown(), timeout=30)
+            self.submit(shutdown()).result(timeout=30)
         finally:
             self.closed = True
             self.loop.call_soon_threadsafe(self.loop.stop)

@@ -239,3 +239,18 @@ def test_without_a_model_the_chat_says_how_to_configure_one(shell: Any, recorder
     assert chat.document.features == []  # no made-up answer, no scripted demo in disguise
     notices = [e["e"] for e in recorder.events() if e["e"]["type"] == "CUSTOM"]
     assert any(n["value"].get("kind") == "model_not_configured" for n in notices)
+
+
+def test_a_database_behind_its_schema_is_refused_cleanly(postgres_url: str, chat_env: Path) -> None:
+    import threading
+
+    from solidtype_jupyter.store import SchemaBehindError
+    from solidtype_jupyter.widgets.runtime import ChatRuntime
+
+    def loops() -> int:
+        return sum(t.name == "solidtype-chat" for t in threading.enumerate())
+
+    before = loops()
+    with pytest.raises(SchemaBehindError, match="solidtype-jupyter db upgrade"):
+        ChatRuntime(postgres_url)
+    assert loops() == before  # its background loop was stopped

@@ -732,6 +732,8 @@ class ChatPanel {
   }
 
   showNotice(value) {
+    // A missing model is explained by the notice message that follows (one box, not two).
+    if (value.kind === "model_not_configured") return;
     if (value.kind === "tool" && value.toolCallId && this.cards.has(value.toolCallId)) {
       const card = this.cards.get(value.toolCallId);
       card.el.append(h("div", { class: cls("notice-inline") }, value.message || ""));
