@@ -92,6 +92,7 @@ def test_chat_panel_in_jupyterlab(lab: Lab, browser_page: Any) -> None:
         timeout=30_000,
     )
     assert chat.locator(".st-chat-stop").is_visible()  # Stop is offered while it runs
+    assert not chat.locator(".st-chat-more").is_visible()  # nothing earlier to load
     shot(page, "1-streaming")
     first.locator("strong", has_text="8 mm").wait_for(timeout=30_000)  # markdown rendered
     page.wait_for_function(
@@ -135,6 +136,7 @@ def test_chat_panel_in_jupyterlab(lab: Lab, browser_page: Any) -> None:
     )
     assert "10 mm" in chat.locator(".st-chat-viewer-caption").inner_text()
     page.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=30_000)
+    assert not chat.locator(".st-chat-stop").is_visible()
     page.wait_for_timeout(300)
     gap = chat.locator(".st-chat-messages").evaluate(
         "el => el.scrollHeight - el.scrollTop - el.clientHeight"
