@@ -48,7 +48,11 @@ class AgentRuntimes:
         remote_url: str | None = None,
         remote_token: str | None = None,
         remote_headers: dict[str, str] | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
+        self.idle_timeout = idle_timeout
+        self._last_used: dict[str, float] = {}
+        self._reaper: asyncio.Task[None] | None = None
         self.kernel_manager = kernel_manager
         self.remote_url = remote_url
         self.remote_token = remote_token
@@ -93,6 +97,7 @@ class AgentRuntimes:
         """The session's live agent, or a new one started with ``config``."""
         session_id = config.session_id
         async with self._locks.setdefault(session_id, asyncio.Lock()):
+            self.touch(session_id)
             runtime = self.live(session_id)
             if runtime is not None:
                 return runtime
@@ -106,12 +111,37 @@ class AgentRuntimes:
                 raise
             return runtime
 
+    def touch(self, session_id: str) -> None:
+        """The session's agent was just used (idle agents are stopped after
+        ``idle_timeout`` seconds; the next message starts a new one)."""
+        self._last_used[session_id] = asyncio.get_running_loop().time()
+        if self.idle_timeout is not None and self._reaper is None:
+            self._reaper = asyncio.ensure_future(self._reap())
+
+    async def _reap(self) -> None:
+        assert self.idle_timeout is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(30.0, self.idle_timeout / 2))
+            now = loop.time()
+            for session_id, runtime in list(self._live.items()):
+                idle = now - self._last_used.get(session_id, now)
+                if runtime.state.status != "busy" and idle > self.idle_timeout:
+                    with contextlib.suppress(Exception):
+                        await self.terminate(session_id)
+
     async def terminate(self, session_id: str) -> None:
+        self._last_used.pop(session_id, None)
         runtime = self._live.pop(session_id, None)
         if runtime is not None:
             await runtime.terminate()
 
     async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reaper
+            self._reaper = None
         for session_id in list(self._live):
             with contextlib.suppress(Exception):
                 await self.terminate(session_id)
@@ -261,6 +291,7 @@ class AgentClient:
                 done.set_result(proto.ToolResultEvent(id=call_id, error=event.message))
 
         unsubscribe = runtime.on_event(watch)
+        self.runtimes.touch(self.session_id)
         try:
             await runtime.send_command(
                 proto.ExecuteToolCommand(id=call_id, tool_name=name, args=args)
@@ -291,6 +322,7 @@ class AgentClient:
                 queue.put_nowait(event)
 
         unsubscribe = runtime.on_event(watch)
+        self.runtimes.touch(self.session_id)
         started = False
         try:
             await runtime.send_command(
@@ -330,6 +362,7 @@ class AgentClient:
                 started = started or isinstance(event, agui.RunStarted)
                 yield event
                 if item.done:
+                    self.runtimes.touch(self.session_id)
                     return
         finally:
             unsubscribe()

@@ -71,6 +71,12 @@ class SolidTypeApp(ExtensionApp):
         "It must have solidtype_jupyter and CadQuery installed.",
     ).tag(config=True)
 
+    agent_idle_timeout = Float(
+        600.0,
+        help="Seconds after which an agent nobody used is stopped (its kernel freed); the "
+        "session's next message starts a new one. 0: never.",
+    ).tag(config=True)
+
     agent_remote_url = Unicode(
         "",
         help="Base URL of the Jupyter server (with this extension) that runs agents for the "
@@ -283,6 +289,7 @@ class SolidTypeApp(ExtensionApp):
             kernel_name=self.agent_kernel_name or None,
             remote_url=self.agent_remote_url or None,
             remote_token=self.agent_remote_token or None,
+            idle_timeout=self.agent_idle_timeout or None,
         )
 
     def _open_chat(self) -> None:

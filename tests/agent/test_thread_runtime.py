@@ -88,3 +88,25 @@ async def test_thread_agent_init_timeout_is_a_clear_error():
     with pytest.raises(AgentInitError, match=r"did not become ready within 0.5 s"):
         await client.spawn()
     assert runtimes.live("session-slow") is None
+
+
+async def test_idle_agents_are_stopped_and_the_next_message_respawns(plate_script: Path):
+    runtimes = AgentRuntimes(default_runtime="thread", idle_timeout=0.3)
+    client = AgentClient(
+        runtimes, "session-idle", user_id="alice", model=f"scripted:{plate_script}"
+    )
+    try:
+        first = await client.spawn()
+        for _ in range(100):
+            if client.state.status == "terminated" and not _agent_threads():
+                break
+            await asyncio.sleep(0.05)
+        assert runtimes.live("session-idle") is None and client.state.status == "terminated"
+        assert _agent_threads() == []
+        turn = AgentTurn("session-idle", "run-1", "alice", "editor", [UserMessage("hi")])
+        events = [e async for e in client.send_message(turn)]
+        assert events[-1].type == "RUN_FINISHED"
+        assert client.identity.id != first.id and client.state.status == "ready"
+    finally:
+        await runtimes.close()
+    assert _agent_threads() == []
