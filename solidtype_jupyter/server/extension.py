@@ -211,6 +211,13 @@ class SolidTypeApp(ExtensionApp):
             raise TraitError(f"agent_init_timeout must be in (0, 3600] seconds, got {value}")
         return value
 
+    @validate("agent_idle_timeout")
+    def _validate_agent_idle_timeout(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        if value < 0:
+            raise TraitError(f"agent_idle_timeout cannot be negative, got {value}")
+        return value
+
     @validate("long_poll_timeout")
     def _validate_long_poll_timeout(self, proposal: dict[str, Any]) -> float:
         value = float(proposal["value"])

@@ -15,6 +15,7 @@ from solidtype_jupyter.server.extension import SolidTypeApp
         ("agent_pool_size", 100, "between 0 and 32"),
         ("agent_init_timeout", 0, r"\(0, 3600\]"),
         ("default_runtime", "worker", "kernel"),
+        ("agent_idle_timeout", -1, "cannot be negative"),
     ],
 )
 def test_bad_agent_settings_are_refused(name, value, reason):
