@@ -346,12 +346,12 @@ class AgentClient:
             )
             cancel_sent = False
             while True:
+                if turn.cancel.cancelled and not cancel_sent and runtime.alive:
+                    cancel_sent = True
+                    await runtime.send_command(proto.CancelCommand(run_id=turn.run_id))
                 try:
                     item = await asyncio.wait_for(queue.get(), 0.2)
                 except TimeoutError:
-                    if turn.cancel.cancelled and not cancel_sent and runtime.alive:
-                        cancel_sent = True
-                        await runtime.send_command(proto.CancelCommand(run_id=turn.run_id))
                     continue
                 if isinstance(item, proto.ErrorEvent):
                     if not started:

@@ -15,6 +15,8 @@ from solidtype_jupyter.cad import CadDocument
 from solidtype_jupyter.llm import UserMessage
 from solidtype_jupyter.protocol import agent as proto
 
+from .conftest import write_script
+
 
 def _agent_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("solidtype-agent-")]
@@ -110,3 +112,26 @@ async def test_idle_agents_are_stopped_and_the_next_message_respawns(plate_scrip
     finally:
         await runtimes.close()
     assert _agent_threads() == []
+
+
+async def test_a_cancelled_turn_stops_in_the_agent(tmp_path: Path):
+    script = write_script(
+        tmp_path / "slow.jsonl", [{"text": ["word "], "repeat": 400, "delay_ms": 10}]
+    )
+    runtimes = AgentRuntimes(default_runtime="thread")
+    client = AgentClient(runtimes, "session-stop", user_id="alice", model=f"scripted:{script}")
+    try:
+        turn = AgentTurn("session-stop", "run-1", "alice", "editor", [UserMessage("talk")])
+        events = []
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async for event in client.send_message(turn):
+            events.append(event)
+            if event.type == "TEXT_MESSAGE_CONTENT" and not turn.cancel.cancelled:
+                turn.cancel.cancel()
+        assert events[-1].type == "RUN_FINISHED"
+        deltas = sum(1 for e in events if e.type == "TEXT_MESSAGE_CONTENT")
+        assert deltas < 100 and loop.time() - started < 3  # 400 deltas would take 4 s
+        assert client.state.status == "ready"
+    finally:
+        await runtimes.close()
