@@ -135,3 +135,48 @@ async def test_a_cancelled_turn_stops_in_the_agent(tmp_path: Path):
         assert client.state.status == "ready"
     finally:
         await runtimes.close()
+
+
+async def test_approval_decisions_cross_the_runtime(tmp_path: Path):
+    from solidtype_jupyter.llm import (
+        ApprovalDecision,
+        AssistantMessage,
+        ToolCall,
+        pending_approvals,
+    )
+
+    script = write_script(
+        tmp_path / "approve.jsonl",
+        [
+            {"tool_calls": [{"name": "set_parameter", "arguments": {"name": "w", "value": 5}}]},
+            {"text": "Set."},
+        ],
+    )
+    document = CadDocument("plate")
+    runtimes = AgentRuntimes(default_runtime="thread")
+    client = AgentClient(
+        runtimes, "session-ok", user_id="alice", model=f"scripted:{script}", document=document
+    )
+    try:
+        turn = AgentTurn("session-ok", "run-1", "alice", "editor", [UserMessage("w=5")])
+        turn.document = document
+        events = [e async for e in client.send_message(turn)]
+        finished = events[-1]
+        assert finished.type == "RUN_FINISHED" and finished.outcome is not None
+        pending = pending_approvals(finished)
+        assert [p.tool_name for p in pending] == ["set_parameter"] and document.parameters == {}
+        call = ToolCall(pending[0].tool_call_id, "set_parameter", '{"name": "w", "value": 5}')
+        resume = AgentTurn(
+            "session-ok",
+            "run-2",
+            "alice",
+            "editor",
+            [UserMessage("w=5"), AssistantMessage("", (call,))],
+            decisions=[ApprovalDecision(pending[0], approved=True)],
+        )
+        resume.document = document
+        events = [e async for e in client.send_message(resume)]
+        assert events[-1].type == "RUN_FINISHED", [e.type for e in events]
+        assert document.parameters == {"w": 5}  # applied in the agent, synced back
+    finally:
+        await runtimes.close()
