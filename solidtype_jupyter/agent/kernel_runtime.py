@@ -95,6 +95,7 @@ class KernelRuntime(AgentRuntime):
         self._client: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._discarding: asyncio.Future[None] | None = None
 
     async def initialize(
         self, config: proto.AgentConfig, *, init_timeout: float = DEFAULT_INIT_TIMEOUT
@@ -217,11 +218,15 @@ class KernelRuntime(AgentRuntime):
             self.dispatch(proto.StateChangeEvent(state=proto.AgentState(status="terminated")))
 
     async def _discard_kernel(self) -> None:
+        """Stop reading and shut the kernel down, once (concurrent callers wait for it)."""
+        if self._discarding is None:
+            self._discarding = asyncio.ensure_future(self._shut_down())
+        await asyncio.shield(self._discarding)
+
+    async def _shut_down(self) -> None:
         self._stopping = True
-        current = asyncio.current_task()
         for task in self._tasks:
-            if task is not current:
-                task.cancel()
+            task.cancel()
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.stop_channels()
