@@ -303,13 +303,23 @@ class SolidTypeApp(ExtensionApp):
         from pathlib import Path
 
         from ..agent import ChatService, InProcessAgent
+        from ..agent.client import RuntimeChatAgent
         from ..llm import create_adapter
 
         root = getattr(self.serverapp, "root_dir", None)
-        agent = InProcessAgent(
+        in_process = InProcessAgent(
             lambda: create_adapter(self.model_choice, os.environ),
             catalog=self.catalog,
             root_dir=Path(root) if root else None,
+        )
+        # Editor turns run in the session's agent (default_runtime); the dashboard's tools
+        # work on this server's catalog and stay in process.
+        agent = RuntimeChatAgent(
+            self.agents,
+            model=lambda: self.model,
+            root_dir=Path(root) if root else None,
+            fallback=in_process,
+            tool_modules=list(self.agent_tool_modules),
         )
         self.chat = ChatService(
             self.started_stream_engine,

@@ -61,16 +61,6 @@ async def test_editor_turns_run_in_an_agent_kernel_and_survive_its_death(
 ):
     chat = ChatClient(jp_fetch)
     ext = extension(jp_serverapp)
-    from solidtype_jupyter.agent.client import RuntimeChatAgent  # TEMP until wired
-
-    if not isinstance(ext.chat.agent, RuntimeChatAgent):
-        ext.chat.agent = RuntimeChatAgent(
-            ext.agents,
-            model=lambda: ext.model,
-            root_dir=chat_root,
-            fallback=ext.chat.agent,
-            tool_modules=list(ext.agent_tool_modules),
-        )
     km = jp_serverapp.kernel_manager
     document = await ext.catalog.register_document(ALICE, "parts/plate.solid.json")
     (chat_root / "parts").mkdir()
