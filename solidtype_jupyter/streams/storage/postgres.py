@@ -15,6 +15,7 @@ from ..live import LiveTails
 from .sql import SQLTx, ThreadedSQLStorage
 
 CHANNEL = "durable_streams"
+MAX_PAYLOAD = 7_900  # PostgreSQL's NOTIFY payload limit is 8,000 bytes
 log = logging.getLogger(__name__)
 
 
@@ -22,6 +23,24 @@ def libpq_url(database_url: str) -> str:
     """``postgresql+psycopg://...`` (SQLAlchemy) -> ``postgresql://...`` (libpq)."""
     url = sa.make_url(database_url).set(drivername="postgresql")
     return url.render_as_string(hide_password=False)
+
+
+def notify_payloads(paths: list[str]) -> list[str]:
+    """The distinct ``paths`` joined by newlines into payloads of at most
+    ``MAX_PAYLOAD`` bytes each (a path is at most 1,024 characters, 4,096 bytes)."""
+    payloads: list[str] = []
+    current: list[str] = []
+    size = 0
+    for path in dict.fromkeys(paths):
+        length = len(path.encode()) + 1
+        if current and size + length > MAX_PAYLOAD:
+            payloads.append("\n".join(current))
+            current, size = [], 0
+        current.append(path)
+        size += length
+    if current:
+        payloads.append("\n".join(current))
+    return payloads
 
 
 class PostgresStorage(ThreadedSQLStorage):
@@ -51,9 +70,11 @@ class PostgresStorage(ThreadedSQLStorage):
         return connection.cursor(binary=True)
 
     def before_commit(self, tx: SQLTx) -> None:
+        # One NOTIFY per commit carrying every changed path (newline-separated: a path
+        # has no control characters), split to stay under the 8,000-byte payload limit.
         # Delivered to listeners only when the transaction commits.
-        for path in dict.fromkeys(tx.announced):
-            tx.c.execute("SELECT pg_notify(%s, %s)", (CHANNEL, path))
+        for payload in notify_payloads(tx.announced):
+            tx.c.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
 
     async def start(self, live: LiveTails) -> None:
         self.start_threads()
@@ -84,7 +105,8 @@ class PostgresStorage(ThreadedSQLStorage):
                 async for notice in connection.notifies():
                     # Our own appends already woke this process's readers (with data).
                     if notice.pid != self._writer_pid:
-                        live.changed(notice.payload)
+                        for path in notice.payload.split("\n"):
+                            live.changed(path)
             except psycopg.OperationalError:
                 log.warning("durable streams: LISTEN connection lost; reconnecting")
             finally:
