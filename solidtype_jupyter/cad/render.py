@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import cadquery as cq
 
@@ -45,8 +46,10 @@ def render_png(
     view: str = "iso",
     width: int = 800,
     height: int = 600,
+    overlays: Sequence[Any] = (),
 ) -> bytes:
-    """PNG bytes of `shape` seen from `view`."""
+    """PNG bytes of `shape` seen from `view`; `overlays` (styled `cadquery.vis` objects,
+    e.g. a highlighted selection) are drawn over it with the same camera."""
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r} (views: {', '.join(VIEWS)})")
     if not (16 <= width <= MAX_EDGE and 16 <= height <= MAX_EDGE):
@@ -68,6 +71,7 @@ def render_png(
         with _render_lock:
             show(
                 shape,
+                *overlays,
                 screenshot=path,
                 interact=False,
                 width=width,

@@ -10,17 +10,14 @@ never an error.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 from ..cad import CadDocument
-from ..cad.render import MAX_EDGE, VIEWS, RenderError
+from ..cad.render import MAX_EDGE, RenderError
 
 #: The agent's colour (a VTK colour name).
 AGENT_COLOR = "deeppink"
-_DISTANCE = 2.0  # as cad.render: bounding-box diagonals from the centre to the camera
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ def render_selection(
 ) -> bytes:
     """PNG of the model with ``shapes`` drawn in the agent's colour."""
     import cadquery as cq
-    from cadquery.vis import show, style
+    from cadquery.vis import style
 
     from ..cad import render as cad_render
 
@@ -101,10 +98,7 @@ def render_selection(
     solids = [v for v in model.solids().vals() if isinstance(v, cq.Shape)]
     if not solids:
         raise RenderError("there is nothing to render yet (the document has no solid)")
-    direction, up = VIEWS[view]
     box = cq.Compound.makeCompound(solids).BoundingBox()
-    focus = box.center
-    eye = focus + cq.Vector(*direction).normalized() * (_DISTANCE * max(box.DiagonalLength, 1e-3))
     if kind == "edges":
         compound = cq.Compound.makeCompound(shapes)
         marked = style(compound, color=AGENT_COLOR, edgecolor=AGENT_COLOR, linewidth=6)
@@ -114,29 +108,4 @@ def render_selection(
         lifted = [face.translate(face.normalAt() * lift) for face in shapes]
         compound = cq.Compound.makeCompound(lifted)
         marked = style(compound, color=AGENT_COLOR, edgecolor=AGENT_COLOR, linewidth=3)
-    handle, path = tempfile.mkstemp(suffix=".png", prefix="solidtype-view-")
-    os.close(handle)
-    try:
-        with cad_render._render_lock:  # VTK windows are not thread-safe
-            show(
-                model,
-                marked,
-                screenshot=path,
-                interact=False,
-                width=width,
-                height=height,
-                position=eye.toTuple(),
-                focus=focus.toTuple(),
-                viewup=up,
-                roll=0,
-                elevation=0,
-                azimuth=0,
-                title="solidtype",
-            )
-        with open(path, "rb") as fh:
-            data = fh.read()
-    finally:
-        os.unlink(path)
-    if not data.startswith(b"\x89PNG"):
-        raise RenderError("offscreen rendering produced no PNG")
-    return data
+    return cad_render.render_png(model, view, width, height, overlays=[marked])
