@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import cadquery as cq
+from OCP.Bnd import Bnd_Box
+from OCP.BRepBndLib import BRepBndLib
 
 from . import script_helpers
 
@@ -22,6 +24,15 @@ def _vector(v: cq.Vector) -> list[float]:
     return [_round(v.x), _round(v.y), _round(v.z)]
 
 
+def exact_bounding_box(shape: cq.Shape) -> cq.BoundBox:
+    """The box of the exact geometry. CadQuery's ``BoundingBox()`` uses the triangulation
+    when the shape has one (after a render or tessellation), which pads curved faces by the
+    mesh deflection: an 8 mm plate with fillets measured 8.0018 mm once it had been drawn."""
+    box = Bnd_Box()
+    BRepBndLib.AddOptimal_s(shape.wrapped, box, False, False)  # no mesh, no tolerance
+    return cq.BoundBox(box)
+
+
 def shape_figures(shape: cq.Workplane, known_valid: bool = False) -> dict[str, Any]:
     """Validity, volume, area, bounding box, centre of mass and counts of a Workplane.
 
@@ -32,7 +43,7 @@ def shape_figures(shape: cq.Workplane, known_valid: bool = False) -> dict[str, A
     if not solids:
         return {"solids": 0, "valid": False, "volume": 0.0, "area": 0.0}
     compound = cq.Compound.makeCompound(solids)
-    box = compound.BoundingBox()
+    box = exact_bounding_box(compound)
     return {
         "solids": len(solids),
         "valid": known_valid or bool(all(s.isValid() for s in solids)),

@@ -2,7 +2,8 @@
 
 Public API:
 
-- model setting: ``ModelChoice``, ``resolve_model``; ``create_adapter`` (→ ``ModelAdapter`` or
+- model setting: ``ModelChoice``, ``resolve_model``, ``demo_model`` (a demo notebook's
+  model); ``create_adapter`` (→ ``ModelAdapter`` or
   ``ModelNotConfigured``), ``not_configured_run`` (the chat's answer without a model);
 - adapters: ``AnthropicAdapter``, ``OpenAICompatibleAdapter``, ``ScriptedAdapter`` behind the
   ``ModelAdapter`` protocol, streaming ``ModelEvent``s; ``ModelError``; ``RetryPolicy``;
@@ -28,7 +29,7 @@ from .loop import (
     decide_approvals,
     pending_approvals,
 )
-from .model_choice import ModelChoice, resolve_model
+from .model_choice import ModelChoice, demo_model, resolve_model
 from .prompts import build_system_prompt, system_prompt_source
 from .retry import RetryPolicy
 from .tool_executor import (
@@ -97,6 +98,7 @@ __all__ = [
     "build_system_prompt",
     "create_adapter",
     "decide_approvals",
+    "demo_model",
     "history_from_agui",
     "history_to_agui",
     "not_configured_run",

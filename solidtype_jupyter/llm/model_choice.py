@@ -35,3 +35,13 @@ def resolve_model(setting: str, environ: Mapping[str, str]) -> ModelChoice | Non
             f"(e.g. `anthropic:claude-sonnet`), got {setting!r}"
         )
     return ModelChoice(provider, name.strip())
+
+
+def demo_model(script: str, environ: Mapping[str, str]) -> str:
+    """The model a demo notebook uses: the one configured (``SOLIDTYPE_MODEL``, else Anthropic
+    when ``ANTHROPIC_API_KEY`` is set), else the scripted conversation ``script``, so every
+    demo runs without a key and turns into a real chat as soon as one is set."""
+    choice = resolve_model(environ.get("SOLIDTYPE_MODEL", ""), environ)
+    if choice is None:
+        return f"scripted:{script}"
+    return f"{choice.provider}:{choice.name}"

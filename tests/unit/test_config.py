@@ -6,7 +6,7 @@ import pytest
 from traitlets import TraitError
 from traitlets.config import Config
 
-from solidtype_jupyter.llm.model_choice import ModelChoice, resolve_model
+from solidtype_jupyter.llm.model_choice import ModelChoice, demo_model, resolve_model
 from solidtype_jupyter.server.extension import SolidTypeApp
 from solidtype_jupyter.store.database import normalize_database_url
 
@@ -53,6 +53,15 @@ def test_model_resolution():
     assert resolve_model("openai-compatible:llama3.1", {}) == ModelChoice(
         "openai-compatible", "llama3.1"
     )
+
+
+def test_demo_notebooks_use_the_configured_model_else_their_script():
+    assert demo_model("quickstart", {}) == "scripted:quickstart"
+    assert demo_model("quickstart", {"ANTHROPIC_API_KEY": "k"}) == "anthropic:claude-sonnet"
+    local = {"SOLIDTYPE_MODEL": "openai-compatible:qwen2.5-coder:7b", "ANTHROPIC_API_KEY": "k"}
+    assert demo_model("quickstart", local) == "openai-compatible:qwen2.5-coder:7b"
+    with pytest.raises(ValueError, match="provider:model"):
+        demo_model("quickstart", {"SOLIDTYPE_MODEL": "gpt"})
 
 
 @pytest.mark.parametrize("value", [0, -1, 7200])
