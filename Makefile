@@ -14,8 +14,10 @@ export PATH := $(abspath $(BIN)):$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## Create the environment if needed, then start JupyterLab on the quick-start notebook.
+## Without ANTHROPIC_API_KEY or SOLIDTYPE_MODEL the chat runs the scripted demo model.
 lab: install
-	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/01-quickstart.ipynb
+	SOLIDTYPE_MODEL="$${SOLIDTYPE_MODEL:-$$( [ -n "$${ANTHROPIC_API_KEY:-}" ] || echo scripted:quickstart)}" \
+		$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/01-quickstart.ipynb
 
 ## Create the environment if needed, then run every check and the whole test suite.
 test: install lint typecheck pytest conformance
@@ -60,6 +62,12 @@ chat-client:
 conformance: install
 	cd tests/conformance && npm ci --no-audit --no-fund
 	$(BIN)/python tests/conformance/run.py
+
+## Build a fresh virtual environment only from binder/ (as repo2docker would) and run the
+## quickstart notebook in it with no API key (about 3 minutes with a warm download cache).
+.PHONY: binder-check
+binder-check:
+	bash tests/binder/fresh_env.sh
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib solidtype_jupyter/labextension

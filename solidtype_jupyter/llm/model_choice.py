@@ -38,10 +38,14 @@ def resolve_model(setting: str, environ: Mapping[str, str]) -> ModelChoice | Non
 
 
 def demo_model(script: str, environ: Mapping[str, str]) -> str:
-    """The model a demo notebook uses: the one configured (``SOLIDTYPE_MODEL``, else Anthropic
-    when ``ANTHROPIC_API_KEY`` is set), else the scripted conversation ``script``, so every
-    demo runs without a key and turns into a real chat as soon as one is set."""
-    choice = resolve_model(environ.get("SOLIDTYPE_MODEL", ""), environ)
-    if choice is None:
+    """The model a demo notebook uses: a real one when configured (``SOLIDTYPE_MODEL``, else
+    Anthropic when ``ANTHROPIC_API_KEY`` is set), else the notebook's own scripted
+    conversation ``script``, so every demo runs without a key and becomes a real chat as soon
+    as one is set. A scripted ``SOLIDTYPE_MODEL`` (what ``make lab`` and Binder set when there
+    is no key) counts as no model: each notebook replays its own script."""
+    configured = resolve_model(environ.get("SOLIDTYPE_MODEL", ""), environ)
+    if configured is not None and configured.provider == "scripted":
+        configured = resolve_model("", environ)
+    if configured is None:
         return f"scripted:{script}"
-    return f"{choice.provider}:{choice.name}"
+    return f"{configured.provider}:{configured.name}"

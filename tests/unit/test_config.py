@@ -60,6 +60,10 @@ def test_demo_notebooks_use_the_configured_model_else_their_script():
     assert demo_model("quickstart", {"ANTHROPIC_API_KEY": "k"}) == "anthropic:claude-sonnet"
     local = {"SOLIDTYPE_MODEL": "openai-compatible:qwen2.5-coder:7b", "ANTHROPIC_API_KEY": "k"}
     assert demo_model("quickstart", local) == "openai-compatible:qwen2.5-coder:7b"
+    demo_server = {"SOLIDTYPE_MODEL": "scripted:quickstart"}
+    assert demo_model("sessions-and-resume", demo_server) == "scripted:sessions-and-resume"
+    with_key = {**demo_server, "ANTHROPIC_API_KEY": "k"}
+    assert demo_model("sessions-and-resume", with_key) == "anthropic:claude-sonnet"
     with pytest.raises(ValueError, match="provider:model"):
         demo_model("quickstart", {"SOLIDTYPE_MODEL": "gpt"})
 
