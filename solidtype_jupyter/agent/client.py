@@ -170,6 +170,7 @@ class AgentClient:
         document: CadDocument | None = None,
         document_path: Path | None = None,
         tool_modules: list[str] | None = None,
+        approval_overrides: dict[str, str] | None = None,
     ) -> None:
         self.runtimes = runtimes
         self.session_id = session_id
@@ -181,6 +182,7 @@ class AgentClient:
         self.document = document
         self.document_path = document_path
         self.tool_modules = list(tool_modules or [])
+        self.approval_overrides = dict(approval_overrides or {})
         self.runtime: AgentRuntime | None = None
         self._handlers: dict[str, list[Callable[[Any], None]]] = {}
         self._unsubscribe: Callable[[], None] | None = None
@@ -206,6 +208,7 @@ class AgentClient:
             model=self.model,
             root_dir=str(self.root_dir) if self.root_dir else None,
             tool_modules=self.tool_modules,
+            approval_overrides=self.approval_overrides,  # type: ignore[arg-type]
         )
 
     async def spawn(self) -> proto.AgentIdentity:
@@ -384,9 +387,11 @@ class RuntimeChatAgent:
         runtime: proto.RuntimeKind | None = None,
         fallback: Any = None,
         tool_modules: list[str] | None = None,
+        approval_overrides: dict[str, str] | None = None,
     ) -> None:
         self.runtimes = runtimes
         self.tool_modules = list(tool_modules or [])
+        self.approval_overrides = dict(approval_overrides or {})
         self.model = model
         self.root_dir = root_dir
         self.runtime = runtime
@@ -405,6 +410,7 @@ class RuntimeChatAgent:
                 root_dir=self.root_dir,
                 runtime=self.runtime,
                 tool_modules=self.tool_modules,
+                approval_overrides=self.approval_overrides,
             )
             self._clients[turn.thread_id] = client
         return client

@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from ..cad import CadDocument
-from ..llm import ApprovalDecision, PendingApproval, create_adapter, history_from_agui
+from ..llm import (
+    ApprovalDecision,
+    LoopConfig,
+    PendingApproval,
+    create_adapter,
+    history_from_agui,
+)
 from ..llm.model_choice import resolve_model
 from ..protocol import agent as proto
 from ..protocol import agui
@@ -120,7 +126,12 @@ class AgentCore:
             return create_adapter(resolve_model(model, os.environ), os.environ)
 
         root = Path(config.root_dir) if config.root_dir else None
-        self._agent = InProcessAgent(adapter, root_dir=root, registries={config.context: registry})
+        self._agent = InProcessAgent(
+            adapter,
+            root_dir=root,
+            registries={config.context: registry},
+            config=LoopConfig(approval_overrides=config.approval_overrides),
+        )
         self.set_state(status="ready", current_task=None, progress=None, error=None)
 
     def _sync(self, command: proto.SyncDocumentCommand) -> None:

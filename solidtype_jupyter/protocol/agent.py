@@ -99,7 +99,8 @@ class AgentState(_Wire):
 class AgentConfig(_Wire):
     """What an agent needs to start. ``model`` is the ``provider:name`` setting (the agent
     reads the provider's keys from its own environment); ``tool_modules`` are modules the
-    agent imports whose ``register(registry)`` adds tools (extensions, tests)."""
+    agent imports whose ``register(registry)`` adds tools (extensions, tests);
+    ``approval_overrides`` is the server's ``approval_overrides`` setting."""
 
     identity: AgentIdentity
     session_id: str = Field(min_length=1)
@@ -109,6 +110,10 @@ class AgentConfig(_Wire):
     root_dir: str | None = None
     document_id: str | None = None
     tool_modules: list[str] = Field(default_factory=list)
+    approval_overrides: dict[str, Literal["auto", "notify", "confirm"]] = Field(
+        default_factory=dict,
+        description="tool name -> approval level, winning over the tool's own level",
+    )
 
 
 # --- commands ---------------------------------------------------------------------------------

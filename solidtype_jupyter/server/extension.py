@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, default, validate
+from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, default, validate
 
 from .._version import __version__
 from ..llm.model_choice import ModelChoice, resolve_model
@@ -93,6 +93,14 @@ class SolidTypeApp(ExtensionApp):
         Unicode(),
         help="Modules imported by every agent whose `register(registry)` adds tools to it "
         "(extensions of the CAD tool set). They must be importable in agent kernels.",
+    ).tag(config=True)
+
+    approval_overrides = Dict(
+        value_trait=Unicode(),
+        help="Tool name -> approval level (`auto`: run at once, `notify`: run and show a "
+        "notice, `confirm`: wait for Approve/Reject), winning over the built-in levels, e.g. "
+        "{'delete_feature': 'confirm', 'set_parameter': 'notify'}. Applies to the server's "
+        "agents and to `%ai_chat` (which reads the same config files).",
     ).tag(config=True)
 
     long_poll_timeout = Float(
@@ -196,6 +204,15 @@ class SolidTypeApp(ExtensionApp):
         except ValueError as exc:
             raise TraitError(str(exc)) from exc
         return str(proposal["value"])
+
+    @validate("approval_overrides")
+    def _validate_approval_overrides(self, proposal: dict[str, Any]) -> dict[str, str]:
+        from ..llm.tool_executor import validate_approval_overrides
+
+        try:
+            return dict(validate_approval_overrides(proposal["value"]))
+        except ValueError as exc:
+            raise TraitError(f"approval_overrides: {exc}") from exc
 
     @validate("agent_pool_size")
     def _validate_agent_pool_size(self, proposal: dict[str, Any]) -> int:
@@ -304,13 +321,14 @@ class SolidTypeApp(ExtensionApp):
 
         from ..agent import ChatService, InProcessAgent
         from ..agent.client import RuntimeChatAgent
-        from ..llm import create_adapter
+        from ..llm import LoopConfig, create_adapter
 
         root = getattr(self.serverapp, "root_dir", None)
         in_process = InProcessAgent(
             lambda: create_adapter(self.model_choice, os.environ),
             catalog=self.catalog,
             root_dir=Path(root) if root else None,
+            config=LoopConfig(approval_overrides=self.approval_overrides),
         )
         # Editor turns run in the session's agent (default_runtime); the dashboard's tools
         # work on this server's catalog and stay in process.
@@ -320,6 +338,7 @@ class SolidTypeApp(ExtensionApp):
             root_dir=Path(root) if root else None,
             fallback=in_process,
             tool_modules=list(self.agent_tool_modules),
+            approval_overrides=dict(self.approval_overrides),
         )
         self.chat = ChatService(
             self.started_stream_engine,

@@ -12,6 +12,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display as _display
 
+from ..llm import LoopConfig
 from .chat import Chat, ChatUsageError
 
 # IPython's helpers are untyped; these names give them a type for mypy.
@@ -149,11 +150,13 @@ class AIChatMagics(Magics):
 
         document, path = _document(args.document, args.context)
         model, label = _model(args.model)
-        database_url = str(_configured().database_url)
+        configured = _configured()
+        database_url = str(configured.database_url)
         try:
             runtime = shared_runtime(database_url)
         except Exception as exc:
             raise UsageError(f"cannot open the chat database {database_url}: {exc}") from None
+        runtime.agent.loop_config = LoopConfig(approval_overrides=configured.approval_overrides)
         key = (database_url, str(path or ""), args.context)
         previous = self.chats.pop(key, None)
         if previous is not None and previous.runtime is not runtime:

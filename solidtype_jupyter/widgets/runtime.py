@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from ..agent import AgentTurn, ChatService, InProcessAgent
 from ..cad import CadDocument
-from ..llm import ModelAdapter, not_configured_run
+from ..llm import LoopConfig, ModelAdapter, not_configured_run
 from ..protocol import agui
 
 T = TypeVar("T")
@@ -59,6 +59,9 @@ class NotebookAgent:
 
     def __init__(self) -> None:
         self.bindings: dict[str, Binding] = {}
+        #: The loop settings of every session bound from now on (approval overrides from
+        #: the Jupyter config, set by ``%ai_chat``).
+        self.loop_config = LoopConfig()
 
     def bind(
         self,
@@ -70,7 +73,7 @@ class NotebookAgent:
         catalog: Any = None,
         root_dir: Path | None = None,
     ) -> None:
-        agent = InProcessAgent(model, catalog=catalog, root_dir=root_dir)
+        agent = InProcessAgent(model, catalog=catalog, root_dir=root_dir, config=self.loop_config)
         self.bindings[session_id] = Binding(agent, document, model_label)
 
     def run(self, turn: AgentTurn) -> AsyncIterator[agui.AguiEvent]:

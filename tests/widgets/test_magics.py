@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +100,20 @@ def test_dashboard_context_has_no_document(shell: Any) -> None:
     assert chat.widget.show_viewer is False
     with pytest.raises(ValueError, match="no CAD document"):
         chat.to_script()
+
+
+def test_approval_overrides_of_the_jupyter_config_apply(shell: Any, chat_env: Path) -> None:
+    config_dir = Path(os.environ["JUPYTER_CONFIG_DIR"])
+    config_file = config_dir / "jupyter_server_config.json"
+    config_file.write_text(
+        json.dumps({"SolidTypeApp": {"approval_overrides": {"create_sketch": "confirm"}}})
+    )
+    chat = shell.run_line_magic("ai_chat", "part.solid.json --model scripted:quickstart --new")
+    turn = chat.send("a plate")
+    assert turn.outcome == "approval"
+    assert [i["toolName"] for i in turn.interrupts] == ["create_sketch"]
+    config_file.write_text(
+        json.dumps({"SolidTypeApp": {"approval_overrides": {"create_sketch": "maybe"}}})
+    )
+    with pytest.raises(UsageError, match="approval levels must be one of"):
+        shell.run_line_magic("ai_chat", "--new")
