@@ -14,6 +14,7 @@ session: listed by the server's session API, readable from its stream.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import getpass
 import os
@@ -180,6 +181,10 @@ def shared_runtime(database_url: str) -> ChatRuntime:
     with _runtimes_lock:
         runtime = _runtimes.get(database_url)
         if runtime is None or runtime.closed:
+            if not _runtimes:
+                # Stop the chat loop before the kernel tears down its sockets: a panel update
+                # sent during interpreter shutdown makes ipykernel log a zmq traceback.
+                atexit.register(close_runtimes)
             runtime = ChatRuntime(database_url)
             _runtimes[database_url] = runtime
         return runtime
