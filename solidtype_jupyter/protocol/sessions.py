@@ -12,7 +12,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 #: Title of a session nobody has named yet (the seed's column default).
@@ -126,8 +133,24 @@ class CreateChatSessionRequest(_Request):
 
     context: ChatContext
     document_id: uuid.UUID | None = None
+    document_path: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1024,
+        description="an editor session on this *.solid.json (contents path; catalogued on "
+        "first use, created by the first change when missing) instead of document_id",
+    )
     project_id: uuid.UUID | None = None
     title: Title | None = None
+
+    @model_validator(mode="after")
+    def _one_document(self) -> CreateChatSessionRequest:
+        if self.document_path is not None:
+            if self.document_id is not None:
+                raise ValueError("give documentId or documentPath, not both")
+            if self.context != ChatContext.EDITOR:
+                raise ValueError("documentPath needs the editor context")
+        return self
 
 
 class UpdateChatSessionRequest(_Request):

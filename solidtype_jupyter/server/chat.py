@@ -10,6 +10,10 @@
 - ``GET {base}solidtype/api/ai/session/{id}``: hydrate; ``?offset=X&live=sse`` SSE from X;
   ``live=long-poll`` JSON ``{events, nextOffset, runActive}`` (waits for the first event);
   ``offset`` without ``live``: the stored events after X as JSON.
+- ``GET {base}solidtype/api/ai/session/{id}?view=transcript[&before=N][&limit=M]``: one
+  page of the conversation as stored messages (the newest ``limit``, default 100, before
+  message ``before``), ``{messages, first, total, offset, interrupts, activeRun}``: what the
+  side panel opens a session with, without sending a long history at once.
 - ``POST {base}solidtype/api/ai/session/{id}/cancel``: stop the running turn (partial text is
   kept; the run ends with ``RUN_FINISHED``, reason ``cancelled``); 409 when none runs.
 
@@ -33,6 +37,8 @@ from ..streams import format_offset
 from .base import SolidTypeAPIHandler
 
 CHAT_ROUTE = "ai/chat"
+TRANSCRIPT_PAGE = 100
+MAX_TRANSCRIPT_PAGE = 500
 SESSION_ROUTE = "ai/session"
 
 
@@ -158,6 +164,12 @@ class SessionChatHandler(_ChatBase):
     @authorized
     async def get(self, raw_id: str) -> None:
         session = await self.owned_session(raw_id)
+        view = self.query("view")
+        if view is not None:
+            if view != "transcript":
+                raise web.HTTPError(422, "view must be `transcript`")
+            await self.transcript_page(session)
+            return
         offset = self.query("offset")
         live = self.query("live")
         if live not in (None, "sse", "long-poll"):
@@ -191,6 +203,36 @@ class SessionChatHandler(_ChatBase):
                 "runActive": self.chat.live_run(session.id) is not None,
             }
         )
+
+    async def transcript_page(self, session: Any) -> None:
+        hydrated = await self.chat.hydrate(self.username, session)
+        messages = hydrated["messages"]
+        total = len(messages)
+        before = self.int_query("before", total, 0, total)
+        limit = self.int_query("limit", TRANSCRIPT_PAGE, 1, MAX_TRANSCRIPT_PAGE)
+        first = max(0, before - limit)
+        self.write_json(
+            {
+                "messages": messages[first:before],
+                "first": first,
+                "total": total,
+                "offset": hydrated["offset"],
+                "interrupts": hydrated["interrupts"],
+                "activeRun": hydrated["activeRun"],
+            }
+        )
+
+    def int_query(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.query(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise web.HTTPError(422, f"{name} must be an integer") from None
+        if not low <= value <= high:
+            raise web.HTTPError(422, f"{name} must be between {low} and {high}")
+        return value
 
 
 class CancelHandler(_ChatBase):

@@ -8,6 +8,7 @@ from jupyter_server.utils import url_path_join
 
 from .agent_socket import AGENT_SOCKET_ROUTE, AgentSocketHandler
 from .chat import chat_routes
+from .documents import DOCUMENTS_ROUTE, DocumentRenderHandler
 from .health import HealthHandler
 from .openapi import OpenAPIHandler
 from .sessions import session_routes
@@ -22,6 +23,7 @@ def route_table(prefix: str) -> list[tuple[str, type[Any]]]:
         (url_path_join(api, "openapi.json"), OpenAPIHandler),
         *session_routes(api),
         *chat_routes(api),
+        (url_path_join(api, DOCUMENTS_ROUTE), DocumentRenderHandler),
         (url_path_join(api, "ai", AGENT_SOCKET_ROUTE), AgentSocketHandler),
         (url_path_join(prefix, STREAM_ROUTE, "(.+)"), StreamHandler),
     ]

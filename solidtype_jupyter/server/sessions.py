@@ -41,6 +41,20 @@ class _SessionsBase(SolidTypeAPIHandler):
             raise web.HTTPError(503, "the session store is not available")
         return repository  # type: ignore[no-any-return]
 
+    async def catalogued_document(self, path: str) -> uuid.UUID:
+        """The catalogue id of the user's ``*.solid.json`` at ``path`` (registered on first
+        use, so a side panel can start an editor chat on the file it shows)."""
+        from ..store.catalog import CatalogError
+
+        catalog = getattr(self.extensionapp, "catalog", None)
+        if catalog is None:
+            raise web.HTTPError(503, "the document catalogue is not available")
+        try:
+            document = await catalog.register_document(self.username, path)
+        except CatalogError as exc:
+            raise web.HTTPError(422, str(exc)) from None
+        return uuid.UUID(str(document.id))
+
     def session_id(self, raw: str) -> uuid.UUID:
         try:
             return uuid.UUID(raw)
@@ -89,11 +103,14 @@ class SessionsHandler(_SessionsBase):
     @authorized
     async def post(self) -> None:
         body = self.parse_body(CreateChatSessionRequest)
+        document_id = body.document_id
+        if body.document_path is not None:
+            document_id = await self.catalogued_document(body.document_path)
         try:
             session = await self.sessions.create(
                 self.username,
                 body.context,
-                document_id=body.document_id,
+                document_id=document_id,
                 project_id=body.project_id,
                 title=body.title,
             )
