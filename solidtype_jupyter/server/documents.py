@@ -1,6 +1,7 @@
 """``GET {base}solidtype/api/documents/render?path=P[&view=iso][&width=640][&height=480]``:
 a PNG of the ``*.solid.json`` document at contents path ``P`` (the JupyterLab viewer of
-those files, and the side panel's picture of an editor session's model).
+those files); ``?session=ID`` instead of ``path``: the document of the caller's editor
+session (the side panel's picture of the model the agent edits).
 
 The picture is rebuilt from the file as saved; pictures are cached by (path, modification
 time, view, size), so a viewer that polls after every save costs one render per change.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -54,7 +56,7 @@ class DocumentRenderHandler(SolidTypeAPIHandler):
         from ..cad import CadError
         from ..cad.render import VIEWS, RenderError
 
-        raw_path = self.get_query_argument("path", "")
+        raw_path = await self._requested_path()
         view = self.get_query_argument("view", "iso")
         if view not in VIEWS:
             raise web.HTTPError(422, f"view must be one of {', '.join(VIEWS)}")
@@ -71,6 +73,25 @@ class DocumentRenderHandler(SolidTypeAPIHandler):
             raise web.HTTPError(422, f"{raw_path}: {exc}") from None
         self.set_header("Cache-Control", "no-cache")
         self.finish(png, set_content_type="image/png")
+
+    async def _requested_path(self) -> str:
+        session_arg = self.get_query_argument("session", None)
+        if session_arg is None:
+            return self.get_query_argument("path", "")
+        app = self.extensionapp
+        try:
+            session_id = uuid.UUID(session_arg)
+        except ValueError:
+            raise web.HTTPError(404, f"no session {session_arg!r}") from None
+        session = await app.sessions.get(self.username, session_id)  # type: ignore[attr-defined]
+        if session is None:  # missing or another user's: the same answer
+            raise web.HTTPError(404, f"no session {session_id}")
+        if session.document_id is None:
+            raise web.HTTPError(404, f"session {session_id} has no document")
+        entry = await app.catalog.get_document(self.username, session.document_id)  # type: ignore[attr-defined]
+        if entry is None:
+            raise web.HTTPError(404, f"session {session_id} has no document")
+        return str(entry.path)
 
     def _size(self, name: str, default: int) -> int:
         raw = self.get_query_argument(name, str(default))

@@ -19,7 +19,9 @@ async def test_an_editor_session_on_a_document_path(chat: ChatClient, jp_servera
         ALICE, "POST", "sessions", body={"context": "editor", "documentPath": "parts/a.solid.json"}
     )
     assert code == 201, body
-    document = await extension(jp_serverapp).catalog.get_document(ALICE, uuid.UUID(body["documentId"]))
+    document = await extension(jp_serverapp).catalog.get_document(
+        ALICE, uuid.UUID(body["documentId"])
+    )
     assert document is not None and document.path == "parts/a.solid.json"
     # The same file again: the same catalogue entry.
     again = await chat.call(
@@ -117,3 +119,19 @@ async def test_pictures_of_documents(jp_fetch, jp_root_dir: Path):
     assert (await render(jp_fetch, ALICE, path="parts/plate.solid.json", width="9000"))[0] == 422
     code, body, _ = await render(jp_fetch, ALICE, path="broken.solid.json")
     assert code == 422 and b"broken.solid.json" in body
+
+
+async def test_the_picture_of_a_sessions_document(chat: ChatClient, jp_fetch, jp_root_dir: Path):
+    document = CadDocument("disc")
+    document.add_feature({"type": "sketch", "entities": [{"kind": "circle", "radius": 10}]})
+    document.add_feature({"type": "extrude", "sketch": "sketch1", "distance": 2})
+    document.save(jp_root_dir / "disc.solid.json")
+    _, _, session = await chat.call(
+        ALICE, "POST", "sessions", body={"context": "editor", "documentPath": "disc.solid.json"}
+    )
+    code, body, content_type = await render(jp_fetch, ALICE, session=session["id"])
+    assert code == 200 and content_type == "image/png" and body.startswith(b"\x89PNG")
+    assert (await render(jp_fetch, BOB, session=session["id"]))[0] == 404
+    dashboard = await chat.session(ALICE)
+    code, body, _ = await render(jp_fetch, ALICE, session=dashboard)
+    assert code == 404 and b"has no document" in body
