@@ -6,6 +6,7 @@ SOLIDTYPE_REQUIRE_BROWSER=1 (CI) they fail instead. Screenshots go to test-artif
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -73,13 +74,20 @@ class Lab:
 
 
 @pytest.fixture
-def lab(tmp_path: Path, sqlite_url: str) -> Iterator[Lab]:
+def lab_server_config() -> dict[str, Any]:
+    """Extra Jupyter server configuration of the lab (a test module overrides this)."""
+    return {}
+
+
+@pytest.fixture
+def lab(tmp_path: Path, sqlite_url: str, lab_server_config: dict[str, Any]) -> Iterator[Lab]:
     """A JupyterLab server on a free loopback port, a fresh root, config and database."""
     _browser_or_skip()
     root = tmp_path / "root"
     root.mkdir()
     config = tmp_path / "config"
     config.mkdir()
+    (config / "jupyter_server_config.json").write_text(json.dumps(lab_server_config))
     port = _free_port()
     token = "e2e-" + os.urandom(8).hex()
     env = dict(os.environ)

@@ -1,0 +1,144 @@
+"""The JupyterLab side panel in a real headless Chromium: open it on a ``*.solid.json``
+document (shown in the document viewer), chat, approve a tool call, reload the page in the
+middle of an answer and see it resume with no duplicate text, archive the session.
+
+Screenshots: test-artifacts/panel-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from solidtype_jupyter.cad import CadDocument
+
+from .conftest import ARTIFACTS, Lab
+
+TIMEOUT = 90_000  # ms
+SLOW_WORDS = [f"word{i:02d} " for i in range(40)]
+SCRIPT = [
+    {
+        "text": "I will make the plate thicker.",
+        "tool_calls": [{"name": "set_parameter", "arguments": {"name": "thickness", "value": 12}}],
+    },
+    {"text": ["Done", ": the plate ", "is now 12 mm thick."]},
+    {"text": [*SLOW_WORDS, "THE END."], "delay_ms": 120},
+]
+
+
+@pytest.fixture
+def script_file(tmp_path: Path) -> Path:
+    path = tmp_path / "panel.jsonl"
+    path.write_text("".join(json.dumps(turn) + "\n" for turn in SCRIPT), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def lab_server_config(script_file: Path) -> dict[str, Any]:
+    # The thread runtime: the agent runs in the server process (no agent kernel to start).
+    return {"SolidTypeApp": {"model": f"scripted:{script_file}", "default_runtime": "thread"}}
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"panel-{name}.png"), full_page=False)
+
+
+def api(lab: Lab, page: Any, path: str) -> Any:
+    """A GET as the browser's user (its login cookie; a bare token is an anonymous user)."""
+    response = page.request.get(f"{lab.url}solidtype/api/{path}")
+    assert response.ok, response.text()
+    return response.json()
+
+
+def write_plate(path: Path) -> None:
+    document = CadDocument("plate")
+    document.set_parameter("thickness", 8)
+    document.add_feature(
+        {"type": "sketch", "entities": [{"kind": "rectangle", "width": 60, "height": 40}]}
+    )
+    document.add_feature({"type": "extrude", "sketch": "sketch1", "distance": "thickness"})
+    document.save(path)
+
+
+def test_side_panel_chat(lab: Lab, browser_page: Any) -> None:
+    page = browser_page
+    write_plate(lab.root / "plate.solid.json")
+
+    # The document opens in the SolidType viewer.
+    page.goto(lab.open("plate.solid.json"))
+    viewer = page.locator(".jp-SolidTypeDocumentView[data-state=shown]")
+    viewer.wait_for(timeout=TIMEOUT)
+    first_picture = viewer.locator("img").get_attribute("src")
+    page.locator(".jp-SolidTypeDocumentView button[data-view=top]").click()
+    page.locator(".jp-SolidTypeDocumentView img[data-view=top]").wait_for(timeout=TIMEOUT)
+    shot(page, "document-viewer")
+
+    # The side panel, from its sidebar tab, starts an editor chat on that document.
+    page.locator('li.lm-TabBar-tab[data-id="solidtype-chat-panel"]').click()
+    panel = page.locator(".jp-SolidTypeChatPanel .st-chat")
+    panel.wait_for(timeout=TIMEOUT)
+    page.locator(".jp-SolidTypeChatPanel .st-chat-status-text", has_text="Ready").wait_for(
+        timeout=TIMEOUT
+    )
+    # The first page arrived: the title names the server's model.
+    panel.locator(".st-chat-title", has_text="scripted:").wait_for(timeout=TIMEOUT)
+    sessions = api(lab, page, "ai/sessions")["sessions"]
+    assert [s["context"] for s in sessions] == ["editor"] and sessions[0]["documentId"]
+
+    # A message streams in, and the tool call waits for approval.
+    box = panel.locator(".st-chat-input")
+    box.focus()
+    box.type("make it 12 mm thick")
+    page.keyboard.press("Enter")
+    approve = panel.locator(".st-chat-approve")
+    approve.wait_for(timeout=TIMEOUT)
+    assert "I will make the plate thicker." in panel.locator(".st-chat-log").inner_text()
+    shot(page, "approval")
+    approve.click()
+    panel.locator(".st-chat-log", has_text="is now 12 mm thick.").wait_for(timeout=TIMEOUT)
+    saved = CadDocument.load(lab.root / "plate.solid.json")
+    assert saved.parameters["thickness"] == 12
+    # The panel's picture of the model and the document viewer follow the change.
+    panel.locator(".st-chat-viewer-image:not([hidden])").wait_for(timeout=TIMEOUT)
+    page.wait_for_function(
+        "(old) => { const img = document.querySelector('.jp-SolidTypeDocumentView img');"
+        " return img && img.src !== old; }",
+        arg=first_picture,
+        timeout=TIMEOUT,
+    )
+    shot(page, "approved")
+
+    # Reload during a slow answer: it goes on from the last offset, nothing twice.
+    box.focus()
+    box.type("tell me a long story")
+    page.keyboard.press("Enter")
+    panel.locator(".st-chat-log", has_text="word05").wait_for(timeout=TIMEOUT)
+    page.reload()
+    panel = page.locator(".jp-SolidTypeChatPanel .st-chat")
+    panel.locator(".st-chat-log", has_text="THE END.").wait_for(timeout=TIMEOUT)
+    text = panel.locator(".st-chat-log").inner_text()
+    assert text.count("word00") == 1 and text.count("word39") == 1 and text.count("THE END.") == 1
+    assert "".join(SLOW_WORDS).strip() in " ".join(text.split())
+    shot(page, "resumed")
+
+    # Archive the session from the session list: a fresh one replaces it.
+    session_id = api(lab, page, "ai/sessions")["sessions"][0]["id"]
+    panel.locator(".st-chat-icon-button[title=Sessions]").click()
+    panel.locator(f'.st-chat-session[data-session-id="{session_id}"]').wait_for(timeout=TIMEOUT)
+    shot(page, "sessions")
+    panel.locator(
+        f'.st-chat-session[data-session-id="{session_id}"] .st-chat-session-archive'
+    ).click()
+    page.wait_for_function(
+        "(id) => !document.querySelector(`.st-chat-session[data-session-id='${id}']`)",
+        arg=session_id,
+        timeout=TIMEOUT,
+    )
+    assert api(lab, page, f"ai/sessions/{session_id}")["status"] == "archived"
+    assert "THE END." not in panel.locator(".st-chat-log").inner_text()
+    shot(page, "archived")
+    errors = [m for m in page.console_messages if m.startswith("pageerror")]
+    assert not errors, errors
