@@ -24,6 +24,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..agent.runtime import AgentInitError, AgentRuntime
 from ..protocol import agent as proto
+from .base import session_owner
 
 AGENT_SOCKET_ROUTE = r"agent/(?P<session_id>[0-9a-fA-F-]{36})/ws"
 
@@ -49,7 +50,7 @@ class AgentSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin
             uuid.UUID(session_id)
         except ValueError:
             raise web.HTTPError(404) from None
-        user = str(self.current_user.username)
+        user = session_owner(self.current_user, self.identity_provider, self.app)
         session = await self.app.sessions.get(user, session_id)
         if session is None:
             raise web.HTTPError(404, "no such chat session")

@@ -5,12 +5,27 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
+from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel, ValidationError
 from tornado import web
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+#: Identity providers whose logins carry no user name (jupyter_server's defaults).
+NAMELESS_LOGINS = (IdentityProvider, PasswordIdentityProvider)
+
+
+def session_owner(user: Any, identity_provider: Any, app: Any) -> str:
+    """The user id a login's sessions belong to."""
+    if type(identity_provider) in NAMELESS_LOGINS:
+        # A single-user server's token or password names nobody: each browser gets a random
+        # anonymous user. Whoever holds the token is the server's owner, so the sessions are
+        # the owner's, the same ones the owner's kernels (%ai_chat) open.
+        return str(app.anonymous_owner)
+    return str(user.username)
 
 
 class SolidTypeAPIHandler(ExtensionHandlerMixin, APIHandler):
@@ -29,7 +44,7 @@ class SolidTypeAPIHandler(ExtensionHandlerMixin, APIHandler):
         user = self.current_user
         if user is None:  # only reachable from a handler that forgot @web.authenticated
             raise web.HTTPError(403)
-        return str(user.username)
+        return session_owner(user, self.identity_provider, self.extensionapp)
 
     def write_json(
         self, payload: BaseModel | dict[str, Any] | list[Any], status: int = 200

@@ -95,6 +95,14 @@ class SolidTypeApp(ExtensionApp):
         "(extensions of the CAD tool set). They must be importable in agent kernels.",
     ).tag(config=True)
 
+    anonymous_owner = Unicode(
+        help="Owner of the sessions of logins that name no user (a single-user server's "
+        "token or password; jupyter_server gives each browser a random anonymous user). "
+        "Default: SOLIDTYPE_USER, else JUPYTERHUB_USER, else the account the server runs as: "
+        "the owner kernels use too, so %ai_chat sessions show in the side panel. Servers "
+        "with real logins (JupyterHub, an identity provider) use the login's user name.",
+    ).tag(config=True)
+
     approval_overrides = Dict(
         value_trait=Unicode(),
         help="Tool name -> approval level (`auto`: run at once, `notify`: run and show a "
@@ -192,6 +200,19 @@ class SolidTypeApp(ExtensionApp):
     @default("agent_remote_token")
     def _agent_remote_token_default(self) -> str:
         return os.environ.get("SOLIDTYPE_AGENT_REMOTE_TOKEN", "")
+
+    @default("anonymous_owner")
+    def _anonymous_owner_default(self) -> str:
+        from ..identity import local_user
+
+        return local_user()
+
+    @validate("anonymous_owner")
+    def _validate_anonymous_owner(self, proposal: dict[str, Any]) -> str:
+        value = str(proposal["value"]).strip()
+        if not value or len(value) > 255:
+            raise TraitError("anonymous_owner must be a user name of 1 to 255 characters")
+        return value
 
     @default("model")
     def _model_default(self) -> str:

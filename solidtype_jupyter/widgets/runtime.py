@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
-import getpass
-import os
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from typing import Any, TypeVar
 
 from ..agent import AgentTurn, ChatService, InProcessAgent
 from ..cad import CadDocument
+from ..identity import local_user
 from ..llm import LoopConfig, ModelAdapter, not_configured_run
 from ..protocol import agui
 
@@ -33,16 +32,9 @@ T = TypeVar("T")
 
 
 def notebook_user() -> str:
-    """Whose sessions a kernel opens: ``SOLIDTYPE_USER``, else JupyterHub's user, else the
-    operating-system account (a kernel has no browser identity of its own)."""
-    for name in ("SOLIDTYPE_USER", "JUPYTERHUB_USER"):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry (some containers)
-        return "jovyan"
+    """Whose sessions a kernel opens (a kernel has no browser identity of its own): the
+    server's local user, the owner the server also gives its token logins (``identity``)."""
+    return local_user()
 
 
 @dataclass
