@@ -369,6 +369,10 @@ class ChatService:
         try:
             document = await self._document(user_id, session)
             turn.document = document.document if document else None
+            if document is not None and self.root_dir is not None:
+                with contextlib.suppress(ValueError):
+                    relative = document.path.relative_to(self.root_dir.resolve())
+                    turn.document_path = relative.as_posix()
             async for event in self.agent.run(turn):
                 out = replay.feed(event) if replay is not None else [event]
                 for item in out:

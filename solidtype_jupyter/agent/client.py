@@ -63,6 +63,10 @@ class AgentRuntimes:
         self.kernel_name = kernel_name
         self._live: dict[str, AgentRuntime] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        #: Told of every agent's events, and of its end (``None``): presence listens here.
+        self.observers: list[Callable[[str, AgentRuntime, Any], None]] = []
+        #: Contents path of the document each session's agent edits (for presence).
+        self.documents: dict[str, str] = {}
 
     def live(self, session_id: str) -> AgentRuntime | None:
         runtime = self._live.get(session_id)
@@ -104,6 +108,7 @@ class AgentRuntimes:
             runtime = self._create(kind or self.default_runtime, session_id)
             config = config.model_copy(update={"identity": runtime.identity})
             self._live[session_id] = runtime
+            runtime.on_event(lambda event: self._notify(session_id, runtime, event))
             try:
                 await runtime.initialize(config, init_timeout=self.init_timeout)
             except BaseException:
@@ -130,11 +135,19 @@ class AgentRuntimes:
                     with contextlib.suppress(Exception):
                         await self.terminate(session_id)
 
+    def _notify(self, session_id: str, runtime: AgentRuntime, event: Any) -> None:
+        for observer in list(self.observers):
+            try:
+                observer(session_id, runtime, event)
+            except Exception:
+                log.exception("solidtype agents: an observer failed")
+
     async def terminate(self, session_id: str) -> None:
         self._last_used.pop(session_id, None)
         runtime = self._live.pop(session_id, None)
         if runtime is not None:
             await runtime.terminate()
+            self._notify(session_id, runtime, None)
 
     async def close(self) -> None:
         if self._reaper is not None:
@@ -309,6 +322,8 @@ class AgentClient:
         RUN_ERROR (also when the agent dies or cannot start)."""
         if turn.document is not None:
             self.document = turn.document
+        if turn.document_path is not None:
+            self.runtimes.documents[self.session_id] = turn.document_path
         try:
             runtime = await self._running()
             if turn.document is not None:  # the owner's copy is the truth at every turn

@@ -51,6 +51,7 @@ class AgentTurn:
     decisions: Sequence[ApprovalDecision] = ()
     cancel: CancelToken = field(default_factory=CancelToken)
     document: CadDocument | None = None
+    document_path: str | None = None  # the document's contents path, when it is a file
     stored_results: Sequence[StoredResult] = ()
     tool_rounds: int = 0  # rounds the run already did (a run finished after a restart)
 

@@ -173,6 +173,9 @@ class SolidTypeApp(ExtensionApp):
         if self.agents is not None:
             await self.agents.close()
             self.agents = None
+        if self.presence is not None:
+            await self.presence.close()
+            self.presence = None
         if self._stream_engine is not None:
             await self._stream_engine.close()
             self._stream_engine = self._stream_engine_started = None
@@ -315,6 +318,7 @@ class SolidTypeApp(ExtensionApp):
     chat: Any = None
     # The live agents (``self.agents``, an ``agent.AgentRuntimes``): one per chat session.
     agents: Any = None
+    presence: Any = None
 
     def _open_agents(self) -> None:
         from ..agent.client import AgentRuntimes
@@ -336,6 +340,11 @@ class SolidTypeApp(ExtensionApp):
             remote_token=self.agent_remote_token or None,
             idle_timeout=self.agent_idle_timeout or None,
         )
+        from ..presence import AgentPresence
+
+        # Agents appear as collaborators when jupyter-collaboration runs in this server.
+        self.presence = AgentPresence(self.serverapp)
+        self.presence.follow(self.agents)
 
     def _open_chat(self) -> None:
         from pathlib import Path

@@ -1,0 +1,144 @@
+"""Agents as collaborators: a real jupyter_server with jupyter-collaboration, and Yjs
+awareness clients on its WebSocket rooms (as JupyterLab's are), see every live agent as its
+own collaborator, including clients that join late, and see it leave when it stops."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import pytest
+from pycrdt import Awareness, Doc, YMessageType, create_awareness_message, read_message
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+from solidtype_jupyter.presence import GLOBAL_ROOM
+from solidtype_jupyter.protocol import agent as proto
+
+pytest.importorskip("jupyter_server_ydoc", reason="presence needs jupyter-collaboration")
+
+
+@pytest.fixture
+def jp_server_config(sqlite_url: str) -> dict[str, Any]:
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {
+                "solidtype_jupyter": True,
+                "jupyter_server_ydoc": True,
+                "jupyter_server_fileid": True,
+            },
+        },
+        "SolidTypeApp": {"database_url": sqlite_url, "model": "scripted:quickstart"},
+    }
+
+
+def extension(serverapp: Any) -> Any:
+    return serverapp.extension_manager.extension_points["solidtype"].app
+
+
+class AwarenessClient:
+    """A collaborator's view of one room: the awareness states the server sends."""
+
+    def __init__(self, name: str) -> None:
+        self.awareness = Awareness(Doc())
+        self.awareness.set_local_state({"user": {"username": name, "name": name}})
+        self.socket: Any = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def join(self, serverapp: Any, port: int, room: str) -> None:
+        base = serverapp.base_url
+        url = f"ws://127.0.0.1:{port}{base}api/collaboration/room/{room}"
+        token = serverapp.identity_provider.token
+        request = HTTPRequest(url, headers={"Authorization": f"token {token}"})
+        self.socket = await websocket_connect(request)
+        self._reader = asyncio.ensure_future(self._read())
+        # Announce ourselves, as a browser does on connecting.
+        update = self.awareness.encode_awareness_update([self.awareness.client_id])
+        await self.socket.write_message(create_awareness_message(update), binary=True)
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.socket.read_message()
+            if message is None:
+                return
+            if isinstance(message, bytes) and message[0] == YMessageType.AWARENESS:
+                self.awareness.apply_awareness_update(read_message(message[1:]), "remote")
+
+    def agents(self) -> dict[int, dict[str, Any]]:
+        return {
+            client: state
+            for client, state in self.awareness.states.items()
+            if state and state.get("isAgent")
+        }
+
+    async def wait_for(self, check: Any, limit: float = 1.0) -> float:
+        """Seconds until ``check(self.agents())`` holds (fails after ``limit``)."""
+        start = time.monotonic()
+        while not check(self.agents()):
+            if time.monotonic() - start > limit:
+                raise AssertionError(f"not within {limit} s: {self.agents()}")
+            await asyncio.sleep(0.02)
+        return time.monotonic() - start
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        if self.socket is not None:
+            self.socket.close()
+
+
+async def spawn(ext: Any) -> proto.AgentIdentity:
+    session_id = str(uuid.uuid4())
+    config = proto.AgentConfig(
+        identity=proto.AgentIdentity.for_session(session_id, "pending", "thread"),
+        session_id=session_id,
+        user_id="ada",
+        model="scripted:quickstart",
+    )
+    runtime = await ext.agents.attach(config, "thread")
+    return runtime.identity  # type: ignore[no-any-return]
+
+
+def names(agents: dict[int, dict[str, Any]]) -> set[str]:
+    return {state["user"]["username"] for state in agents.values()}
+
+
+async def test_agents_are_collaborators(jp_fetch, jp_serverapp, jp_http_port):
+    await jp_fetch("api", "status")  # the server listens
+    ext = extension(jp_serverapp)
+    assert ext.presence.enabled
+    early = AwarenessClient("early")
+    late = AwarenessClient("late")
+    try:
+        await early.join(jp_serverapp, jp_http_port, GLOBAL_ROOM)
+        first = await spawn(ext)
+        await early.wait_for(lambda agents: first.user_id in names(agents))
+        (state,) = early.agents().values()
+        assert state["user"] == {
+            "username": first.user_id,
+            "name": first.name,
+            "display_name": first.name,
+            "initials": first.initials,
+            "color": first.color,
+            "avatar_url": None,
+        }
+        assert state["autosave"] is False and state["agent"]["status"] in ("ready", "busy")
+
+        second = await spawn(ext)
+        await early.wait_for(lambda agents: names(agents) == {first.user_id, second.user_id})
+        assert len(early.agents()) == 2  # two agents, two collaborators (client ids)
+
+        # A client that joins late sees both at once (no heartbeat wait).
+        await late.join(jp_serverapp, jp_http_port, GLOBAL_ROOM)
+        seconds = await late.wait_for(lambda agents: len(agents) == 2)
+        assert seconds < 1.0
+
+        # A stopped agent leaves at once; the other stays.
+        await ext.agents.terminate(first.session_id)
+        await early.wait_for(lambda agents: names(agents) == {second.user_id})
+        await late.wait_for(lambda agents: names(agents) == {second.user_id})
+    finally:
+        early.close()
+        late.close()
