@@ -142,3 +142,37 @@ def test_side_panel_chat(lab: Lab, browser_page: Any) -> None:
     shot(page, "archived")
     errors = [m for m in page.console_messages if m.startswith("pageerror")]
     assert not errors, errors
+
+
+def test_agent_is_a_collaborator(lab: Lab, browser_page: Any) -> None:
+    """With jupyter-collaboration, a second user's JupyterLab lists the agent that works in
+    the first user's chat among the collaborators, with its name and colour."""
+    page = browser_page
+    write_plate(lab.root / "plate.solid.json")
+    page.goto(lab.open("plate.solid.json"))
+    page.locator(".jp-SolidTypeDocumentView[data-state=shown]").wait_for(timeout=TIMEOUT)
+    page.locator('li.lm-TabBar-tab[data-id="solidtype-chat-panel"]').click()
+    panel = page.locator(".jp-SolidTypeChatPanel .st-chat")
+    panel.locator(".st-chat-title", has_text="scripted:").wait_for(timeout=TIMEOUT)
+    box = panel.locator(".st-chat-input")
+    box.focus()
+    box.type("make it 12 mm thick")
+    page.keyboard.press("Enter")
+    panel.locator(".st-chat-approve").wait_for(timeout=TIMEOUT)  # the agent is running
+
+    other = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        second = other.new_page()
+        second.goto(f"{lab.url}lab?token={lab.token}")
+        second.locator(".jp-LabShell").wait_for(timeout=TIMEOUT)
+        second.locator('.jp-SideBar.jp-mod-left li[title*="Collaboration"]').click()
+        agent = second.locator(".jp-CollaboratorsList .jp-Collaborator", has_text="agent")
+        agent.first.wait_for(timeout=TIMEOUT)
+        name = agent.first.inner_text()
+        icon = agent.first.locator(".jp-CollaboratorIcon")
+        colour = icon.evaluate("(el) => getComputedStyle(el).backgroundColor")
+        second.screenshot(path=str(ARTIFACTS / "panel-collaborators.png"))
+        assert " agent " in name, name
+        assert colour not in ("", "rgba(0, 0, 0, 0)"), colour
+    finally:
+        other.close()
