@@ -10,11 +10,9 @@ import uuid
 from typing import Any
 
 import pytest
-from pycrdt import Awareness, Doc, YMessageType, create_awareness_message, read_message
-from tornado.httpclient import HTTPRequest
-from tornado.websocket import websocket_connect
 
 from solidtype_jupyter.presence import GLOBAL_ROOM
+from solidtype_jupyter.presence.observer import AwarenessObserver, collaborators
 from solidtype_jupyter.protocol import agent as proto
 
 pytest.importorskip("jupyter_server_ydoc", reason="presence needs jupyter-collaboration")
@@ -38,40 +36,12 @@ def extension(serverapp: Any) -> Any:
     return serverapp.extension_manager.extension_points["solidtype"].app
 
 
-class AwarenessClient:
-    """A collaborator's view of one room: the awareness states the server sends."""
+class AwarenessClient(AwarenessObserver):
+    """A collaborator of the test server's global room."""
 
-    def __init__(self, name: str) -> None:
-        self.awareness = Awareness(Doc())
-        self.awareness.set_local_state({"user": {"username": name, "name": name}})
-        self.socket: Any = None
-        self._reader: asyncio.Task[None] | None = None
-
-    async def join(self, serverapp: Any, port: int, room: str) -> None:
-        base = serverapp.base_url
-        url = f"ws://127.0.0.1:{port}{base}api/collaboration/room/{room}"
-        token = serverapp.identity_provider.token
-        request = HTTPRequest(url, headers={"Authorization": f"token {token}"})
-        self.socket = await websocket_connect(request)
-        self._reader = asyncio.ensure_future(self._read())
-        # Announce ourselves, as a browser does on connecting.
-        update = self.awareness.encode_awareness_update([self.awareness.client_id])
-        await self.socket.write_message(create_awareness_message(update), binary=True)
-
-    async def _read(self) -> None:
-        while True:
-            message = await self.socket.read_message()
-            if message is None:
-                return
-            if isinstance(message, bytes) and message[0] == YMessageType.AWARENESS:
-                self.awareness.apply_awareness_update(read_message(message[1:]), "remote")
-
-    def agents(self) -> dict[int, dict[str, Any]]:
-        return {
-            client: state
-            for client, state in self.awareness.states.items()
-            if state and state.get("isAgent")
-        }
+    async def enter(self, serverapp: Any, port: int) -> None:
+        url = f"http://127.0.0.1:{port}{serverapp.base_url}"
+        await self.join(url, serverapp.identity_provider.token, GLOBAL_ROOM)
 
     async def wait_for(self, check: Any, limit: float = 1.0) -> float:
         """Seconds until ``check(self.agents())`` holds (fails after ``limit``)."""
@@ -81,12 +51,6 @@ class AwarenessClient:
                 raise AssertionError(f"not within {limit} s: {self.agents()}")
             await asyncio.sleep(0.02)
         return time.monotonic() - start
-
-    def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-        if self.socket is not None:
-            self.socket.close()
 
 
 async def spawn(ext: Any) -> proto.AgentIdentity:
@@ -112,7 +76,7 @@ async def test_agents_are_collaborators(jp_fetch, jp_serverapp, jp_http_port):
     early = AwarenessClient("early")
     late = AwarenessClient("late")
     try:
-        await early.join(jp_serverapp, jp_http_port, GLOBAL_ROOM)
+        await early.enter(jp_serverapp, jp_http_port)
         first = await spawn(ext)
         await early.wait_for(lambda agents: first.user_id in names(agents))
         (state,) = early.agents().values()
@@ -131,14 +95,20 @@ async def test_agents_are_collaborators(jp_fetch, jp_serverapp, jp_http_port):
         assert len(early.agents()) == 2  # two agents, two collaborators (client ids)
 
         # A client that joins late sees both at once (no heartbeat wait).
-        await late.join(jp_serverapp, jp_http_port, GLOBAL_ROOM)
+        await late.enter(jp_serverapp, jp_http_port)
         seconds = await late.wait_for(lambda agents: len(agents) == 2)
         assert seconds < 1.0
+
+        # The one-shot view (demo notebooks): agents answer a newcomer at once (humans'
+        # browsers only when they renew their state, every 15 s).
+        url = f"http://127.0.0.1:{jp_http_port}{jp_serverapp.base_url}"
+        seen = await collaborators(url, jp_serverapp.identity_provider.token, listen=0.5)
+        assert {s["user"]["username"] for s in seen} >= {first.user_id, second.user_id}
 
         # A stopped agent leaves at once; the other stays.
         await ext.agents.terminate(first.session_id)
         await early.wait_for(lambda agents: names(agents) == {second.user_id})
         await late.wait_for(lambda agents: names(agents) == {second.user_id})
     finally:
-        early.close()
-        late.close()
+        await early.close()
+        await late.close()
