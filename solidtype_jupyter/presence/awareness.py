@@ -86,7 +86,6 @@ class AgentPresence:
         self.slots: dict[str, AgentSlot] = {}
         self._task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None  # the server's, set by follow()
         self._watched: dict[str, tuple[Any, int]] = {}  # room id -> (awareness, observer id)
 
     @property
@@ -140,7 +139,8 @@ class AgentPresence:
     def _elsewhere(self, method: Any, *args: Any, **kwargs: Any) -> bool:
         """Hand the call to the server's loop when it comes from another thread (a thread
         runtime's agent reports from its own loop): rooms and Docs belong to one thread."""
-        loop = self._loop
+        io_loop = getattr(self.serverapp, "io_loop", None)
+        loop = getattr(io_loop, "asyncio_loop", None)
         if loop is None:
             return False
         try:
@@ -223,6 +223,10 @@ class AgentPresence:
         awareness.client_id = client_id
         try:
             awareness.set_local_state(state)
+            if state is not None and awareness.meta.get(client_id, {}).get("clock") == 0:
+                # A client's first state has clock 0, which peers (y-protocols and pycrdt)
+                # ignore from a client they do not know yet: send it again at clock 1.
+                awareness.set_local_state(state)
         except RuntimeError as exc:  # the room stopped (server shutdown) under us
             log.debug("solidtype presence: room not running: %s", exc)
         except Exception:
@@ -274,9 +278,7 @@ class AgentPresence:
     # --- the server's agents ----------------------------------------------------------------
 
     def follow(self, runtimes: Any) -> None:
-        """Show the agents of ``runtimes`` (an ``AgentRuntimes``) from now on. Called on
-        the server's event loop thread."""
-        self._loop = asyncio.get_event_loop()
+        """Show the agents of ``runtimes`` (an ``AgentRuntimes``) from now on."""
 
         def observe(session_id: str, runtime: Any, event: Any) -> None:
             if event is None:

@@ -76,8 +76,9 @@ async def test_agents_are_collaborators(jp_fetch, jp_serverapp, jp_http_port):
     early = AwarenessClient("early")
     late = AwarenessClient("late")
     try:
-        await early.enter(jp_serverapp, jp_http_port)
+        # The agent starts before anyone is there: the global room does not exist yet.
         first = await spawn(ext)
+        await early.enter(jp_serverapp, jp_http_port)
         await early.wait_for(lambda agents: first.user_id in names(agents))
         (state,) = early.agents().values()
         assert state["user"] == {
