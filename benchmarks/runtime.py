@@ -10,7 +10,7 @@ jupyter_client ``AsyncMultiKernelManager`` (the base class of the server's kerne
   over ``--round-trips`` calls, per runtime;
 * memory: RSS of one idle agent kernel (with CadQuery imported) after a spawn.
 
-    .venv/bin/python benchmarks/agent.py [--spawns 3] [--round-trips 200]
+    .venv/bin/python benchmarks/runtime.py [--spawns 3] [--round-trips 200]
 """
 
 from __future__ import annotations
