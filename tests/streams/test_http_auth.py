@@ -30,11 +30,13 @@ def stream_fetch(http_server_client, jp_base_url, jp_auth_header):
     return fetch
 
 
-async def login(jp_fetch, stream_fetch) -> str:
-    """The username the following ``stream_fetch`` requests are made as."""
+async def login(jp_fetch, stream_fetch, app) -> str:
+    """The owner the following ``stream_fetch`` requests act as: a token login names nobody
+    (an anonymous user), so it owns the sessions of ``SolidTypeApp.anonymous_owner``."""
     response = await jp_fetch("api", "me")
     stream_fetch.cookie = response.headers["Set-Cookie"].split(";", 1)[0]
-    return json.loads(response.body)["identity"]["username"]
+    assert json.loads(response.body)["identity"]["name"].startswith("Anonymous")
+    return str(app.anonymous_owner)
 
 
 async def test_streams_need_authentication(stream_fetch):
@@ -63,7 +65,7 @@ async def test_owner_uses_own_session_stream_only(stream_fetch, jp_fetch, jp_ser
     app = jp_serverapp.web_app.settings["solidtype"]
     if getattr(app, "sessions", None) is None:
         pytest.fail("SolidTypeApp.sessions (the chat session repository) is not wired")
-    me = await login(jp_fetch, stream_fetch)
+    me = await login(jp_fetch, stream_fetch, app)
     mine = await app.sessions.create(me, "dashboard")
     theirs = await app.sessions.create("someone-else", "dashboard")
 
@@ -93,7 +95,7 @@ async def test_owner_uses_own_document_stream_only(stream_fetch, jp_fetch, jp_se
     app = jp_serverapp.web_app.settings["solidtype"]
     if getattr(app, "catalog", None) is None:
         pytest.fail("SolidTypeApp.catalog (the document repository) is not wired")
-    me = await login(jp_fetch, stream_fetch)
+    me = await login(jp_fetch, stream_fetch, app)
     mine = await app.catalog.create_document(me, "plate")
     theirs = await app.catalog.create_document("someone-else", "bracket")
     created = await stream_fetch(
