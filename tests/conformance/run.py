@@ -23,13 +23,15 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 BIN = Path(sys.executable).parent
 LONG_POLL_TIMEOUT_SECONDS = 0.5
+# The suite cannot authenticate: the stream routes are public on its servers.
+PUBLIC_STREAMS = ("--SolidTypeApp.streams_public=True",)
 SUITE_LONG_POLL_TIMEOUT_MS = 1000  # the suite's per-test allowance: timeout + 1 s
 
 
@@ -59,7 +61,9 @@ def postgres_database(server_url: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def jupyter_server(database_url: str, workdir: Path) -> Iterator[str]:
+def jupyter_server(database_url: str, workdir: Path, extra: Sequence[str] = ()) -> Iterator[str]:
+    """A jupyter_server with the extension in a subprocess (no token); ``extra``: more
+    command-line settings. Yields ``http://127.0.0.1:{port}/solidtype``."""
     port = free_port()
     log_path = workdir / "server.log"
     command = [
@@ -74,8 +78,8 @@ def jupyter_server(database_url: str, workdir: Path) -> Iterator[str]:
         "--IdentityProvider.token=",
         "--ServerApp.jpserver_extensions={'solidtype_jupyter': True}",
         f"--SolidTypeApp.database_url={database_url}",
-        "--SolidTypeApp.streams_public=True",
         f"--SolidTypeApp.long_poll_timeout={LONG_POLL_TIMEOUT_SECONDS}",
+        *extra,
     ]
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(workdir / "config")}
     with open(log_path, "wb") as log:
@@ -87,10 +91,8 @@ def jupyter_server(database_url: str, workdir: Path) -> Iterator[str]:
             if server.poll() is not None:
                 raise RuntimeError(f"jupyter server exited:\n{log_path.read_text()[-4000:]}")
             try:
-                urllib.request.urlopen(f"{base}/v1/stream/__probe", timeout=2)
-            except urllib.error.HTTPError as exc:
-                if exc.code == 404:  # the stream route answers: ready
-                    break
+                with urllib.request.urlopen(f"{base}/api/health", timeout=2):
+                    break  # the extension answers: ready
             except OSError:
                 pass
             if time.monotonic() > deadline:
@@ -126,7 +128,7 @@ def run_backend(backend: str) -> int:
         workdir = Path(tmp)
         if backend == "sqlite":
             url = f"sqlite:///{workdir / 'solidtype.db'}"
-            with jupyter_server(url, workdir) as base:
+            with jupyter_server(url, workdir, PUBLIC_STREAMS) as base:
                 return run_suite(base, "SQLite")
         server_url = os.environ["SOLIDTYPE_TEST_POSTGRES_URL"]
         with postgres_database(server_url) as url:
@@ -134,7 +136,7 @@ def run_backend(backend: str) -> int:
             subprocess.check_call(
                 [str(BIN / "solidtype-jupyter"), "db", "upgrade", "--database-url", url]
             )
-            with jupyter_server(url, workdir) as base:
+            with jupyter_server(url, workdir, PUBLIC_STREAMS) as base:
                 return run_suite(base, "PostgreSQL")
 
 
