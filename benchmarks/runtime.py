@@ -7,7 +7,9 @@ jupyter_client ``AsyncMultiKernelManager`` (the base class of the server's kerne
   open the comm, init); kernel runtime from the warm pool (a kernel started ahead with
   CadQuery imported: open the comm, init); ``--spawns`` each, median and max;
 * command round trip: ``execute_tool("list_features")`` on an empty editor document, p50/p95
-  over ``--round-trips`` calls, per runtime;
+  over ``--round-trips`` calls, per runtime: thread, kernel, and remote (a WebSocket to a
+  second jupyter_server with the extension, started in a subprocess on the same database,
+  whose agents run on its thread runtime);
 * memory: RSS of one idle agent kernel (with CadQuery imported) after a spawn.
 
     .venv/bin/python benchmarks/runtime.py [--spawns 3] [--round-trips 200]
@@ -20,7 +22,10 @@ import asyncio
 import os
 import platform
 import statistics
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -29,6 +34,9 @@ from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from solidtype_jupyter.agent.client import AgentClient, AgentRuntimes
 from solidtype_jupyter.agent.pool import KernelPool
 from solidtype_jupyter.cad import CadDocument
+from solidtype_jupyter.store import ChatSessionRepository, ThreadedDatabase, upgrade_schema
+
+TESTS = Path(__file__).resolve().parent.parent / "tests"
 
 
 def _fmt(values: list[float]) -> str:
@@ -54,6 +62,36 @@ async def _round_trips(client: AgentClient, count: int) -> str:
     p50 = times[len(times) // 2] * 1000
     p95 = times[int(len(times) * 0.95)] * 1000
     return f"p50 {p50:.2f} ms, p95 {p95:.2f} ms"
+
+
+async def _remote(spawns: int, round_trips: int) -> tuple[list[float], str]:
+    """Spawn times and round trips of the remote runtime against a second server."""
+    sys.path.insert(0, str(TESTS))
+    from conformance.run import jupyter_server  # type: ignore[import-not-found]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        upgrade_schema(url)
+        database = ThreadedDatabase(url)
+        sessions = ChatSessionRepository(database)
+        # The agent server's token-less logins act as "bench", the sessions' owner.
+        extra = ["--SolidTypeApp.anonymous_owner=bench", "--SolidTypeApp.default_runtime=thread"]
+        with jupyter_server(url, Path(tmp), extra) as base:
+            agent_server = base.removesuffix("solidtype")
+            remote = AgentRuntimes(default_runtime="remote", remote_url=agent_server)
+            try:
+                times, rtt = [], ""
+                for n in range(spawns):
+                    session = await sessions.create("bench", "editor")
+                    elapsed, client = await _spawn(remote, str(session.id))
+                    times.append(elapsed)
+                    if n == 0:
+                        rtt = await _round_trips(client, round_trips)
+                    await client.terminate()
+            finally:
+                await remote.close()
+        database.close()
+    return times, rtt
 
 
 async def main(spawns: int, round_trips: int) -> None:
@@ -88,6 +126,7 @@ async def main(spawns: int, round_trips: int) -> None:
                 manager = km.get_kernel(client.runtime.kernel_id)
                 rss_mb = psutil.Process(manager.provisioner.pid).memory_info().rss / 2**20
             await client.terminate()
+        times["remote"], rtt["remote"] = await _remote(spawns, round_trips)
         for name, values in times.items():
             print(f"spawn to ready, {name}: {_fmt(values)} ({spawns} spawns)")
         for name, text in rtt.items():

@@ -70,10 +70,13 @@ def _streams_serve(args: argparse.Namespace) -> int:
         ensure_schema(url)
 
     async def serve() -> None:
+        from .heap import freeze_startup_heap
+
         engine = open_engine(url, long_poll_timeout=args.long_poll_timeout)
         await engine.start()
         app = standalone_app(engine, sse_reconnect=args.sse_reconnect)
         server = app.listen(args.port, address=args.host, max_body_size=args.max_body_size)
+        freeze_startup_heap()  # as the extension does (solidtype_jupyter/heap.py)
         backend = "memory" if url == "memory://" else backend_name(url)
         print(
             f"Durable Streams ({backend}) at http://{args.host}:{args.port}/v1/stream/ "

@@ -195,7 +195,12 @@ class AgentCore:
                 if isinstance(event, agui.ToolCallStart):
                     tools[event.tool_call_id] = event.tool_call_name
                     self.emit(proto.ToolCallEvent(id=event.tool_call_id, name=event.tool_call_name))
-                    self.set_state(current_task=f"running {event.tool_call_name}", progress=50)
+                    self.set_state(current_task=f"calling {event.tool_call_name}", progress=None)
+                if isinstance(event, agui.Custom) and event.name == agui.STATUS_EVENT:
+                    value = event.value if isinstance(event.value, dict) else {}
+                    self.set_state(
+                        current_task=value.get("currentTask"), progress=value.get("progress")
+                    )
                 if isinstance(event, agui.ToolCallResult):
                     self._flush_document()
                     self.emit(proto.ToolResultEvent(id=event.tool_call_id, result=event.content))

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..llm.transcript import Transcript
 from ..protocol import agui
-from ..streams import StreamEngine, format_offset
+from ..streams import StreamEngine, StreamNotFoundError, format_offset
 from ..streams.records import StoredMessage
 
 JSON_CONTENT_TYPE = "application/json"
@@ -127,8 +127,7 @@ class StreamWriter:
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
-                body = ("[" + ",".join(batch) + "]").encode("utf-8")
-                result = await self.engine.append(self.path, body, content_type=JSON_CONTENT_TYPE)
+                result = await self.engine.append_json_values(self.path, batch)
                 self.last_position = result.info.tail
         except BaseException as exc:  # handed to the producer
             self._error = exc
@@ -138,7 +137,13 @@ class StreamWriter:
 
 
 async def ensure_stream(engine: StreamEngine, path: str) -> None:
-    await engine.create(path, content_type=JSON_CONTENT_TYPE)
+    """Create the session's stream unless it exists. Looked up first: a lookup runs on the
+    reader threads, while a create (even of an existing stream) queues on the one writer
+    behind every append, and every client that follows a session passes here."""
+    try:
+        await engine.head(path)
+    except StreamNotFoundError:
+        await engine.create(path, content_type=JSON_CONTENT_TYPE)
 
 
 async def read_all(engine: StreamEngine, path: str, after: int = 0) -> list[LoggedEvent]:

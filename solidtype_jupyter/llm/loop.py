@@ -359,7 +359,7 @@ class AgentRun:
                 return
             self.tool_rounds += 1
             waiting: list[PendingApproval] = []
-            for call in turn.calls:
+            for index, call in enumerate(turn.calls):
                 if self.cancel.cancelled:
                     yield self._record_result(
                         turn.message_id, call.id, error_text("cancelled by the user"), True
@@ -370,6 +370,8 @@ class AgentRun:
                     yield self._record_result(turn.message_id, call.id, checked.error or "", True)
                     continue
                 level = self._loop.policy.level(call.name, self._loop.tools.executor)
+                if level != "confirm":
+                    yield _status(call.name, index, len(turn.calls))
                 if level == "confirm":
                     waiting.append(
                         PendingApproval(
@@ -702,6 +704,16 @@ async def _pump(
             producer.cancel()
         with contextlib.suppress(BaseException):
             await producer
+
+
+def _status(tool_name: str, index: int, count: int) -> agui.Custom:
+    """What the panels show while a tool runs: its name and, when the model asked for
+    several in one step, how many of them are done (the progress bar)."""
+    value: dict[str, Any] = {"status": "busy", "currentTask": f"Running {tool_name}"}
+    if count > 1:
+        value["currentTask"] += f" ({index + 1} of {count})"
+        value["progress"] = round(100 * index / count)
+    return agui.Custom(name=agui.STATUS_EVENT, value=value)
 
 
 def _json_or_text(content: str) -> Any:

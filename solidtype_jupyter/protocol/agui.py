@@ -204,6 +204,9 @@ class Custom(_Event):
 
 #: CUSTOM names this project emits.
 NOTICE_EVENT = "solidtype.notice"  # value: {kind, toolCallId?, toolName?, input?, message}
+#: The agent's status while it works: {status, currentTask, progress?} (progress 0-100, only
+#: when it is known: the tool calls of one step done so far).
+STATUS_EVENT = "solidtype.status"
 
 
 # --- messages (request bodies and MESSAGES_SNAPSHOT) ---------------------------------------------

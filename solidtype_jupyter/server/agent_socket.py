@@ -42,6 +42,11 @@ class AgentSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin
     def set_default_headers(self) -> None:
         """No JSON API headers on a WebSocket upgrade."""
 
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        # Small request/answer messages: do not wait for the peer's delayed ACK (Nagle).
+        self.set_nodelay(True)
+        super().open(*args, **kwargs)
+
     @ws_authenticated
     @authorized
     async def get(self, *args: Any, **kwargs: Any) -> None:

@@ -293,6 +293,9 @@ class AppendRequest:
     stream_seq: str | None = None
     producer: ProducerTuple | None = None
     close: bool = False
+    #: ``data`` is already stored JSON-mode framing (values each followed by a comma), made
+    #: by this process's own encoder (``StreamEngine.append_json_values``): not parsed again.
+    framed: bool = False
 
 
 def append(tx: StorageTx, request: AppendRequest) -> AppendResult:
@@ -328,7 +331,7 @@ def append(tx: StorageTx, request: AppendRequest) -> AppendResult:
             f"Stream-Seq {request.stream_seq!r} does not follow {record.stream_seq!r}"
         )
     data = request.data
-    if is_json(record.content_type):
+    if is_json(record.content_type) and not request.framed:
         data = encode_json_append(data, allow_empty_array=False)
     start = record.tail
     message = _store(tx, record, data)

@@ -61,6 +61,13 @@ class StreamRecord:
     ref_count: int = 0
     soft_deleted: bool = False
 
+    def clone(self) -> StreamRecord:
+        """A shallow copy; about 10x faster than ``copy.copy`` (which goes through
+        ``__reduce_ex__``), and the writer thread copies rows on every append."""
+        twin = object.__new__(StreamRecord)
+        twin.__dict__.update(self.__dict__)
+        return twin
+
     def expired(self, now: float) -> bool:
         if self.expires_at_ts is not None and now >= self.expires_at_ts:
             return True

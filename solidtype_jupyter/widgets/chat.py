@@ -26,6 +26,7 @@ from ..agent.event_log import read_all
 from ..cad import CadDocument
 from ..llm import ModelAdapter
 from ..protocol import agui
+from ..protocol.agent import AgentIdentity
 from ..protocol.sessions import ChatStatus, chat_stream_path
 from ..streams import format_offset
 from .chat_widget import (
@@ -44,12 +45,16 @@ from .chat_widget import (
 )
 from .runtime import ChatRuntime
 from .viewer import Selection, render_selection, resolve, selection_of_call
+from .viewer3d import ModelViewer3D
 
 log = logging.getLogger(__name__)
 
 #: Messages per history page sent to the panel (the first page is the newest).
 PAGE_SIZE = 100
 VIEW_SIZE = (640, 480)
+#: Where the model shows: jupyter-cadquery's 3D viewer in the right panel, a picture in the
+#: chat panel, or nowhere.
+VIEWERS = ("3d", "png", "none")
 THUMBNAIL_SIZE = (320, 240)
 
 
@@ -113,7 +118,10 @@ class Chat:
         document_path: Path | None = None,
         context: str = "editor",
         widget: ChatWidget | None = None,
+        viewer: str = "png",
     ) -> None:
+        if viewer not in VIEWERS:
+            raise ChatUsageError(f"viewer must be one of {', '.join(VIEWERS)}, not {viewer!r}")
         self.runtime = runtime
         self.context = context
         self.model_label = model_label
@@ -140,7 +148,11 @@ class Chat:
             if context == "dashboard"
             else "Describe what you want to create or modify…"
         )
-        self.widget.show_viewer = document is not None
+        self.viewer = viewer if document is not None else "none"
+        self.viewer3d: ModelViewer3D | None = None
+        if self.viewer == "3d" and document is not None:
+            self.viewer3d = ModelViewer3D(f"SolidType: {document.name}", _agent_color(session))
+        self.widget.show_viewer = self.viewer == "png"
         self._bind(session)
         self.runtime.call(self._start_pump(initial=True))
 
@@ -158,6 +170,7 @@ class Chat:
         context: str = "editor",
         session_id: str | None = None,
         widget: ChatWidget | None = None,
+        viewer: str = "png",
     ) -> Chat:
         """A chat on an existing session (``session_id``, the user's own) or a new one."""
 
@@ -181,11 +194,14 @@ class Chat:
             document_path=document_path,
             context=str(session.context),
             widget=widget,
+            viewer=viewer,
         )
 
     def _bind(self, session: Any) -> None:
         self._session = session
         self.widget.session_id = str(session.id)
+        if self.viewer3d is not None:
+            self.viewer3d.agent_color = _agent_color(session)
         self.runtime.agent.bind(
             str(session.id),
             self._model,
@@ -306,6 +322,8 @@ class Chat:
         """Stop feeding the panel (the session and its stream stay)."""
         if not self.runtime.closed:
             self.runtime.call(self._stop_pump())
+        if self.viewer3d is not None:
+            self.viewer3d.close()
         self.widget.close()
 
     def _wait(self, run_id: str, timeout: float | None) -> Turn:
@@ -536,12 +554,32 @@ class Chat:
             if not document.features:
                 self.widget.post_view(None, key, "No model yet")
                 continue
+            if self.viewer3d is not None:
+                await self._show_3d(document, selection)
+                continue
             try:
                 png, caption = await asyncio.to_thread(self._picture, document, selection)
             except Exception as exc:
                 self.widget.post_view(None, key, f"No picture: {exc}")
                 continue
             self.widget.post_view(png, key, caption)
+
+    async def _show_3d(self, document: CadDocument, selection: Selection | None) -> None:
+        viewer = self.viewer3d
+        assert viewer is not None
+        try:
+            shapes = resolve(document, selection) if selection is not None else []
+            await asyncio.to_thread(viewer.show, document, shapes)
+        except Exception as exc:
+            # The pictures still work where the 3D viewer does not: show them instead.
+            log.warning("3D viewer failed, showing pictures instead", exc_info=True)
+            self.viewer3d = None
+            self.viewer = "png"
+            self.widget.show_viewer = True
+            self._viewed_revision = None
+            self.widget.post_error(
+                f"The 3D viewer failed ({exc}); the chat shows pictures of the model instead."
+            )
 
     @staticmethod
     def _picture(document: CadDocument, selection: Selection | None) -> tuple[bytes, str]:
@@ -678,6 +716,11 @@ def _session_summary(session: Any) -> dict[str, Any]:
         "context": str(session.context),
         "updatedAt": session.updated_at.isoformat() if session.updated_at else None,
     }
+
+
+def _agent_color(session: Any) -> str:
+    """The colour the session's agent has as a collaborator (``presence``)."""
+    return AgentIdentity.for_session(str(session.id), "viewer", "thread").color
 
 
 def _caption(name: str, geometry: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from IPython.display import display as _display
 
 from ..llm import LoopConfig
 from .chat import Chat, ChatUsageError
+from .viewer3d import available as viewer3d_available
 
 # IPython's helpers are untyped; these names give them a type for mypy.
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -113,13 +114,21 @@ class AIChatMagics(Magics):
         help="editor (default): CAD tools on the document; dashboard: workspaces, projects "
         "and documents.",
     )
+    @argument(
+        "--viewer",
+        choices=("3d", "png", "none"),
+        default=None,
+        help="where the model shows: 3d (default), jupyter-cadquery's interactive viewer in "
+        "JupyterLab's right panel; png, a picture in the chat panel (for front ends "
+        "without JupyterLab widgets); none.",
+    )
     @line_cell_magic
     def ai_chat(self, line: str, cell: str | None = None) -> Any:
-        """Chat with the AI CAD agent; the panel shows beside a picture of the model.
+        """Chat with the AI CAD agent; the model shows in a 3D viewer beside the panel.
 
-        ``%ai_chat [DOCUMENT] [--model M] [--session ID | --new] [--context editor|dashboard]``
-        shows the panel and returns a ``Chat``: ``chat.send("...")``, ``chat.messages``,
-        ``chat.document``, ``chat.shape`` (CadQuery), ``chat.to_script()``,
+        ``%ai_chat [DOCUMENT] [--model M] [--session ID | --new] [--context editor|dashboard]
+        [--viewer 3d|png|none]`` shows the panel and returns a ``Chat``: ``chat.send("...")``,
+        ``chat.messages``, ``chat.document``, ``chat.shape`` (CadQuery), ``chat.to_script()``,
         ``chat.sessions()``, ``chat.approve(id)``, ``chat.reject(id)``, ``chat.stop()``.
 
         ``%%ai_chat [options]`` sends the cell's text as a message (to the chat of the
@@ -177,6 +186,7 @@ class AIChatMagics(Magics):
                 document_path=path,
                 context=args.context,
                 session_id=session_id,
+                viewer=args.viewer or ("3d" if viewer3d_available() else "png"),
             )
         except ChatUsageError as exc:
             raise UsageError(str(exc)) from None

@@ -4,6 +4,7 @@ database, runs the agent behind ``solidtype/api/ai/agent/{session}/ws``."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,10 @@ async def test_editor_turns_run_on_the_second_server(jp_fetch, jp_serverapp, cha
     assert types.count("TOOL_CALL_RESULT") == 3
     runtime = extension(jp_serverapp).agents.live(session_id)
     assert runtime is not None and runtime.kind == "remote" and runtime.alive
+    # Small request/answer messages go out at once (without TCP_NODELAY every command
+    # waited for the peer's delayed ACK: 44 ms a round trip in benchmarks/runtime.py).
+    stream = runtime._socket.protocol.stream
+    assert stream.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     # The agent's edits came back over the WebSocket into this server's document.
     saved = CadDocument.load(chat_root / "plate.solid.json")
     assert abs(saved.geometry()["volume"] - 60 * 40 * 8) < 1e-6

@@ -39,8 +39,10 @@ async def test_thread_agent_runs_a_turn_on_the_owners_document(plate_script: Pat
         document_path=path,
     )
     states: list[str] = []
+    tasks: list[tuple[str | None, int | None]] = []
     updates: list[proto.DocumentUpdateEvent] = []
     client.on("state-change", lambda e: states.append(e.state.status))
+    client.on("state-change", lambda e: tasks.append((e.state.current_task, e.state.progress)))
     client.on("document-update", updates.append)
     identity = await client.spawn()
     assert identity.runtime == "thread" and client.state.status == "ready"
@@ -57,6 +59,8 @@ async def test_thread_agent_runs_a_turn_on_the_owners_document(plate_script: Pat
         assert [f.id for f in document.features] == ["sketch1", "extrude1"]
         assert abs(CadDocument.load(path).geometry()["volume"] - 60 * 40 * 8) < 1e-6
         assert "busy" in states and states[-1] == "ready"
+        # Its state names the tool it is running (what collaborators and the panels show).
+        assert ("Running extrude", None) in tasks
 
         result = await client.execute_tool("get_geometry", {})
         assert result.error is None and result.result["ok"] is True

@@ -1,5 +1,6 @@
 """``%ai_chat`` in JupyterLab in a real headless Chromium: streamed text, tool cards, an
-approval, the model updating in the viewer, the session list, the dark theme.
+approval, the model updating in the picture viewer and in the 3D viewer, the session list,
+the dark theme.
 
 Screenshots: test-artifacts/e2e-*.png.
 """
@@ -57,7 +58,8 @@ def test_chat_panel_in_jupyterlab(lab: Lab, browser_page: Any) -> None:
     write_notebook(
         lab.root / "chat.ipynb",
         [
-            f"%load_ext solidtype_jupyter\nchat = %ai_chat --model scripted:{SCRIPT} --new\nchat",
+            f"%load_ext solidtype_jupyter\n"
+            f"chat = %ai_chat --model scripted:{SCRIPT} --new --viewer png\nchat",
             "print('volume', chat.document.geometry()['volume'])",
         ],
     )
@@ -168,5 +170,57 @@ def test_chat_panel_in_jupyterlab(lab: Lab, browser_page: Any) -> None:
     assert (red + green + blue) / 3 < 100, background
     shot(page, "5-dark")
 
+    errors = [m for m in page.console_messages if m.startswith("pageerror")]
+    assert not errors, errors
+
+
+def canvas_png(page: Any, canvas: Any) -> bytes:
+    page.wait_for_timeout(500)  # let three.js finish the frame
+    return bytes(canvas.screenshot())
+
+
+def test_3d_viewer_follows_the_chat(lab: Lab, browser_page: Any) -> None:
+    """The default viewer: jupyter-cadquery's 3D viewer in the right panel shows the model
+    after each change (WebGL through SwiftShader), with the camera kept."""
+    page = browser_page
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    write_notebook(
+        lab.root / "chat3d.ipynb",
+        [f"%load_ext solidtype_jupyter\nchat = %ai_chat --model scripted:{SCRIPT} --new\nchat"],
+    )
+    page.goto(lab.open("chat3d.ipynb"))
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=TIMEOUT)
+    page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=TIMEOUT)
+    run_cell(page, 0)
+    chat = page.locator(".st-chat")
+    page.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=TIMEOUT)
+    assert not chat.locator(".st-chat-viewer").is_visible()  # no picture: the 3D viewer
+
+    box = chat.locator(".st-chat-input")
+    box.focus()
+    box.type("a 60x40 plate, 8 mm thick, then 10")
+    page.keyboard.press("Enter")
+    approval = chat.locator(".st-chat-approval")
+    approval.wait_for(timeout=60_000)
+
+    # The sidecar, titled after the document, with a WebGL canvas showing the 8 mm plate.
+    page.locator(".lm-TabBar-tab", has_text="SolidType: Untitled").wait_for(timeout=60_000)
+    canvas = page.locator("#jp-right-stack canvas").first
+    canvas.wait_for(timeout=60_000)
+    box_size = canvas.bounding_box()
+    assert box_size is not None and box_size["width"] >= 400, box_size
+    before = canvas_png(page, canvas)
+    shot(page, "3d-1-plate")
+
+    approval.locator("button", has_text="Approve").click()
+    chat.locator(".st-chat-text", has_text="Done: the plate is").wait_for(timeout=60_000)
+    deadline = 40
+    after = canvas_png(page, canvas)
+    while after == before and deadline > 0:
+        after = canvas_png(page, canvas)
+        deadline -= 1
+    assert after != before, "the 3D viewer did not show the approved change"
+    assert canvas.bounding_box() == box_size  # updated in place: same sidecar, same canvas
+    shot(page, "3d-2-approved")
     errors = [m for m in page.console_messages if m.startswith("pageerror")]
     assert not errors, errors

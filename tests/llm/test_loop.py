@@ -223,7 +223,7 @@ async def test_max_tool_iterations_stops_the_loop():
     events, run = await run_all(loop, [UserMessage("boxes forever")])
     assert len(shop.calls) == 2
     assert "not run" in results(events)["c2"]["error"]
-    notice = next(e for e in events if isinstance(e, agui.Custom))
+    notice = next(e for e in events if _is(e, agui.NOTICE_EVENT))
     assert notice.name == agui.NOTICE_EVENT and notice.value["kind"] == "max_tool_iterations"
     assert run.finish_reason == "max_tool_iterations"
     assert events[-1].metadata["solidtype"]["reason"] == "max_tool_iterations"
@@ -244,7 +244,7 @@ async def test_notify_runs_at_once_and_emits_a_notice():
     )
     events, _ = await run_all(loop, [UserMessage("box with a hole")])
     assert [c[0] for c in shop.calls] == ["make_box", "add_hole"]
-    i = types(events).index("CUSTOM")
+    i = next(n for n, e in enumerate(events) if _is(e, agui.NOTICE_EVENT))
     assert isinstance(events[i - 1], agui.ToolCallResult) and events[i - 1].tool_call_id == "c2"
     assert events[i].value == {
         "kind": "tool",
@@ -254,6 +254,36 @@ async def test_notify_runs_at_once_and_emits_a_notice():
         "isError": False,
         "message": "add_hole ran",
     }
+
+
+def _is(event: agui.AguiEvent, name: str) -> bool:
+    return isinstance(event, agui.Custom) and event.name == name
+
+
+async def test_the_status_names_each_tool_and_counts_the_calls_of_a_step():
+    loop, _ = make_loop(
+        scripted(
+            {
+                "tool_calls": [
+                    BOX_CALL,
+                    {"name": "add_hole", "id": "c2", "arguments": {"box": "box1", "diameter": 5}},
+                ]
+            },
+            {"tool_calls": [{**BOX_CALL, "id": "c3"}]},
+            {"text": "Done."},
+        )
+    )
+    events, _ = await run_all(loop, [UserMessage("boxes")])
+    statuses = [e.value for e in events if _is(e, agui.STATUS_EVENT)]
+    assert statuses == [
+        {"status": "busy", "currentTask": "Running make_box (1 of 2)", "progress": 0},
+        {"status": "busy", "currentTask": "Running add_hole (2 of 2)", "progress": 50},
+        {"status": "busy", "currentTask": "Running make_box"},  # one call: no fraction
+    ]
+    # Each comes just before its tool's result, after the model finished asking.
+    first = next(n for n, e in enumerate(events) if _is(e, agui.STATUS_EVENT))
+    assert types(events)[first - 1] == "TOOL_CALL_END"
+    assert types(events)[first + 1] == "TOOL_CALL_RESULT"
 
 
 DELETE_CALL = {"name": "delete_box", "id": "cd", "arguments": {"box": "box1"}}

@@ -48,7 +48,11 @@ async def test_quickstart_script_builds_the_plate_through_the_real_tools():
     results = [e for e in events if isinstance(e, agui.ToolCallResult)]
     assert len(results) == 6
     assert all("error" not in json.loads(r.content) for r in results), [r.content for r in results]
-    notices = [e.value["toolName"] for e in events if isinstance(e, agui.Custom)]
+    notices = [
+        e.value["toolName"]
+        for e in events
+        if isinstance(e, agui.Custom) and e.name == agui.NOTICE_EVENT
+    ]
     assert notices == ["create_sketch", "add_rectangle", "extrude", "fillet", "hole"]  # notify
     geometry = doc.geometry()
     assert geometry["valid"] is True

@@ -225,6 +225,71 @@ async def test_concurrent_appends_are_group_committed_without_loss(streams_url):
         await engine.close()
 
 
+async def test_one_group_commit_over_many_streams_keeps_every_row(streams_url):
+    """Appends to many streams at once share a group commit, which reads their rows with one
+    query and writes them back together: every column of every row must survive it, NULLs
+    (no TTL, not forked) and values alike."""
+    engine = await started(streams_url)
+    try:
+        await engine.create("rows/plain", content_type=JSON)
+        await engine.create("rows/ttl", content_type=JSON, ttl_seconds=3600)
+        await engine.create("rows/until", content_type=JSON, expires_at="2999-01-01T00:00:00Z")
+        await engine.append("rows/plain", b'{"seed":1}', content_type=JSON)
+        await engine.create("rows/fork", content_type=JSON, forked_from="rows/plain")
+        paths = ["rows/plain", "rows/ttl", "rows/until", "rows/fork"]
+        paths += [f"rows/n{n}" for n in range(40)]
+        for path in paths[4:]:
+            await engine.create(path, content_type=JSON)
+        before = {path: await engine.head(path) for path in paths}
+        rounds = 3
+        await asyncio.gather(
+            *(
+                engine.append_json_values(path, [json.dumps({"path": path, "round": r})])
+                for r in range(rounds)
+                for path in paths
+            )
+        )
+        if streams_url != "memory://":  # read back what was committed, in a new engine
+            await engine.close()
+            engine = await started(streams_url)
+        for path in paths:
+            info = await engine.head(path)
+            old = before[path]
+            assert (info.ttl_seconds, info.expires_at, info.content_type) == (
+                old.ttl_seconds,
+                old.expires_at,
+                old.content_type,
+            )
+            assert parse_offset(info.next_offset) > parse_offset(old.next_offset)
+            read = await engine.read(path)
+            mine = [v for v in values(read) if v.get("path") == path]
+            assert [v["round"] for v in mine] == list(range(rounds))
+        forked = await engine.read("rows/fork")
+        assert values(forked)[0] == {"seed": 1}  # the fork still reads its source
+    finally:
+        await engine.close()
+
+
+async def test_trusted_json_values_store_what_append_stores(streams_url):
+    engine = await started(streams_url)
+    try:
+        await engine.create("a", content_type=JSON)
+        await engine.create("b", content_type=JSON)
+        texts = ['{"k":"é"}', "[1,2]", '"x"']
+        await engine.append("a", ("[" + ",".join(texts) + "]").encode(), content_type=JSON)
+        await engine.append_json_values("b", texts)
+        a, b = await engine.read("a"), await engine.read("b")
+        assert [m.data for m in a.messages] == [m.data for m in b.messages]
+        assert a.next_offset == b.next_offset
+        with pytest.raises(InvalidRequestError):
+            await engine.append_json_values("b", [])
+        await engine.create("text", content_type="text/plain")
+        with pytest.raises(StreamConflictError):
+            await engine.append_json_values("text", ['{"a":1}'])
+    finally:
+        await engine.close()
+
+
 async def test_live_readers_in_another_engine_see_appends(durable_url):
     """Two engines on one database stand for two processes (a server and a kernel, or two
     servers): PostgreSQL wakes the reader through NOTIFY, SQLite through its poll."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from solidtype_jupyter.cad import CadDocument, Extrude, Rectangle, Sketch
 from solidtype_jupyter.widgets import ChatWidget
 from solidtype_jupyter.widgets.runtime import close_runtimes
 
@@ -87,3 +88,14 @@ def shell(chat_env: Path) -> Any:
     if "solidtype_jupyter" not in ip.extension_manager.loaded:
         ip.run_line_magic("load_ext", "solidtype_jupyter")
     return ip
+
+
+@pytest.fixture
+def plate() -> CadDocument:
+    """A 60 x 40 x 8 plate: a sketch and an extrude."""
+    document = CadDocument("plate")
+    document.add_feature(
+        Sketch(id="sketch1", plane="XY", entities=[Rectangle(width=60, height=40)])
+    )
+    document.add_feature(Extrude(id="extrude1", sketch="sketch1", distance=8))
+    return document

@@ -54,9 +54,9 @@ def test_bad_document_file_is_a_usage_message(shell: Any, chat_env: Path) -> Non
 
 def test_help_documents_every_option(shell: Any) -> None:
     doc = shell.find_line_magic("ai_chat").__doc__
-    for option in ("DOCUMENT", "--model M", "--session ID", "--new", "--context"):
+    for option in ("DOCUMENT", "--model M", "--session ID", "--new", "--context", "--viewer"):
         assert option in doc
-    for word in ("scripted:quickstart", "editor", "dashboard", "%%ai_chat", "chat.send"):
+    for word in ("scripted:quickstart", "editor", "dashboard", "%%ai_chat", "chat.send", "3d"):
         assert word in doc
 
 

@@ -9,23 +9,13 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from solidtype_jupyter.cad import CadDocument, Extrude, Rectangle, Sketch
+from solidtype_jupyter.cad import CadDocument
 from solidtype_jupyter.widgets.viewer import (
     Selection,
     render_selection,
     resolve,
     selection_of_call,
 )
-
-
-@pytest.fixture
-def plate() -> CadDocument:
-    document = CadDocument("plate")
-    document.add_feature(
-        Sketch(id="sketch1", plane="XY", entities=[Rectangle(width=60, height=40)])
-    )
-    document.add_feature(Extrude(id="extrude1", sketch="sketch1", distance=8))
-    return document
 
 
 def test_selection_from_find_results() -> None:

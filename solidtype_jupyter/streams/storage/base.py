@@ -56,10 +56,12 @@ class Storage(Protocol):
         """Open connections. When another process changes a stream, call
         ``live.changed(path)`` on the event loop so waiting readers look again."""
 
-    async def write(self, operation: Callable[[StorageTx], T]) -> T:
+    async def write(self, operation: Callable[[StorageTx], T], *, path: str | None = None) -> T:
         """Run ``operation`` in a write transaction and commit before returning.
 
-        A ``StreamError`` raised by the operation rolls back its changes and propagates."""
+        A ``StreamError`` raised by the operation rolls back its changes and propagates.
+        ``path``: the stream the operation works on, if it is one; a backend may read the
+        rows of many waiting operations at once."""
 
     async def read(self, operation: Callable[[StorageTx], T]) -> T: ...
 

@@ -33,11 +33,11 @@ class _MemoryTx:
 
     def get_stream_by_id(self, stream_id: int) -> StreamRecord | None:
         record = self._s.rows.get(stream_id)
-        return None if record is None else copy.copy(record)
+        return None if record is None else record.clone()
 
     def insert_stream(self, record: StreamRecord) -> int:
         self._s.next_id += 1
-        stored = copy.copy(record)
+        stored = record.clone()
         stored.id = self._s.next_id
         self._s.rows[stored.id] = stored
         self._s.paths[stored.path] = stored.id
@@ -53,7 +53,7 @@ class _MemoryTx:
 
     def update_stream(self, record: StreamRecord) -> None:
         previous = self._s.rows[record.id]
-        self._s.rows[record.id] = copy.copy(record)
+        self._s.rows[record.id] = record.clone()
         self._undo.append(lambda: self._s.rows.__setitem__(record.id, previous))
 
     def delete_stream(self, stream_id: int) -> None:
@@ -117,7 +117,7 @@ class MemoryStorage:
     async def start(self, live: LiveTails) -> None:
         """Nothing to open."""
 
-    async def write(self, operation: Callable[[_MemoryTx], T]) -> T:
+    async def write(self, operation: Callable[[_MemoryTx], T], *, path: str | None = None) -> T:
         tx = _MemoryTx(self)
         try:
             return operation(tx)

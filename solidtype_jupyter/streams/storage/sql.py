@@ -6,11 +6,14 @@ Hot-path design (decided by measurement, see BENCHMARKS.md "Durable Streams"):
   statements, and Core's per-statement compile/dispatch overhead was the largest cost in
   a micro-benchmark of the append transaction (about 3x the DBAPI time per append).
 * One writer thread per database with group commit: every operation waiting in the queue
-  joins one transaction (each under its own SAVEPOINT, so a rejected request rolls back
-  alone), then one COMMIT acknowledges them all. With 10 concurrent writers this turns
-  10 commits into 1. The protocol logic (``streams.operations``) is plain synchronous
-  code, so one implementation serves both databases; the thread keeps it off the event
-  loop, which only awaits a future per operation.
+  joins one transaction, then one COMMIT acknowledges them all. With 10 concurrent writers
+  this turns 10 commits into 1. The batch's stream rows are read with one query
+  (``SQLTx.prefetch``), its message inserts and row updates are sent together at the end,
+  and only if an operation is rejected does the batch run again with a SAVEPOINT per
+  operation, so the rejected one rolls back alone (``ThreadedSQLStorage._run_batch``).
+  The protocol logic (``streams.operations``) is plain synchronous code, so one
+  implementation serves both databases; the thread keeps it off the event loop, which
+  only awaits a future per operation.
 * Readers use a small thread pool with one connection each (SQLite WAL and PostgreSQL
   MVCC let them run beside the writer).
 
@@ -21,7 +24,6 @@ database itself: ``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on Pos
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import queue
 import threading
@@ -112,10 +114,13 @@ class SQLTx:
         self._ids: dict[str, int] = {}
         self._messages: list[tuple[int, int, bytes]] = []
         self._updates: dict[int, StreamRecord] = {}
-        p = placeholder
+        p = self._p = placeholder
         lock = " FOR UPDATE" if lock_rows else ""
         self._select_path = f"SELECT id, {_COLUMNS} FROM {STREAMS} WHERE path = {p}{lock}"
         self._select_id = f"SELECT id, {_COLUMNS} FROM {STREAMS} WHERE id = {p}{lock}"
+        self._select_paths = (
+            f"SELECT id, {_COLUMNS} FROM {STREAMS} WHERE path IN ({{marks}}) ORDER BY id{lock}"
+        )
         marks = ", ".join([p] * 19)
         self._insert = f"INSERT INTO {STREAMS} ({_COLUMNS}) VALUES ({marks}) RETURNING id"
         sets = ", ".join(f"{name.strip()} = {p}" for name in _COLUMNS.split(","))
@@ -163,25 +168,36 @@ class SQLTx:
         self._rows.clear()
         self._ids.clear()
 
+    def prefetch(self, paths: Sequence[str]) -> None:
+        """Read the rows of ``paths`` with one query (buffered mode): a batch of appends
+        to 200 streams then costs one SELECT instead of 200."""
+        wanted = [path for path in dict.fromkeys(paths) if path not in self._ids]
+        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            marks = ", ".join([self._p] * len(chunk))
+            self.c.execute(self._select_paths.format(marks=marks), chunk)
+            for row in self.c.fetchall():
+                self._keep(_record(row))
+
     def get_stream(self, path: str) -> StreamRecord | None:
         if self._buffered:
             stream_id = self._ids.get(path)
             if stream_id is not None:
-                return copy.copy(self._rows[stream_id])
+                return self._rows[stream_id].clone()
         self.c.execute(self._select_path, (path,))
         row = self.c.fetchone()
         return None if row is None else self._keep(_record(row))
 
     def get_stream_by_id(self, stream_id: int) -> StreamRecord | None:
         if self._buffered and stream_id in self._rows:
-            return copy.copy(self._rows[stream_id])
+            return self._rows[stream_id].clone()
         self.c.execute(self._select_id, (stream_id,))
         row = self.c.fetchone()
         return None if row is None else self._keep(_record(row))
 
     def _keep(self, record: StreamRecord) -> StreamRecord:
         if self._buffered:
-            self._rows[record.id] = copy.copy(record)
+            self._rows[record.id] = record.clone()
             self._ids[record.path] = record.id
         return record
 
@@ -193,7 +209,7 @@ class SQLTx:
 
     def update_stream(self, record: StreamRecord) -> None:
         if self._buffered and record.id in self._rows:
-            kept = copy.copy(record)
+            kept = record.clone()
             self._rows[record.id] = kept
             self._updates[record.id] = kept
             return
@@ -245,7 +261,8 @@ class SQLTx:
         self.announced.append(path)
 
 
-_Job = tuple[Callable[[SQLTx], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop]
+# (operation, its future, the future's loop, the stream path it works on if known)
+_Job = tuple[Callable[[SQLTx], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop, str | None]
 
 
 class ThreadedSQLStorage:
@@ -310,10 +327,10 @@ class ThreadedSQLStorage:
             self._reader_connections.clear()
 
     # -- writes
-    async def write(self, operation: Callable[[SQLTx], T]) -> T:
+    async def write(self, operation: Callable[[SQLTx], T], *, path: str | None = None) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((operation, future, loop))
+        self._jobs.put((operation, future, loop, path))
         return await future
 
     def _write_loop(self, loop: asyncio.AbstractEventLoop, ready: asyncio.Future[None]) -> None:
@@ -345,7 +362,7 @@ class ThreadedSQLStorage:
                         result = self._run_batch(connection, [single])
                         outcomes.extend(result or [StorageUnavailableError("database error")])
                 by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any]]] = {}
-                for (_, future, job_loop), outcome in zip(batch, outcomes, strict=True):
+                for (_, future, job_loop, _), outcome in zip(batch, outcomes, strict=True):
                     by_loop.setdefault(job_loop, []).append((future, outcome))
                 for job_loop, settled in by_loop.items():
                     job_loop.call_soon_threadsafe(_settle_all, settled)
@@ -384,7 +401,9 @@ class ThreadedSQLStorage:
         outcomes: list[Any] = []
         try:
             self.begin(connection)
-            for operation, _, _ in batch:
+            if not savepoints and not single:
+                tx.prefetch([path for _, _, _, path in batch if path is not None])
+            for operation, _, _, _ in batch:
                 if savepoints:
                     cursor.execute("SAVEPOINT op")
                 announced = len(tx.announced)

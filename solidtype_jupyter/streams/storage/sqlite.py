@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from ..live import LiveTails
 from .sql import STREAMS, SQLTx, ThreadedSQLStorage
 
+log = logging.getLogger(__name__)
+
 # How often live readers look for appends made by other processes (e.g. a kernel writing
 # to the same file): SQLite has no notifications, so a cheap query on the waited-on
 # streams stands in for them. Appends from this process wake readers at once.
 REMOTE_POLL_SECONDS = 0.1
+#: How long the writer waits for another connection's write lock before giving up.
+BUSY_TIMEOUT_SECONDS = 30.0
+#: How often the checkpoint thread looks at how much the writer has written, and how many
+#: changed rows (two per append) make it copy the WAL into the database file: about what
+#: SQLite's own default (1,000 WAL pages) holds, so a quiet server never checkpoints.
+CHECKPOINT_SECONDS = 0.5
+CHECKPOINT_ROWS = 2000
 
 
 class SQLiteStorage(ThreadedSQLStorage):
@@ -27,6 +39,9 @@ class SQLiteStorage(ThreadedSQLStorage):
         self.path = Path(path)
         self._poller: asyncio.Task[None] | None = None
         self._known: dict[str, object] = {}
+        self._checkpointer: threading.Thread | None = None
+        self._stop_checkpoints = threading.Event()
+        self._writer_connection: sqlite3.Connection | None = None
 
     def connect(self, *, writer: bool) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,17 +52,62 @@ class SQLiteStorage(ThreadedSQLStorage):
         # NORMAL in WAL mode: a commit survives a crash of this process (the kill -9 test);
         # only an OS crash or power loss can drop the last commits.
         connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("PRAGMA busy_timeout=30000")
+        connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        if writer:
+            # Checkpoints (copying the WAL into the database file, with an fsync) run in
+            # their own thread (``_checkpoint_loop``): run by the writer's COMMIT, as
+            # SQLite does by default, one took 50-220 ms and held up every append behind it.
+            connection.execute("PRAGMA wal_autocheckpoint=0")
+            connection.execute("PRAGMA busy_timeout=0")  # ``begin`` waits for the lock
+            self._writer_connection = connection
         return connection
 
     def begin(self, connection: Any) -> None:
-        # IMMEDIATE takes the write lock now, so a concurrent writer in another process
-        # waits here instead of failing at commit with SQLITE_BUSY.
-        connection.execute("BEGIN IMMEDIATE")
+        """``BEGIN IMMEDIATE``, polling every 0.5 ms while another connection writes.
+
+        IMMEDIATE takes the write lock now, so a concurrent writer (the session repository,
+        a kernel, another server) makes us wait here instead of failing at commit. Polled by
+        hand because SQLite's own busy handler sleeps 1, 2, 5, ... up to 100 ms between
+        tries: a lock held for a millisecond by a session-row update cost the stream writer,
+        and so every live reader, 100-190 ms (BENCHMARKS.md, Chat); Python's ``sqlite3``
+        offers no other busy handler.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.0005)
+
+    def _checkpoint_loop(self) -> None:
+        connection = self.connect(writer=False)
+        checkpointed_at = 0
+        try:
+            while not self._stop_checkpoints.wait(CHECKPOINT_SECONDS):
+                writer = self._writer_connection
+                changes = writer.total_changes if writer is not None else 0
+                if changes - checkpointed_at < CHECKPOINT_ROWS:
+                    continue
+                checkpointed_at = changes
+                try:
+                    # PASSIVE: copies what it can without waiting for readers or writers.
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    log.warning("durable streams: WAL checkpoint failed", exc_info=True)
+        finally:
+            connection.close()
 
     async def start(self, live: LiveTails) -> None:
         self.start_threads()
         await self._ready
+        self._stop_checkpoints.clear()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="sqlite-stream-checkpoints", daemon=True
+        )
+        self._checkpointer.start()
         self._poller = asyncio.create_task(self._poll_remote(live))
 
     async def _poll_remote(self, live: LiveTails) -> None:
@@ -87,7 +147,12 @@ class SQLiteStorage(ThreadedSQLStorage):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
+        if self._checkpointer is not None:  # first: it reads the writer's connection
+            self._stop_checkpoints.set()
+            await asyncio.to_thread(self._checkpointer.join)
+            self._checkpointer = None
         await self.stop_threads()
+        self._writer_connection = None
 
 
 _UNSEEN = object()

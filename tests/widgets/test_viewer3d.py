@@ -1,0 +1,68 @@
+"""The 3D viewer (jupyter-cadquery in the right panel): what it is sent, from the chat.
+
+No browser here: the widget's synced ``shapes`` (the tessellated parts tree) is what the
+browser would draw; tests/e2e shows it drawn in Chromium.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+
+from solidtype_jupyter.cad import CadDocument
+from solidtype_jupyter.widgets.viewer import Selection, resolve
+from solidtype_jupyter.widgets.viewer3d import MODEL_COLOR, ModelViewer3D
+
+from .conftest import Recorder
+
+
+def parts(viewer: ModelViewer3D) -> list[dict[str, Any]]:
+    return list(viewer._viewer.widget.shapes["shapes"]["parts"])
+
+
+def test_the_model_and_the_agents_selection_are_two_parts(plate: CadDocument) -> None:
+    viewer = ModelViewer3D("SolidType: plate", "#9333ea")
+    viewer.show(plate, resolve(plate, Selection("faces", (">Z",))))
+    model, selected = parts(viewer)
+    assert (model["name"], model["color"], model["subtype"]) == ("plate", MODEL_COLOR, "solid")
+    assert (selected["name"], selected["color"]) == ("selected by the agent", "#9333ea")
+    assert selected["subtype"] == "face"
+    assert viewer._viewer.widget.title == "SolidType: plate"
+    assert viewer._viewer.widget.anchor == "right"
+
+    viewer.show(plate, resolve(plate, Selection("edges", ("|Z",))))
+    assert parts(viewer)[1]["type"] == "edges"
+    viewer.show(plate, [])  # no selection: the model alone
+    assert [p["name"] for p in parts(viewer)] == ["plate"]
+    assert viewer.shown == 3
+    viewer.close()
+    assert viewer._viewer is None
+
+
+def test_the_chat_sends_each_model_to_the_3d_viewer(
+    shell: Any, chat_env: Path, recorder: Recorder
+) -> None:
+    chat = shell.run_line_magic("ai_chat", "--model scripted:quickstart --new --viewer 3d")
+    assert chat.viewer == "3d" and chat.viewer3d is not None
+    assert chat.widget.show_viewer is False  # the panel shows no picture then
+    chat.send("a 60x40x8 mm plate with four 5 mm corner holes, 3 mm fillets")
+    recorder.wait_for(lambda: chat.viewer3d.shown > 0)
+    assert not [m for m in recorder.of("view") if m.get("png")]
+    names = [p["name"] for p in parts(chat.viewer3d)]
+    assert names[0] == chat.document.name
+
+
+def test_the_viewer_option(shell: Any, chat_env: Path, recorder: Recorder) -> None:
+    png = shell.run_line_magic("ai_chat", "--model scripted:quickstart --new --viewer png")
+    assert png.viewer3d is None and png.widget.show_viewer is True
+    none = shell.run_line_magic("ai_chat", "--model scripted:quickstart --new --viewer none")
+    assert none.viewer3d is None and none.widget.show_viewer is False
+    default = shell.run_line_magic("ai_chat", "--model scripted:quickstart --new")
+    assert default.viewer == "3d"  # jupyter-cadquery is a dependency
+    dashboard = shell.run_line_magic("ai_chat", "--context dashboard --model scripted:quickstart")
+    assert dashboard.viewer == "none"  # nothing to show
+    with pytest.raises(UsageError, match="invalid choice: 'vr'"):
+        shell.run_line_magic("ai_chat", "--viewer vr")
