@@ -143,6 +143,15 @@ class SolidTypeApp(ExtensionApp):
     _stream_engine_started: Any = None
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        if self.presence is not None and self.presence.enabled and self._database is not None:
+            from ..presence.kernel_agents import KernelAgentWatcher
+            from ..store import AgentHeartbeatRepository
+
+            # Agents of %ai_chat run in kernels: they appear through their heartbeats.
+            self.kernel_agents = KernelAgentWatcher(
+                self.presence, AgentHeartbeatRepository(self._database), serverapp.root_dir
+            )
+            self.kernel_agents.start()
         if self.freeze_startup_heap:
             from ..heap import freeze_startup_heap
 
@@ -188,6 +197,9 @@ class SolidTypeApp(ExtensionApp):
         if self.agents is not None:
             await self.agents.close()
             self.agents = None
+        if self.kernel_agents is not None:
+            await self.kernel_agents.close()
+            self.kernel_agents = None
         if self.presence is not None:
             await self.presence.close()
             self.presence = None
@@ -334,6 +346,7 @@ class SolidTypeApp(ExtensionApp):
     # The live agents (``self.agents``, an ``agent.AgentRuntimes``): one per chat session.
     agents: Any = None
     presence: Any = None
+    kernel_agents: Any = None  # presence.kernel_agents.KernelAgentWatcher, with presence on
 
     def _open_agents(self) -> None:
         from ..agent.client import AgentRuntimes

@@ -6,6 +6,7 @@ Public API:
   ``create_sync_engine``, ``upgrade_schema``, ``schema_status``, ``SchemaStatus``,
   ``SchemaBehindError``, ``ensure_schema``; ``ThreadedDatabase`` (blocking work off the loop).
 * Chat sessions: ``ChatSessionRepository``, ``ChatSession``, ``SessionReferenceError``.
+* Agents outside the server (``%ai_chat``): ``AgentHeartbeatRepository``, ``AgentHeartbeat``.
 * Workspaces, projects, documents: ``CatalogRepository``, ``Workspace``, ``Project``,
   ``Document``, ``CatalogError``, ``CatalogNotFoundError``, ``CatalogConflictError``.
 """
@@ -30,10 +31,13 @@ from .database import (
     schema_status,
     upgrade_schema,
 )
+from .heartbeats import AgentHeartbeat, AgentHeartbeatRepository
 from .sessions import ChatSession, ChatSessionRepository, SessionReferenceError
 from .threaded import ThreadedDatabase
 
 __all__ = [
+    "AgentHeartbeat",
+    "AgentHeartbeatRepository",
     "CatalogConflictError",
     "CatalogError",
     "CatalogNotFoundError",

@@ -166,3 +166,18 @@ sa.Index(
     ai_chat_sessions.c.updated_at.desc(),
     ai_chat_sessions.c.id.desc(),
 )
+
+
+# Agents that run outside the server (``%ai_chat`` in a notebook's kernel) write a row here
+# every few seconds; the server shows each fresh one as a collaborator (``presence``).
+# ``identity`` and ``state`` are the wire JSON of ``protocol.agent``'s models.
+agent_heartbeats = sa.Table(
+    "ai_agent_heartbeats",
+    metadata,
+    sa.Column("session_id", sa.Text(), primary_key=True),
+    sa.Column("user_id", sa.Text(), nullable=False),
+    sa.Column("identity", sa.Text(), nullable=False),
+    sa.Column("state", sa.Text(), nullable=False),
+    sa.Column("document_path", sa.Text()),
+    sa.Column("beat_at", sa.Float(), nullable=False),
+)

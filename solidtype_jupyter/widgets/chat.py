@@ -43,6 +43,7 @@ from .chat_widget import (
     Stop,
     Switch,
 )
+from .heartbeat import AgentHeartbeat
 from .runtime import ChatRuntime
 from .viewer import Selection, render_selection, resolve, selection_of_call
 from .viewer3d import ModelViewer3D
@@ -132,6 +133,7 @@ class Chat:
         self._position = 0
         self._pump: asyncio.Task[None] | None = None
         self._kick: asyncio.Event | None = None
+        self._heartbeat: AgentHeartbeat | None = None
         self._viewer: asyncio.Task[None] | None = None
         self._viewed_revision: str | None = None
         self._saved_revision = document.revision if document is not None else None
@@ -458,6 +460,13 @@ class Chat:
         folded = await self._service.session_log(self._session)
         self._position = folded.position
         self._kick = asyncio.Event()
+        self._heartbeat = AgentHeartbeat(
+            self.runtime.heartbeats,
+            self.runtime.user_id,
+            str(self._session.id),
+            str(self.document_path) if self.document_path is not None else None,
+        )
+        self._heartbeat.start()
         if initial:
             await self._post_reset(None)
             await self._post_sessions()
@@ -470,6 +479,9 @@ class Chat:
             with contextlib.suppress(BaseException):
                 await self._pump
             self._pump = None
+        if self._heartbeat is not None:
+            await self._heartbeat.stop()
+            self._heartbeat = None
 
     async def _run_pump(self) -> None:
         session = self._session
@@ -481,6 +493,8 @@ class Chat:
                     if batch:
                         self._position = batch[-1].position
                         self._publish(session, batch)
+                        if self._heartbeat is not None:
+                            self._heartbeat.observe(batch)
                         await self._after_batch(batch)
             except asyncio.CancelledError:
                 raise

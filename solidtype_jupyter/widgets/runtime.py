@@ -96,6 +96,7 @@ class ChatRuntime:
         self.database: Any = None
         self.sessions: Any = None
         self.catalog: Any = None
+        self.heartbeats: Any = None
         self.service: ChatService | None = None
         self.closed = False
         try:
@@ -110,7 +111,12 @@ class ChatRuntime:
         self.loop.run_forever()
 
     async def _open(self) -> None:
-        from ..store import CatalogRepository, ChatSessionRepository, ThreadedDatabase
+        from ..store import (
+            AgentHeartbeatRepository,
+            CatalogRepository,
+            ChatSessionRepository,
+            ThreadedDatabase,
+        )
         from ..store.database import ensure_schema
         from ..streams import open_engine
 
@@ -122,6 +128,7 @@ class ChatRuntime:
         self.database = ThreadedDatabase(self.database_url)
         self.sessions = ChatSessionRepository(self.database, delete_stream=self._delete_stream)
         self.catalog = CatalogRepository(self.database)
+        self.heartbeats = AgentHeartbeatRepository(self.database)
 
         async def engine() -> Any:
             return self.engine

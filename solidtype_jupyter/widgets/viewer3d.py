@@ -26,12 +26,13 @@ from typing import Any
 
 from ..cad import CadDocument
 
-#: The model's colour when the document gives none (CadQuery's familiar yellow).
+#: The model's colour (the yellow CadQuery users know from its viewers).
 MODEL_COLOR = "#e8b024"
 
 
 def available() -> bool:
-    """Whether jupyter-cadquery is installed (``pip install solidtype-jupyter[viewer]``)."""
+    """Whether jupyter-cadquery is installed (a dependency; absent only from trimmed
+    environments, where ``%ai_chat`` then shows pictures)."""
     return importlib.util.find_spec("jupyter_cadquery") is not None
 
 

@@ -1,19 +1,24 @@
 """Agents as collaborators: a real jupyter_server with jupyter-collaboration, and Yjs
 awareness clients on its WebSocket rooms (as JupyterLab's are), see every live agent as its
-own collaborator, including clients that join late, and see it leave when it stops."""
+own collaborator, including clients that join late, and see it leave when it stops. Agents
+of ``%ai_chat`` (in notebook kernels) come in through their heartbeats in the database."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from solidtype_jupyter.presence import GLOBAL_ROOM
+from solidtype_jupyter.presence.kernel_agents import KernelAgentWatcher
 from solidtype_jupyter.presence.observer import AwarenessObserver, collaborators
 from solidtype_jupyter.protocol import agent as proto
+from solidtype_jupyter.protocol.agent import AgentIdentity, AgentState
+from solidtype_jupyter.store import AgentHeartbeatRepository, ThreadedDatabase, upgrade_schema
 
 pytest.importorskip("jupyter_server_ydoc", reason="presence needs jupyter-collaboration")
 
@@ -113,3 +118,72 @@ async def test_agents_are_collaborators(jp_fetch, jp_serverapp, jp_http_port):
     finally:
         await early.close()
         await late.close()
+
+
+async def test_a_kernel_agent_appears_and_leaves(
+    jp_fetch, jp_serverapp, jp_http_port, sqlite_url: str
+) -> None:
+    await jp_fetch("api", "status")
+    ext = extension(jp_serverapp)
+    ext.freeze_startup_heap = False  # not in the test process
+    # What the server does once it has started (pytest-jupyter does not run that hook).
+    await ext._start_jupyter_server_extension(jp_serverapp)
+    assert ext.kernel_agents is not None
+    # The kernel's side: its own connection to the same database, as %ai_chat has.
+    database = ThreadedDatabase(sqlite_url)
+    heartbeats = AgentHeartbeatRepository(database)
+    identity = AgentIdentity.for_session(str(uuid.uuid4()), "kernel-1", "thread")
+    client = AwarenessClient("browser")
+    try:
+        await client.enter(jp_serverapp, jp_http_port)
+        busy = AgentState(status="busy", current_task="Running extrude (2 of 3)", progress=33)
+        await heartbeats.beat("ada", identity, busy, None)
+        await client.wait_for(lambda agents: identity.user_id in names(agents), limit=3.0)
+        (state,) = client.agents().values()
+        assert state["user"]["name"] == identity.name
+        assert state["user"]["color"] == identity.color
+        assert state["agent"]["currentTask"] == "Running extrude (2 of 3)"
+        assert state["agent"]["progress"] == 33
+
+        await heartbeats.gone(identity.session_id)  # the chat closed
+        await client.wait_for(lambda agents: not agents, limit=3.0)
+    finally:
+        await client.close()
+        await ext.kernel_agents.close()
+        database.close()
+
+
+async def test_stale_beats_are_dropped(sqlite_url: str) -> None:
+    upgrade_schema(sqlite_url)
+    database = ThreadedDatabase(sqlite_url)
+    heartbeats = AgentHeartbeatRepository(database)
+    seen: list[tuple[str, str]] = []
+
+    class Presence:
+        def agent_changed(self, identity: AgentIdentity, state: AgentState, **kw: Any) -> None:
+            seen.append(("changed", kw["document"]))
+
+        def agent_gone(self, session_id: str) -> None:
+            seen.append(("gone", session_id))
+
+    identity = AgentIdentity.for_session(str(uuid.uuid4()), "kernel-1", "thread")
+    watcher = KernelAgentWatcher(Presence(), heartbeats, "/srv/notebooks", max_age=60)
+    try:
+        await heartbeats.beat("ada", identity, AgentState(), "/srv/notebooks/a/part.solid.json")
+        await watcher.check()
+        await watcher.check()  # nothing changed: nothing published again
+        assert seen == [("changed", "a/part.solid.json")]
+        watcher.max_age = -1  # every beat is now too old: the kernel stopped beating
+        await watcher.check()
+        assert seen[-1] == ("gone", identity.session_id)
+    finally:
+        database.close()
+
+
+def test_kernel_paths_become_paths_of_the_server(tmp_path: Path) -> None:
+    watcher = KernelAgentWatcher(None, None, str(tmp_path))  # type: ignore[arg-type]
+    (tmp_path / "work").mkdir()
+    assert watcher.relative(str(tmp_path / "work" / "plate.solid.json")) == "work/plate.solid.json"
+    assert watcher.relative("work/chat.ipynb") == "work/chat.ipynb"
+    assert watcher.relative("/elsewhere/plate.solid.json") is None
+    assert watcher.relative(None) is None

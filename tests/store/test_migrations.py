@@ -16,7 +16,7 @@ from solidtype_jupyter.store.database import _alembic_config, explain_plan
 from solidtype_jupyter.store.schema import ai_chat_sessions, metadata
 from solidtype_jupyter.store.sessions import list_query
 
-OUR_TABLES = {"workspaces", "projects", "documents", "ai_chat_sessions"}
+OUR_TABLES = {"workspaces", "projects", "documents", "ai_chat_sessions", "ai_agent_heartbeats"}
 
 
 def _diffs(url: str) -> list[object]:
@@ -55,7 +55,7 @@ def test_migrated_schema_matches_the_code(database_url: str):
 
 def test_downgrade_and_upgrade_again(database_url: str):
     upgrade_schema(database_url)
-    command.downgrade(_alembic_config(database_url), "0002@-1")
+    command.downgrade(_alembic_config(database_url), "0001")
     engine = create_sync_engine(database_url)
     try:
         tables = set(sa.inspect(engine).get_table_names())
