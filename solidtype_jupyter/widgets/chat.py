@@ -43,7 +43,7 @@ from .chat_widget import (
     Stop,
     Switch,
 )
-from .heartbeat import AgentHeartbeat
+from .heartbeat import NotebookAgentHeartbeat
 from .runtime import ChatRuntime
 from .viewer import Selection, render_selection, resolve, selection_of_call
 from .viewer3d import ModelViewer3D
@@ -133,7 +133,7 @@ class Chat:
         self._position = 0
         self._pump: asyncio.Task[None] | None = None
         self._kick: asyncio.Event | None = None
-        self._heartbeat: AgentHeartbeat | None = None
+        self._heartbeat: NotebookAgentHeartbeat | None = None
         self._viewer: asyncio.Task[None] | None = None
         self._viewed_revision: str | None = None
         self._saved_revision = document.revision if document is not None else None
@@ -460,7 +460,7 @@ class Chat:
         folded = await self._service.session_log(self._session)
         self._position = folded.position
         self._kick = asyncio.Event()
-        self._heartbeat = AgentHeartbeat(
+        self._heartbeat = NotebookAgentHeartbeat(
             self.runtime.heartbeats,
             self.runtime.user_id,
             str(self._session.id),
@@ -582,8 +582,7 @@ class Chat:
         viewer = self.viewer3d
         assert viewer is not None
         try:
-            shapes = resolve(document, selection) if selection is not None else []
-            await asyncio.to_thread(viewer.show, document, shapes)
+            await asyncio.to_thread(self._show_in_viewer, viewer, document, selection)
         except Exception as exc:
             # The pictures still work where the 3D viewer does not: show them instead.
             log.warning("3D viewer failed, showing pictures instead", exc_info=True)
@@ -594,6 +593,13 @@ class Chat:
             self.widget.post_error(
                 f"The 3D viewer failed ({exc}); the chat shows pictures of the model instead."
             )
+
+    @staticmethod
+    def _show_in_viewer(
+        viewer: ModelViewer3D, document: CadDocument, selection: Selection | None
+    ) -> None:
+        """The model and the agent's selection in the 3D viewer (CPU work: off the loop)."""
+        viewer.show(document, resolve(document, selection) if selection is not None else [])
 
     @staticmethod
     def _picture(document: CadDocument, selection: Selection | None) -> tuple[bytes, str]:

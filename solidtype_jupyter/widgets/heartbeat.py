@@ -25,7 +25,7 @@ from ..store.heartbeats import HEARTBEAT_INTERVAL
 log = logging.getLogger(__name__)
 
 
-class AgentHeartbeat:
+class NotebookAgentHeartbeat:
     """Beats for one session's agent until ``stop``; ``observe`` every stored event batch."""
 
     def __init__(

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chat.conftest import ALICE, ChatClient, HeaderIdentityProvider, extension, write_script
+from chat.conftest import (
+    ALICE,
+    ChatClient,
+    HeaderIdentityProvider,
+    extension,
+    write_script,
+)
 
 from solidtype_jupyter.agent.kernel_runtime import KernelRuntime
 from solidtype_jupyter.cad import CadDocument
@@ -20,18 +26,6 @@ from .conftest import PLATE_SCRIPT
 @pytest.fixture
 def script_path(tmp_path: Path) -> Path:
     return tmp_path / "turns.jsonl"
-
-
-@pytest.fixture
-def chat_root(tmp_path: Path) -> Path:
-    root = tmp_path / "root"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
-def jp_root_dir(chat_root: Path) -> Path:
-    return chat_root
 
 
 @pytest.fixture
@@ -57,14 +51,14 @@ def _types(frames: list[tuple[str | None, dict[str, Any]]]) -> list[str]:
 
 
 async def test_editor_turns_run_in_an_agent_kernel_and_survive_its_death(
-    jp_fetch, jp_serverapp, script_path: Path, chat_root: Path
+    jp_fetch, jp_serverapp, script_path: Path, jp_root_dir: Path
 ):
     chat = ChatClient(jp_fetch)
     ext = extension(jp_serverapp)
     km = jp_serverapp.kernel_manager
     document = await ext.catalog.register_document(ALICE, "parts/plate.solid.json")
-    (chat_root / "parts").mkdir()
-    saved = chat_root / "parts" / "plate.solid.json"
+    (jp_root_dir / "parts").mkdir()
+    saved = jp_root_dir / "parts" / "plate.solid.json"
     session_id = await chat.session(ALICE, "editor", documentId=str(document.id))
 
     write_script(script_path, *PLATE_SCRIPT)

@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chat.conftest import ALICE, ChatClient, HeaderIdentityProvider, extension
+from chat.conftest import (
+    ALICE,
+    ChatClient,
+    HeaderIdentityProvider,
+    extension,
+)
 from conformance.run import jupyter_server
 
 from solidtype_jupyter.cad import CadDocument
@@ -34,18 +39,6 @@ def second_server(tmp_path: Path, sqlite_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def chat_root(tmp_path: Path) -> Path:
-    root = tmp_path / "root"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
-def jp_root_dir(chat_root: Path) -> Path:
-    return chat_root
-
-
-@pytest.fixture
 def jp_server_config(sqlite_url: str, script_path: Path, second_server: str) -> dict[str, Any]:
     return {
         "ServerApp": {
@@ -62,7 +55,7 @@ def jp_server_config(sqlite_url: str, script_path: Path, second_server: str) -> 
     }
 
 
-async def test_editor_turns_run_on_the_second_server(jp_fetch, jp_serverapp, chat_root: Path):
+async def test_editor_turns_run_on_the_second_server(jp_fetch, jp_serverapp, jp_root_dir: Path):
     assert ALICE == "alice"
     chat = ChatClient(jp_fetch)
     session_id = await chat.session(ALICE, "editor", documentPath="plate.solid.json")
@@ -78,6 +71,6 @@ async def test_editor_turns_run_on_the_second_server(jp_fetch, jp_serverapp, cha
     stream = runtime._socket.protocol.stream
     assert stream.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     # The agent's edits came back over the WebSocket into this server's document.
-    saved = CadDocument.load(chat_root / "plate.solid.json")
+    saved = CadDocument.load(jp_root_dir / "plate.solid.json")
     assert abs(saved.geometry()["volume"] - 60 * 40 * 8) < 1e-6
     await extension(jp_serverapp).agents.terminate(session_id)

@@ -8,7 +8,7 @@ from typing import Any
 
 from solidtype_jupyter.agent import LoggedEvent
 from solidtype_jupyter.protocol import agui
-from solidtype_jupyter.widgets.heartbeat import AgentHeartbeat
+from solidtype_jupyter.widgets.heartbeat import NotebookAgentHeartbeat
 
 from .conftest import Recorder
 
@@ -18,7 +18,7 @@ def logged(event: dict[str, Any], position: int = 1) -> LoggedEvent:
 
 
 def test_the_state_follows_the_run() -> None:
-    beat = AgentHeartbeat(None, "ada", "s-1", None)  # type: ignore[arg-type]
+    beat = NotebookAgentHeartbeat(None, "ada", "s-1", None)  # type: ignore[arg-type]
     assert beat.state.status == "ready"
     beat.observe([logged({"type": "RUN_STARTED", "threadId": "s-1", "runId": "r"})])
     assert (beat.state.status, beat.state.current_task) == ("busy", "thinking")
