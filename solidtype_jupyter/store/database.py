@@ -72,14 +72,17 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
-def create_sync_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """A SQLAlchemy engine with the settings every part of the product relies on."""
+def create_sync_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> sa.Engine:
+    """A SQLAlchemy engine with the settings every part of the product relies on.
+
+    ``busy_timeout`` (SQLite): seconds a statement waits for another connection's write
+    lock before failing with "database is locked"."""
     url = normalize_database_url(url)
     if backend_name(url) == "sqlite":
         path = _sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = sa.create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

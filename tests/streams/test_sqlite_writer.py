@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from solidtype_jupyter.store.database import upgrade_schema
-from solidtype_jupyter.streams import open_engine
+from solidtype_jupyter.streams import json_values, open_engine
 from solidtype_jupyter.streams.storage import sqlite as sqlite_storage
 from solidtype_jupyter.streams.storage.sqlite import CHECKPOINT_SECONDS
 
@@ -73,4 +73,45 @@ async def test_checkpoints_copy_the_wal_into_the_database_file(
                 break
         assert found == [("checkpointed",)]
     finally:
+        await engine.close()
+
+
+async def test_the_poll_for_other_processes_ignores_our_own_appends(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has no notifications, so a poll compares the database with this process's
+    cache. Our own append, committed but not yet in the cache, is not news: reporting it
+    dropped the cache and sent every reader to the database. Another process's is."""
+    monkeypatch.setattr(sqlite_storage, "REMOTE_POLL_SECONDS", 0.001)  # poll all the time
+    upgrade_schema(sqlite_url)
+    engine = open_engine(sqlite_url, long_poll_timeout=5.0)
+    other = open_engine(sqlite_url)  # stands for a kernel writing to the same file
+    await engine.start()
+    await other.start()
+    reported: list[str | None] = []
+    changed = engine.live.changed
+    monkeypatch.setattr(engine.live, "changed", lambda path: (reported.append(path), changed(path)))
+    try:
+        await engine.create("busy", content_type=JSON)
+        await engine.append("busy", b'{"n":0}', content_type=JSON)
+        seen: list[bytes] = []
+
+        async def follow() -> None:
+            async for batch in engine.tail("busy", "-1"):
+                seen.extend(m.data for m in batch.messages)
+                if len(seen) == 202:
+                    return
+
+        following = asyncio.create_task(follow())
+        await asyncio.sleep(0.05)
+        reported.clear()
+        for n in range(1, 201):
+            await engine.append("busy", f'{{"n":{n}}}'.encode(), content_type=JSON)
+        assert reported == []  # 200 appends, polled every millisecond: never "changed"
+        await other.append("busy", b'{"n":"other"}', content_type=JSON)
+        await asyncio.wait_for(following, 5.0)
+        assert "busy" in reported  # the other process's append was noticed
+        assert [v["n"] for m in seen for v in json_values(m)] == [*range(201), "other"]
+    finally:
+        await other.close()
         await engine.close()

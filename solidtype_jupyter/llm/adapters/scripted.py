@@ -14,7 +14,9 @@ approvals and server restarts. Keys of a turn (all optional):
 ``repeat``
     Stream the ``text`` deltas this many times (benchmarks: ``{"text": ["x"], "repeat": 100000}``).
 ``delay_ms``
-    Pause between two text deltas, in milliseconds (paced streams for latency benchmarks).
+    Time between two text deltas, in milliseconds (paced streams for latency benchmarks). A
+    schedule, like a remote model's: delta ``i`` is due ``i * delay_ms`` after the first, and a
+    delta already late (a busy server) goes at once, so a slow reader does not slow the model.
 ``tool_calls``
     A list of ``{"name": ..., "arguments": {...} | "<raw JSON text>", "id": ...}``; ``id`` is
     optional (``call_<turn>_<i>`` by default). Raw text lets a script send invalid JSON. The turn's
@@ -191,12 +193,14 @@ class ScriptedAdapter:
             yield TextDelta(END_OF_SCRIPT)
             yield ModelStopped("stop", Usage(), "end_of_script")
             return
-        first = True
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        index = 0
         for _ in range(turn.repeat):
             for delta in turn.deltas:
-                if turn.delay and not first:
-                    await asyncio.sleep(turn.delay)
-                first = False
+                if turn.delay and index:
+                    await asyncio.sleep(max(0.0, started + index * turn.delay - loop.time()))
+                index += 1
                 yield TextDelta(delta)
         if turn.error is not None:
             code, message = turn.error
