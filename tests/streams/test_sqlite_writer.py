@@ -83,6 +83,13 @@ async def test_the_poll_for_other_processes_ignores_our_own_appends(
     cache. Our own append, committed but not yet in the cache, is not news: reporting it
     dropped the cache and sent every reader to the database. Another process's is."""
     monkeypatch.setattr(sqlite_storage, "REMOTE_POLL_SECONDS", 0.001)  # poll all the time
+    read_states = sqlite_storage._states
+
+    def slow_states(cursor, paths):  # our appends go on between the poll's start and read
+        time.sleep(0.005)
+        return read_states(cursor, paths)
+
+    monkeypatch.setattr(sqlite_storage, "_states", slow_states)
     upgrade_schema(sqlite_url)
     engine = open_engine(sqlite_url, long_poll_timeout=5.0)
     other = open_engine(sqlite_url)  # stands for a kernel writing to the same file
@@ -107,6 +114,7 @@ async def test_the_poll_for_other_processes_ignores_our_own_appends(
         reported.clear()
         for n in range(1, 201):
             await engine.append("busy", f'{{"n":{n}}}'.encode(), content_type=JSON)
+            await asyncio.sleep(0.002)  # paced, as a live stream is: polls fall between
         assert reported == []  # 200 appends, polled every millisecond: never "changed"
         await other.append("busy", b'{"n":"other"}', content_type=JSON)
         await asyncio.wait_for(following, 5.0)
