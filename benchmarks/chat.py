@@ -17,7 +17,7 @@ the figures are the server's work without sockets. ``--http`` also measures case
 through a real ``jupyter server`` (SQLite) and its SSE route, read by an HTTP client.
 
     .venv/bin/python benchmarks/chat.py [--deltas 100000] [--sessions 200] [--rate 50]
-        [--paced-deltas 500] [--repeat 1] [--no-freeze]
+        [--paced-deltas 500] [--repeat 1] [--no-freeze] [--writer auto|thread|process]
         [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres] [--http]
 """
 
@@ -50,12 +50,13 @@ from solidtype_jupyter.streams import open_engine
 class Backend:
     """A stream engine and a session repository on one database (or memory + SQLite rows)."""
 
-    def __init__(self, label: str, stream_url: str, rows_url: str) -> None:
+    def __init__(self, label: str, stream_url: str, rows_url: str, writer: str) -> None:
         self.label, self.stream_url, self.rows_url = label, stream_url, rows_url
+        self.writer = writer
 
     async def __aenter__(self) -> Backend:
         await asyncio.to_thread(upgrade_schema, self.rows_url)
-        self.engine = open_engine(self.stream_url)
+        self.engine = open_engine(self.stream_url, writer=self.writer)
         await self.engine.start()
         self.database = ThreadedDatabase(self.rows_url)
         self.sessions = ChatSessionRepository(self.database)
@@ -224,12 +225,12 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = f"sqlite:///{Path(tmp) / 'bench.db'}"
         backends = [
-            Backend("memory (persistence off)", "memory://", sqlite),
-            Backend("SQLite (persistence on)", sqlite, sqlite),
+            Backend("memory (persistence off)", "memory://", sqlite, args.writer),
+            Backend("SQLite (persistence on)", sqlite, sqlite, args.writer),
         ]
         if args.postgres_url:
             postgres = bench_database(args.postgres_url)
-            backends.append(Backend("PostgreSQL (persistence on)", postgres, postgres))
+            backends.append(Backend("PostgreSQL (persistence on)", postgres, postgres, args.writer))
         results: dict[str, dict[str, float]] = {}
         for backend in backends:
             async with backend:
@@ -268,6 +269,12 @@ if __name__ == "__main__":
         "--repeat", type=int, default=1, help="paced runs per store (the median run is shown)"
     )
     parser.add_argument("--postgres-url")
+    parser.add_argument(
+        "--writer",
+        choices=("auto", "thread", "process"),
+        default="auto",
+        help="where stream writes run (default auto, as in the server: see open_storage)",
+    )
     parser.add_argument("--http", action="store_true")
     parser.add_argument(
         "--no-freeze", action="store_true", help="leave the start-up heap in gc (see heap.py)"

@@ -72,7 +72,7 @@ def _streams_serve(args: argparse.Namespace) -> int:
     async def serve() -> None:
         from .heap import freeze_startup_heap
 
-        engine = open_engine(url, long_poll_timeout=args.long_poll_timeout)
+        engine = open_engine(url, writer=args.writer, long_poll_timeout=args.long_poll_timeout)
         await engine.start()
         app = standalone_app(engine, sse_reconnect=args.sse_reconnect)
         server = app.listen(args.port, address=args.host, max_body_size=args.max_body_size)
@@ -140,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=30.0,
         help="seconds a long-poll waits before answering 204 (default 30)",
+    )
+    serve.add_argument(
+        "--writer",
+        choices=("auto", "thread", "process"),
+        default="auto",
+        help="where write transactions run (default auto: a child process on PostgreSQL, "
+        "a thread on SQLite; as the extension's stream_writer)",
     )
     serve.add_argument(
         "--sse-reconnect",

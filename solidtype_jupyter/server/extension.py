@@ -139,6 +139,17 @@ class SolidTypeApp(ExtensionApp):
         "about 0.3 s, which shows as stalls in streamed answers.",
     ).tag(config=True)
 
+    stream_writer = Enum(
+        ["auto", "thread", "process"],
+        "auto",
+        help="Where the durable streams' write transactions run: 'thread' (a thread of the "
+        "server), 'process' (a child process of the server, so their Python work does not "
+        "compete with the event loop for the interpreter lock; it exits with the server, "
+        "and if it dies the writes in flight fail with 503 and the next write starts a new "
+        "one) or 'auto': a process on PostgreSQL, a thread on SQLite, which measured best "
+        "for each (BENCHMARKS.md, Chat).",
+    ).tag(config=True)
+
     _stream_engine: Any = None
     _stream_engine_started: Any = None
 
@@ -166,7 +177,9 @@ class SolidTypeApp(ExtensionApp):
 
         if self._stream_engine_started is None:
             self._stream_engine = open_engine(
-                self.database_url, long_poll_timeout=self.long_poll_timeout
+                self.database_url,
+                writer=self.stream_writer,
+                long_poll_timeout=self.long_poll_timeout,
             )
             self._stream_engine_started = asyncio.ensure_future(self._stream_engine.start())
         try:

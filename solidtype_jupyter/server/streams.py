@@ -110,11 +110,12 @@ class _SSEEncodings:
 
     def __init__(self, size: int = 512) -> None:
         self._size = size
-        self._memo: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self._memo: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 
     def encode(
         self, key: str, batch: ReadResult, content_type: str, binary: bool, cursor: str | None
-    ) -> str:
+    ) -> bytes:
+        """The batch as SSE events, UTF-8 (bytes: tornado would encode a str per reader)."""
         memo_key = (
             key,
             batch.info.stream_id,
@@ -129,7 +130,7 @@ class _SSEEncodings:
         cached = self._memo.get(memo_key)
         if cached is not None:
             return cached
-        text = self._encode(batch, content_type, binary, response_cursor(cursor))
+        text = self._encode(batch, content_type, binary, response_cursor(cursor)).encode()
         if batch.messages:
             self._memo[memo_key] = text
             if len(self._memo) > self._size:

@@ -69,8 +69,12 @@ __all__ = [
 ]
 
 
-def open_engine(database_url: str, **options: float | int) -> StreamEngine:
+def open_engine(
+    database_url: str, *, writer: str = "thread", **options: float | int
+) -> StreamEngine:
     """An engine on the database of ``database_url`` (``memory://`` for tests); call
-    ``await engine.start()`` before use. ``options``: ``long_poll_timeout``,
-    ``read_chunk_bytes``."""
-    return StreamEngine(open_storage(database_url), **options)  # type: ignore[arg-type]
+    ``await engine.start()`` before use. ``writer``: ``thread``, ``process`` or ``auto``,
+    where write transactions run (see ``open_storage``). ``options``:
+    ``long_poll_timeout``, ``read_chunk_bytes``."""
+    storage = open_storage(database_url, writer=writer)
+    return StreamEngine(storage, **options)  # type: ignore[arg-type]

@@ -117,7 +117,7 @@ class StreamEngine:
             fork_offset=fork_position,
             fork_sub_offset=fork_sub_offset,
         )
-        result = await self.storage.write(lambda tx: ops.create(tx, request), path=path)
+        result = await self.storage.write(ops.create, request, path=path)
         if result.created:
             self.live.changed(path)
         return result
@@ -165,7 +165,7 @@ class StreamEngine:
     async def _append(self, request: ops.AppendRequest) -> AppendResult:
         path = request.path
         close = request.close
-        result = await self.storage.write(lambda tx: ops.append(tx, request), path=path)
+        result = await self.storage.write(ops.append, request, path=path)
         if result.appended or (close and not result.duplicate):
             self.live.published(
                 path,
@@ -189,7 +189,7 @@ class StreamEngine:
         error; the session repository deletes a session's stream this way.
         """
         try:
-            await self.storage.write(lambda tx: ops.delete(tx, path))
+            await self.storage.write(ops.delete, path)
         except (StreamNotFoundError, StreamGoneError):
             if not missing_ok:
                 raise
@@ -242,7 +242,7 @@ class StreamEngine:
         limit = self.read_chunk_bytes
         result = await self.storage.read(lambda tx: ops.read(tx, path, position, limit))
         if result.info.ttl_seconds is not None:
-            await self.storage.write(lambda tx: ops.touch(tx, path))
+            await self.storage.write(ops.touch, path)
         return result
 
     async def read(self, path: str, offset: str | None = BEGINNING) -> ReadResult:

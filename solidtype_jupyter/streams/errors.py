@@ -6,6 +6,8 @@ both entry points have the same semantics.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class StreamError(Exception):
     """Base class; ``status`` is the protocol's HTTP status for this failure."""
@@ -15,6 +17,18 @@ class StreamError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross from the writer process as pickles; subclasses take other
+        # constructor arguments, so rebuild from the attributes instead of ``args``.
+        return (_restore, (type(self), self.__dict__))
+
+
+def _restore(cls: type[StreamError], attributes: dict[str, Any]) -> StreamError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, attributes["message"])
+    error.__dict__.update(attributes)
+    return error
 
 
 class InvalidRequestError(StreamError):

@@ -9,7 +9,7 @@ and ``Storage.read`` in a read-only snapshot-free context (readers never block w
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..live import LiveTails
 from ..records import ProducerState, StoredMessage, StreamRecord
@@ -56,10 +56,12 @@ class Storage(Protocol):
         """Open connections. When another process changes a stream, call
         ``live.changed(path)`` on the event loop so waiting readers look again."""
 
-    async def write(self, operation: Callable[[StorageTx], T], *, path: str | None = None) -> T:
-        """Run ``operation`` in a write transaction and commit before returning.
+    async def write(self, function: Callable[..., T], *args: Any, path: str | None = None) -> T:
+        """Run ``function(tx, *args)`` in a write transaction and commit before returning.
 
-        A ``StreamError`` raised by the operation rolls back its changes and propagates.
+        ``function`` and ``args`` must pickle (a module-level function and plain data): a
+        backend may run the transaction in another process. A ``StreamError`` raised by
+        the operation rolls back its changes and propagates.
         ``path``: the stream the operation works on, if it is one; a backend may read the
         rows of many waiting operations at once."""
 

@@ -11,7 +11,7 @@ import bisect
 import copy
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..live import LiveTails
 from ..records import ProducerState, StoredMessage, StreamRecord
@@ -117,10 +117,10 @@ class MemoryStorage:
     async def start(self, live: LiveTails) -> None:
         """Nothing to open."""
 
-    async def write(self, operation: Callable[[_MemoryTx], T], *, path: str | None = None) -> T:
+    async def write(self, function: Callable[..., T], *args: Any, path: str | None = None) -> T:
         tx = _MemoryTx(self)
         try:
-            return operation(tx)
+            return function(tx, *args)
         except BaseException:
             tx.rollback()
             raise

@@ -49,17 +49,24 @@ class PostgresStorage(ThreadedSQLStorage):
     lock_rows = True
     readers = 2
 
-    def __init__(self, database_url: str) -> None:
-        super().__init__()
+    def __init__(self, database_url: str, *, writer_process: bool = False) -> None:
+        super().__init__(writer_process=writer_process)
         self.url = libpq_url(database_url)
         self._writer_pid: int | None = None
         self._listener: asyncio.Task[None] | None = None
 
     def connect(self, *, writer: bool) -> psycopg.Connection[Any]:
-        connection = psycopg.connect(self.url, autocommit=not writer)
-        if writer:
-            self._writer_pid = connection.info.backend_pid
-        return connection
+        return psycopg.connect(self.url, autocommit=not writer)
+
+    def writer_spec(self) -> tuple[str, tuple[Any, ...]]:
+        return f"{__name__}:PostgresStorage", (self.url,)
+
+    def start_writer_side(self, connection: Any) -> int:
+        return int(connection.info.backend_pid)
+
+    def adopt_writer(self, identity: Any) -> None:
+        # The LISTEN loop skips NOTIFYs of our own writer's connection (by backend pid).
+        self._writer_pid = identity
 
     def begin(self, connection: Any) -> None:
         """psycopg opens the transaction with the first statement."""

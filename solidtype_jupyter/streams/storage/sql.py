@@ -13,7 +13,9 @@ Hot-path design (decided by measurement, see BENCHMARKS.md "Durable Streams"):
   operation, so the rejected one rolls back alone (``ThreadedSQLStorage._run_batch``).
   The protocol logic (``streams.operations``) is plain synchronous code, so one
   implementation serves both databases; the thread keeps it off the event loop, which
-  only awaits a future per operation.
+  only awaits a future per operation. With ``writer_process`` (the server's choice on
+  PostgreSQL) the thread hands each batch to a child process (``writer_process.py``), so
+  that work also leaves the interpreter lock.
 * Readers use a small thread pool with one connection each (SQLite WAL and PostgreSQL
   MVCC let them run beside the writer).
 
@@ -30,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..errors import StorageUnavailableError, StreamError
 from ..records import ProducerState, ProducerTuple, StoredMessage, StreamRecord
@@ -261,25 +263,37 @@ class SQLTx:
         self.announced.append(path)
 
 
-# (operation, its future, the future's loop, the stream path it works on if known)
-_Job = tuple[Callable[[SQLTx], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop, str | None]
+# (function, its arguments after the transaction, the stream path it works on if known):
+# plain data, so a batch can be pickled to the writer process.
+Operation = tuple[Callable[..., Any], tuple[Any, ...], str | None]
+# An operation with the future that waits for it and the future's loop.
+_Job = tuple[Operation, "asyncio.Future[Any]", asyncio.AbstractEventLoop]
 
 
 class ThreadedSQLStorage:
-    """Writer thread with group commit plus a reader pool; subclasses open connections."""
+    """Writer thread with group commit plus a reader pool; subclasses open connections.
+
+    ``writer_process``: the writer thread hands each batch to a child process that owns
+    the write connection (``writer_process.WriterProcess``) instead of running it itself.
+    The batch's Python work (the protocol, the statements) then runs outside this
+    interpreter's lock, which the event loop needs for everything else; see
+    BENCHMARKS.md, Chat. The server turns it on for PostgreSQL (``open_storage``).
+    """
 
     name = "sql"
     placeholder = "?"
     lock_rows = False
     readers = 2
 
-    def __init__(self) -> None:
+    def __init__(self, *, writer_process: bool = False) -> None:
+        self.writer_process = writer_process
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._reader_connections: list[Any] = []
         self._lock = threading.Lock()
+        self.runner: BatchRunner | None = None  # where batches run, once started
 
     # -- for subclasses
     def connect(self, *, writer: bool) -> Any:
@@ -296,6 +310,21 @@ class ThreadedSQLStorage:
 
     def before_commit(self, tx: SQLTx) -> None:
         """Hook: called with the batch's transaction just before COMMIT."""
+
+    def writer_spec(self) -> tuple[str, tuple[Any, ...]]:
+        """How the writer process builds this storage: a ``module:Class`` name and the
+        constructor's arguments."""
+        raise NotImplementedError
+
+    def start_writer_side(self, connection: Any) -> Any:
+        """Hook, where the write connection lives (writer thread or process): start what
+        needs it; the value returned goes to ``adopt_writer`` in the server process."""
+
+    def stop_writer_side(self) -> None:
+        """Hook: stop what ``start_writer_side`` started."""
+
+    def adopt_writer(self, identity: Any) -> None:
+        """Hook: what the writer process's ``start_writer_side`` returned."""
 
     # -- lifecycle
     def start_threads(self) -> None:
@@ -327,15 +356,15 @@ class ThreadedSQLStorage:
             self._reader_connections.clear()
 
     # -- writes
-    async def write(self, operation: Callable[[SQLTx], T], *, path: str | None = None) -> T:
+    async def write(self, function: Callable[..., T], *args: Any, path: str | None = None) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((operation, future, loop, path))
+        self._jobs.put(((function, args, path), future, loop))
         return await future
 
     def _write_loop(self, loop: asyncio.AbstractEventLoop, ready: asyncio.Future[None]) -> None:
         try:
-            connection = self.connect(writer=True)
+            runner = self.runner = self._open_runner()
         except Exception as exc:
             loop.call_soon_threadsafe(_settle, ready, exc)
             return
@@ -355,21 +384,34 @@ class ThreadedSQLStorage:
                         self._jobs.put(None)
                         break
                     batch.append(more)
-                outcomes = self._run_batch(connection, batch)
-                if outcomes is None:  # the batch failed as a whole: retry one by one
-                    outcomes = []
-                    for single in batch:
-                        result = self._run_batch(connection, [single])
-                        outcomes.extend(result or [StorageUnavailableError("database error")])
+                outcomes = runner.run([operation for operation, _, _ in batch])
                 by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any]]] = {}
-                for (_, future, job_loop, _), outcome in zip(batch, outcomes, strict=True):
+                for (_, future, job_loop), outcome in zip(batch, outcomes, strict=True):
                     by_loop.setdefault(job_loop, []).append((future, outcome))
                 for job_loop, settled in by_loop.items():
                     job_loop.call_soon_threadsafe(_settle_all, settled)
         finally:
-            connection.close()
+            runner.close()
 
-    def _run_batch(self, connection: Any, batch: list[_Job]) -> list[Any] | None:
+    def _open_runner(self) -> BatchRunner:
+        if self.writer_process:
+            from .writer_process import WriterProcess
+
+            return WriterProcess(self)
+        return LocalBatchRunner(self)
+
+    def run_operations(self, connection: Any, operations: list[Operation]) -> list[Any]:
+        """Run a batch in one transaction; each outcome is a result or the exception
+        to raise. If the transaction itself fails, each operation is tried alone."""
+        outcomes = self._run_batch(connection, operations)
+        if outcomes is None:
+            outcomes = []
+            for single in operations:
+                result = self._run_batch(connection, [single])
+                outcomes.extend(result or [StorageUnavailableError("database error")])
+        return outcomes
+
+    def _run_batch(self, connection: Any, batch: list[Operation]) -> list[Any] | None:
         """Run ``batch`` in one transaction; ``None`` if the transaction itself failed.
 
         First without savepoints (on PostgreSQL SAVEPOINT and RELEASE were a third of the
@@ -387,7 +429,7 @@ class ThreadedSQLStorage:
         assert result is not _REJECTED
         return result  # type: ignore[return-value]
 
-    def _attempt(self, connection: Any, batch: list[_Job], *, savepoints: bool) -> object:
+    def _attempt(self, connection: Any, batch: list[Operation], *, savepoints: bool) -> object:
         """One try at ``batch``: the outcomes, ``None`` (transaction failed) or, without
         savepoints in a batch of several, ``_REJECTED`` when an operation raised."""
         cursor = self.cursor(connection)
@@ -402,13 +444,13 @@ class ThreadedSQLStorage:
         try:
             self.begin(connection)
             if not savepoints and not single:
-                tx.prefetch([path for _, _, _, path in batch if path is not None])
-            for operation, _, _, _ in batch:
+                tx.prefetch([path for _, _, path in batch if path is not None])
+            for function, args, _ in batch:
                 if savepoints:
                     cursor.execute("SAVEPOINT op")
                 announced = len(tx.announced)
                 try:
-                    outcomes.append(operation(tx))
+                    outcomes.append(function(tx, *args))
                     if savepoints:
                         cursor.execute("RELEASE SAVEPOINT op")
                 except Exception as exc:
@@ -453,6 +495,30 @@ class ThreadedSQLStorage:
         finally:
             cursor.close()
             connection.rollback()
+
+
+class BatchRunner(Protocol):
+    """Where the writer thread's batches run: here, or in the writer process."""
+
+    def run(self, operations: list[Operation]) -> list[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalBatchRunner:
+    """Batches run in the writer thread, on its own connection."""
+
+    def __init__(self, storage: ThreadedSQLStorage) -> None:
+        self.storage = storage
+        self.connection = storage.connect(writer=True)
+        storage.adopt_writer(storage.start_writer_side(self.connection))
+
+    def run(self, operations: list[Operation]) -> list[Any]:
+        return self.storage.run_operations(self.connection, operations)
+
+    def close(self) -> None:
+        self.storage.stop_writer_side()
+        self.connection.close()
 
 
 _REJECTED = object()

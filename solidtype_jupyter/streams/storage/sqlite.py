@@ -1,4 +1,4 @@
-"""SQLite storage: the sessions' database file, WAL mode, one writer thread."""
+"""SQLite storage: the sessions' database file, WAL mode, one writer (thread or process)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ class SQLiteStorage(ThreadedSQLStorage):
     placeholder = "?"
     lock_rows = False
 
-    def __init__(self, path: str | Path) -> None:
-        super().__init__()
+    def __init__(self, path: str | Path, *, writer_process: bool = False) -> None:
+        super().__init__(writer_process=writer_process)
         self.path = Path(path)
         self._poller: asyncio.Task[None] | None = None
         self._known: dict[str, object] = {}
@@ -62,8 +62,25 @@ class SQLiteStorage(ThreadedSQLStorage):
             # SQLite does by default, one took 50-220 ms and held up every append behind it.
             connection.execute("PRAGMA wal_autocheckpoint=0")
             connection.execute("PRAGMA busy_timeout=0")  # ``begin`` waits for the lock
-            self._writer_connection = connection
         return connection
+
+    def writer_spec(self) -> tuple[str, tuple[Any, ...]]:
+        return f"{__name__}:SQLiteStorage", (str(self.path),)
+
+    def start_writer_side(self, connection: Any) -> None:
+        self._writer_connection = connection
+        self._stop_checkpoints.clear()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="sqlite-stream-checkpoints", daemon=True
+        )
+        self._checkpointer.start()
+
+    def stop_writer_side(self) -> None:
+        if self._checkpointer is not None:  # first: it reads the writer's connection
+            self._stop_checkpoints.set()
+            self._checkpointer.join()
+            self._checkpointer = None
+        self._writer_connection = None
 
     def begin(self, connection: Any) -> None:
         """``BEGIN IMMEDIATE``, polling every 0.5 ms while another connection writes.
@@ -106,19 +123,14 @@ class SQLiteStorage(ThreadedSQLStorage):
     async def start(self, live: LiveTails) -> None:
         self.start_threads()
         await self._ready
-        self._stop_checkpoints.clear()
-        self._checkpointer = threading.Thread(
-            target=self._checkpoint_loop, name="sqlite-stream-checkpoints", daemon=True
-        )
-        self._checkpointer.start()
         self._poller = asyncio.create_task(self._poll_remote(live))
 
-    async def write(self, operation: Callable[[SQLTx], T], *, path: str | None = None) -> T:
+    async def write(self, function: Callable[..., T], *args: Any, path: str | None = None) -> T:
         if path is None:
-            return await super().write(operation)
+            return await super().write(function, *args)
         self._writing[path] = self._writing.get(path, 0) + 1
         try:
-            return await super().write(operation, path=path)
+            return await super().write(function, *args, path=path)
         finally:
             left = self._writing[path] - 1
             if left:
@@ -181,12 +193,7 @@ class SQLiteStorage(ThreadedSQLStorage):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
-        if self._checkpointer is not None:  # first: it reads the writer's connection
-            self._stop_checkpoints.set()
-            await asyncio.to_thread(self._checkpointer.join)
-            self._checkpointer = None
-        await self.stop_threads()
-        self._writer_connection = None
+        await self.stop_threads()  # the writer side stops the checkpoints first
 
 
 _UNSEEN = object()
