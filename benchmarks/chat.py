@@ -10,7 +10,8 @@
    (default 500) deltas at ``--rate`` (default 50) deltas/s, each followed by one client:
    p50/p99/max delivery delay, client receipt minus the time the model emitted the delta
    (the scripted model keeps a schedule, so a busy server does not slow it down), over the
-   deltas due while every session was streaming.
+   deltas due while every session was streaming; and over the same window the event loop
+   thread's CPU time per delta and its busy share (steadier than the percentiles).
 
 In-process: the model, the loop, the stream store and the readers share one event loop, so
 the figures are the server's work without sockets. ``--http`` also measures case 1 end to end
@@ -142,9 +143,20 @@ async def paced(backend: Backend, sessions: int, rate: float, deltas: int) -> di
         if first_ms is not None:
             spans.append((first_ms, first_ms + (index - 1) * delay_ms))
 
+    # The event loop thread's CPU time per delta while every session streams: steadier
+    # from run to run than the delay percentiles, so it is what A/B comparisons quote.
+    ticks: list[tuple[float, float, int]] = []  # (ms, thread CPU s, deltas received)
+
+    async def sample() -> None:
+        while True:
+            ticks.append((time.time() * 1000, time.thread_time(), len(samples)))
+            await asyncio.sleep(0.25)
+
+    sampler = asyncio.ensure_future(sample())
     t0 = time.perf_counter()
     await asyncio.gather(*(one(s) for s in rows))
     elapsed = time.perf_counter() - t0
+    sampler.cancel()
     await service.close()
     # Sessions start one after another (each start reads its session's stream), so the
     # figures count only the deltas due while every session was streaming.
@@ -156,6 +168,12 @@ async def paced(backend: Backend, sessions: int, rate: float, deltas: int) -> di
             f"no moment with all {sessions} sessions streaming (their first deltas spread "
             f"over {spread:.1f} s, each answer lasts {deltas / rate:.1f} s): raise --paced-deltas"
         )
+    inside = [tick for tick in ticks if window[0] <= tick[0] <= window[1]]
+    loop_cpu_us = loop_busy = float("nan")
+    if len(inside) >= 2 and inside[-1][2] > inside[0][2]:
+        (ms0, cpu0, n0), (ms1, cpu1, n1) = inside[0], inside[-1]
+        loop_cpu_us = (cpu1 - cpu0) / (n1 - n0) * 1e6
+        loop_busy = (cpu1 - cpu0) / ((ms1 - ms0) / 1000)
     return {
         "sessions": sessions,
         "deltas_per_s_each": rate,
@@ -167,6 +185,8 @@ async def paced(backend: Backend, sessions: int, rate: float, deltas: int) -> di
         "p50_ms": statistics.median(delays),
         "p99_ms": delays[int(len(delays) * 0.99) - 1],
         "max_ms": delays[-1],
+        "loop_thread_cpu_us_per_delta": loop_cpu_us,
+        "loop_thread_busy": loop_busy,
     }
 
 

@@ -40,6 +40,7 @@ from ..llm.transcript import Transcript
 from ..protocol import agui
 from ..protocol.sessions import MessageRole, chat_stream_path
 from ..streams import StreamEngine, format_offset
+from ..streams.live import PushedMessages
 from ..streams.offsets import InvalidOffsetError, parse_offset
 from .event_log import (
     RUN_ACCEPTED,
@@ -172,33 +173,46 @@ class ChatService:
         await ensure_stream(engine, path)
         key = str(session.id)
         position = after
-        use_cache = False
+        use_cache = False  # the first read from the database, later ones from memory
         final = False
         while True:
             seen = engine.live.version(path)
             result = await engine.read_at(path, position, use_cache=use_cache)
+            use_cache = True
             batch = decode(result.messages, position)
             if result.messages:
                 position = max(position, result.messages[-1].end)
-            if until_terminal:
-                for index, logged in enumerate(batch):
-                    if logged.terminal:
-                        yield batch[: index + 1]
-                        return
+            if _ends(batch, until_terminal):
+                yield _through_terminal(batch)
+                return
             if batch:
                 yield batch
             if not result.up_to_date:
-                use_cache = False
                 continue
-            if key not in self._runs:
+            live = self._runs.get(key)
+            if live is None or live.task is None:
                 if final:
                     return
                 final = True  # read once more: the run may have ended just before
                 continue
             final = False
-            use_cache = True
-            if not await engine.live.wait(path, seen, engine.long_poll_timeout):
-                yield []
+            # Caught up while the run goes on: its appends are pushed to us as they commit.
+            pushed = PushedMessages(
+                engine.live, path, position, engine.long_poll_timeout, stop=live.task
+            )
+            try:
+                if engine.live.version(path) != seen:
+                    continue  # appended since our read: read again
+                while (messages := await pushed.next()) is not None:
+                    batch = decode(messages, position)
+                    if messages:
+                        position = messages[-1].end
+                    if _ends(batch, until_terminal):
+                        yield _through_terminal(batch)
+                        return
+                    yield batch  # [] when nothing came for a while: a keep-alive for SSE
+            finally:
+                pushed.close()
 
     async def events_after(self, session: Any, position: int) -> list[LoggedEvent]:
         """The stored events after ``position`` (a catch-up read, no waiting)."""
@@ -511,6 +525,15 @@ class ChatService:
         live = self._runs.get(str(session_id))
         if live is not None:
             await live.done.wait()
+
+
+def _ends(batch: list[LoggedEvent], until_terminal: bool) -> bool:
+    return until_terminal and any(logged.terminal for logged in batch)
+
+
+def _through_terminal(batch: list[LoggedEvent]) -> list[LoggedEvent]:
+    end = next(index for index, logged in enumerate(batch) if logged.terminal)
+    return batch[: end + 1]
 
 
 def _waiting(folded: SessionLog) -> list[agui.Interrupt]:

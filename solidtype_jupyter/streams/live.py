@@ -14,6 +14,7 @@ import asyncio
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .records import StoredMessage
 
@@ -22,28 +23,43 @@ CACHE_BYTES_PER_STREAM = 1 << 20
 
 @dataclass
 class _Recent:
-    """The newest messages of one stream; ``messages[head:]`` are live (the prefix is
-    dropped in bulk, so trimming stays amortized O(1) and lookups can bisect ``ends``)."""
+    """The newest messages of one stream, as ``ends[i]`` and ``datas[i]`` (``[head:]`` are
+    live: the prefix is dropped in bulk, so trimming stays amortized O(1) and lookups can
+    bisect ``ends``).
+
+    Two lists of ints and bytes rather than one of ``StoredMessage``: the garbage collector
+    does not track ints and bytes, while it walks every tuple-like message in each full
+    collection. With 200 chats streaming the cache held 100,000 of them, and each full
+    collection stopped the server for 20-60 ms (BENCHMARKS.md, Chat).
+    """
 
     stream_id: int
     first_start: int
     tail: int
     closed: bool
-    messages: list[StoredMessage] = field(default_factory=list)
     ends: list[int] = field(default_factory=list)
+    datas: list[bytes] = field(default_factory=list)
     head: int = 0
     size: int = 0
 
+    def add(self, messages: list[StoredMessage]) -> None:
+        for end, data in messages:
+            self.ends.append(end)
+            self.datas.append(data)
+            self.size += len(data)
+
     def trim(self, limit: int) -> None:
-        while self.size > limit and len(self.messages) - self.head > 1:
-            dropped = self.messages[self.head]
+        while self.size > limit and len(self.ends) - self.head > 1:
+            self.size -= len(self.datas[self.head])
+            self.first_start = self.ends[self.head]
             self.head += 1
-            self.size -= len(dropped.data)
-            self.first_start = dropped.end
-        if self.head > 1024 and self.head * 2 > len(self.messages):
-            del self.messages[: self.head]
+        if self.head > 1024 and self.head * 2 > len(self.ends):
             del self.ends[: self.head]
+            del self.datas[: self.head]
             self.head = 0
+
+    def after(self, index: int) -> list[StoredMessage]:
+        return list(map(StoredMessage, self.ends[index:], self.datas[index:]))
 
 
 Push = Callable[[int, list[StoredMessage], int, bool], bool]
@@ -68,6 +84,80 @@ class ParkedReader:
             self.released.set_result(None)
 
 
+class PushedMessages:
+    """A caught-up reader that is a task rather than a callback: this process's appends at
+    ``position`` are pushed to it (``LiveTails.park``) and ``next()`` hands them over.
+
+    Cheaper per append than waiting for a version change and reading the cache (no read
+    result, no timer and no wait object per append): the chat's followers take every
+    delta of every answer this way. The keep-alive timer is one per idle period, moved
+    on lazily, not one per wait.
+    """
+
+    def __init__(
+        self,
+        live: LiveTails,
+        path: str,
+        position: int,
+        keep_alive: float,
+        stop: asyncio.Future[Any] | None = None,
+    ) -> None:
+        self._live = live
+        self._loop = asyncio.get_running_loop()
+        self._messages: list[StoredMessage] = []
+        self._waiter: asyncio.Future[None] | None = None
+        self._keep_alive = keep_alive
+        self._last = self._loop.time()
+        self._idle = False
+        self._stop = stop
+        self.parked = live.park(path, position, self._push)
+        self.parked.released.add_done_callback(self._wake)
+        if stop is not None:
+            stop.add_done_callback(self._wake)
+        self._timer = self._loop.call_at(self._last + keep_alive, self._on_timer)
+
+    def _push(self, start: int, messages: list[StoredMessage], tail: int, closed: bool) -> bool:
+        self._messages.extend(messages)
+        self._last = self._loop.time()
+        self._wake()
+        return not closed
+
+    def _wake(self, _: object = None) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _on_timer(self) -> None:
+        due = self._last + self._keep_alive
+        if self._loop.time() >= due:
+            self._idle = True
+            self._last = due = self._loop.time()
+            due += self._keep_alive
+            self._wake()
+        self._timer = self._loop.call_at(due, self._on_timer)
+
+    async def next(self) -> list[StoredMessage] | None:
+        """The messages pushed since the last call (waiting for some); ``[]`` after
+        ``keep_alive`` seconds without any; ``None`` when the reader must read for itself
+        again (a gap, a change from elsewhere, the stream closed) or ``stop`` is done."""
+        while not self._messages:
+            if self.parked.released.done() or (self._stop is not None and self._stop.done()):
+                return None
+            if self._idle:
+                self._idle = False
+                return []
+            self._waiter = self._loop.create_future()
+            await self._waiter
+        out, self._messages = self._messages, []
+        return out
+
+    def close(self) -> None:
+        self._timer.cancel()
+        self._live.unpark(self.parked)
+        self.parked.released.remove_done_callback(self._wake)
+        if self._stop is not None:  # a long run is followed by many requests
+            self._stop.remove_done_callback(self._wake)
+
+
 @dataclass(frozen=True)
 class CachedRange:
     stream_id: int
@@ -76,12 +166,17 @@ class CachedRange:
     closed: bool
 
 
+def _time_out(future: asyncio.Future[bool]) -> None:
+    if not future.done():
+        future.set_result(False)
+
+
 class LiveTails:
     def __init__(self, cache_bytes: int = CACHE_BYTES_PER_STREAM) -> None:
         self._cache_bytes = cache_bytes
         self._versions: dict[str, int] = {}
         self._global_version = 0
-        self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self._waiters: dict[str, set[asyncio.Future[bool]]] = {}
         self._recent: dict[str, _Recent] = {}
         self._parked: dict[str, set[ParkedReader]] = {}
 
@@ -106,10 +201,7 @@ class LiveTails:
             recent = _Recent(stream_id=stream_id, first_start=start, tail=start, closed=False)
             self._recent[path] = recent
         if cacheable and recent is not None:
-            for message in messages:
-                recent.messages.append(message)
-                recent.ends.append(message.end)
-                recent.size += len(message.data)
+            recent.add(messages)
             recent.tail = tail
             recent.closed = closed
             recent.trim(self._cache_bytes)
@@ -148,7 +240,7 @@ class LiveTails:
     def _wake(self, path: str) -> None:
         for future in self._waiters.pop(path, ()):
             if not future.done():
-                future.set_result(None)
+                future.set_result(True)
 
     def cached_after(self, path: str, position: int) -> CachedRange | None:
         """Messages after ``position`` if this process's cache covers it, else ``None``."""
@@ -156,21 +248,24 @@ class LiveTails:
         if recent is None or not recent.first_start <= position <= recent.tail:
             return None
         index = max(recent.head, bisect.bisect_right(recent.ends, position))
-        return CachedRange(recent.stream_id, recent.messages[index:], recent.tail, recent.closed)
+        return CachedRange(recent.stream_id, recent.after(index), recent.tail, recent.closed)
 
     async def wait(self, path: str, seen: tuple[int, int], seconds: float) -> bool:
         """Wait up to ``seconds`` until ``path`` changes after version ``seen``; False
         when nothing changed in time."""
         if self.version(path) != seen:
             return True
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
         self._waiters.setdefault(path, set()).add(future)
+        # A timer on the future itself, not ``asyncio.wait_for``: that wraps every wait in
+        # more futures and callbacks, and a chat with 200 answers streaming waits here
+        # 10,000 times a second (BENCHMARKS.md, Chat).
+        timer = loop.call_later(seconds, _time_out, future)
         try:
-            await asyncio.wait_for(future, seconds)
-            return True
-        except TimeoutError:
-            return False
+            return await future
         finally:
+            timer.cancel()
             waiting = self._waiters.get(path)
             if waiting is not None:
                 waiting.discard(future)

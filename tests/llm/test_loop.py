@@ -435,6 +435,46 @@ async def test_cancel_while_the_model_streams(fake_llm):
     assert fake_llm.stalls_ended == 1
 
 
+async def test_stop_while_the_scripted_model_waits_ends_the_run_at_once():
+    """The model is read in the run's own task: a stop while it is silent interrupts the
+    wait (no queue, no second task) and the run finishes as cancelled."""
+    loop, _ = make_loop(scripted({"text": ["first ", "second"], "delay_ms": 60_000}))
+    cancel = CancelToken()
+    run = loop.run(thread_id="t1", run_id="r1", history=[UserMessage("slow")], cancel=cancel)
+    events = []
+    started = time.monotonic()
+    async for event in run:
+        events.append(event)
+        if isinstance(event, agui.TextMessageContent):
+            asyncio.get_running_loop().call_later(0.05, cancel.cancel)
+    assert time.monotonic() - started < 5
+    assert events[-1].metadata["solidtype"]["reason"] == "cancelled"
+    assert run.messages[-1].text == "first "
+
+
+async def test_cancelling_the_task_is_not_taken_for_a_stop():
+    """A cancel of the task itself (the server stopping) while the model is silent still
+    cancels the task: only the stop's own interruption is taken back."""
+    loop, _ = make_loop(scripted({"text": ["first ", "second"], "delay_ms": 60_000}))
+    run = loop.run(thread_id="t1", run_id="r1", history=[UserMessage("slow")])
+    events: list[agui.AguiEvent] = []
+    first_delta = asyncio.Event()
+
+    async def consume() -> None:
+        async for event in run:
+            events.append(event)
+            if isinstance(event, agui.TextMessageContent):
+                first_delta.set()
+
+    task = asyncio.ensure_future(consume())
+    await asyncio.wait_for(first_delta.wait(), 10)
+    await asyncio.sleep(0.05)  # the loop now waits for the silent model
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert "RUN_FINISHED" not in types(events)
+
+
 async def test_cancel_while_a_tool_runs():
     loop, shop = make_loop(
         scripted({"tool_calls": [{"name": "wait_forever", "id": "cw"}]}, {"text": "never"})

@@ -21,7 +21,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(database_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    database_url: str, port: int, log_path: Path, event_loop: str = "auto"
+) -> subprocess.Popen[bytes]:
     with open(log_path, "ab") as log:
         server = subprocess.Popen(
             [
@@ -34,6 +36,8 @@ def start_server(database_url: str, port: int, log_path: Path) -> subprocess.Pop
                 database_url,
                 "--long-poll-timeout",
                 "1",
+                "--event-loop",
+                event_loop,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -56,10 +60,10 @@ def start_server(database_url: str, port: int, log_path: Path) -> subprocess.Pop
 
 
 @contextlib.contextmanager
-def stream_server(database_url: str, log_path: Path) -> Iterator[str]:
+def stream_server(database_url: str, log_path: Path, event_loop: str = "auto") -> Iterator[str]:
     """The base URL (``http://127.0.0.1:<port>/v1/stream``) of a running server."""
     port = free_port()
-    server = start_server(database_url, port, log_path)
+    server = start_server(database_url, port, log_path, event_loop)
     try:
         yield f"http://127.0.0.1:{port}/v1/stream"
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from .standalone import stream_server
@@ -36,10 +37,12 @@ class SSEReader:
                 self.closed = True
 
 
-async def test_hundred_sse_readers_receive_every_append_in_order(durable_url, tmp_path):
+@pytest.mark.parametrize("event_loop", ["uvloop", "asyncio"])
+async def test_hundred_sse_readers_receive_every_append_in_order(durable_url, tmp_path, event_loop):
     client = AsyncHTTPClient(force_instance=True, max_clients=READERS + 10)
     try:
-        with stream_server(durable_url, tmp_path / "server.log") as base:
+        log = tmp_path / "server.log"
+        with stream_server(durable_url, log, event_loop) as base:
             url = f"{base}/ai-chat/fanout"
             created = await client.fetch(
                 url, method="PUT", body=b"[]", headers={"Content-Type": "application/json"}
@@ -75,5 +78,6 @@ async def test_hundred_sse_readers_receive_every_append_in_order(durable_url, tm
             for reader in readers:
                 assert reader.values == expected
                 assert reader.closed
+        assert f", {event_loop}) at http://" in log.read_text()  # the loop it said it runs
     finally:
         client.close()

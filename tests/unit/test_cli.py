@@ -72,3 +72,21 @@ def test_unsupported_database_url_is_a_clear_error():
     assert result.returncode == 2
     assert "supported: sqlite, postgresql" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_streams_serve_with_uvloop_missing_is_a_clear_error(tmp_path):
+    hidden = tmp_path / "hidden"
+    (hidden / "uvloop").mkdir(parents=True)
+    (hidden / "uvloop" / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
+    result = run(
+        "streams",
+        "serve",
+        "--event-loop",
+        "uvloop",
+        "--database-url",
+        "memory://",
+        env_update={"PYTHONPATH": str(hidden)},
+    )
+    assert result.returncode == 2
+    assert "--event-loop uvloop: uvloop is not installed" in result.stderr
+    assert "Traceback" not in result.stderr

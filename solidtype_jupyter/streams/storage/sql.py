@@ -26,12 +26,14 @@ database itself: ``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on Pos
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
 from ..errors import StorageUnavailableError, StreamError
@@ -305,6 +307,10 @@ class ThreadedSQLStorage:
     def cursor(self, connection: Any) -> Any:
         return connection.cursor()
 
+    def write_gate(self) -> AbstractContextManager[Any]:
+        """Held by the writer thread around each batch (SQLite: ``sqlite_writers``)."""
+        return contextlib.nullcontext()
+
     def after_commit(self, connection: Any, announced: list[str]) -> None:
         """Hook: cross-process announcements (PostgreSQL sends NOTIFY in the tx)."""
 
@@ -369,6 +375,7 @@ class ThreadedSQLStorage:
             loop.call_soon_threadsafe(_settle, ready, exc)
             return
         loop.call_soon_threadsafe(_settle, ready, None)
+        gate = self.write_gate()
         try:
             while True:
                 job = self._jobs.get()
@@ -384,7 +391,8 @@ class ThreadedSQLStorage:
                         self._jobs.put(None)
                         break
                     batch.append(more)
-                outcomes = runner.run([operation for operation, _, _ in batch])
+                with gate:
+                    outcomes = runner.run([operation for operation, _, _ in batch])
                 by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any]]] = {}
                 for (_, future, job_loop), outcome in zip(batch, outcomes, strict=True):
                     by_loop.setdefault(job_loop, []).append((future, outcome))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ...sqlite_writers import SQLiteWriteGate, write_gate
 from ..live import LiveTails
 from .sql import STREAMS, SQLTx, ThreadedSQLStorage
 
@@ -63,6 +64,10 @@ class SQLiteStorage(ThreadedSQLStorage):
             connection.execute("PRAGMA wal_autocheckpoint=0")
             connection.execute("PRAGMA busy_timeout=0")  # ``begin`` waits for the lock
         return connection
+
+    def write_gate(self) -> SQLiteWriteGate:
+        # Shared with the session repository's writes to the same file (sqlite_writers).
+        return write_gate(self.path)
 
     def writer_spec(self) -> tuple[str, tuple[Any, ...]]:
         return f"{__name__}:SQLiteStorage", (str(self.path),)
