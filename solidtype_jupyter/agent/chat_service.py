@@ -196,13 +196,13 @@ class ChatService:
                 final = True  # read once more: the run may have ended just before
                 continue
             final = False
+            if engine.live.version(path) != seen:
+                continue  # appended since our read: read again
             # Caught up while the run goes on: its appends are pushed to us as they commit.
             pushed = PushedMessages(
                 engine.live, path, position, engine.long_poll_timeout, stop=live.task
             )
             try:
-                if engine.live.version(path) != seen:
-                    continue  # appended since our read: read again
                 while (messages := await pushed.next()) is not None:
                     batch = decode(messages, position)
                     if messages:

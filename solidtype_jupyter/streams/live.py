@@ -127,11 +127,12 @@ class PushedMessages:
             self._waiter.set_result(None)
 
     def _on_timer(self) -> None:
+        now = self._loop.time()
         due = self._last + self._keep_alive
-        if self._loop.time() >= due:
+        if now >= due:  # nothing pushed for a whole period
             self._idle = True
-            self._last = due = self._loop.time()
-            due += self._keep_alive
+            self._last = now
+            due = now + self._keep_alive
             self._wake()
         self._timer = self._loop.call_at(due, self._on_timer)
 
@@ -258,9 +259,8 @@ class LiveTails:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
         self._waiters.setdefault(path, set()).add(future)
-        # A timer on the future itself, not ``asyncio.wait_for``: that wraps every wait in
-        # more futures and callbacks, and a chat with 200 answers streaming waits here
-        # 10,000 times a second (BENCHMARKS.md, Chat).
+        # A timer on the future itself: ``asyncio.wait_for`` wraps every wait in more
+        # futures and callbacks, and long-poll and SSE readers wait here once per append.
         timer = loop.call_later(seconds, _time_out, future)
         try:
             return await future
