@@ -251,14 +251,15 @@ async def main(args: argparse.Namespace) -> None:
         if args.postgres_url:
             postgres = bench_database(args.postgres_url)
             backends.append(Backend("PostgreSQL (persistence on)", postgres, postgres, args.writer))
+        backends = [b for b in backends if b.label.split()[0].lower() in args.stores]
         results: dict[str, dict[str, float]] = {}
         for backend in backends:
             async with backend:
                 results[backend.label] = await one_answer(backend, args.deltas)
             show(f"one answer of {args.deltas:,} deltas, {backend.label}", results[backend.label])
-        off = results["memory (persistence off)"]["events_per_s"]
+        off = results.get("memory (persistence off)", {}).get("events_per_s", 0)
         for label, figures in results.items():
-            if "on" in label:
+            if "on" in label and off:
                 cost = 1 - figures["events_per_s"] / off
                 print(f"\npersistence cost, {label}: {cost:.1%} of throughput (target < 20%)")
         for backend in backends:
@@ -294,6 +295,13 @@ if __name__ == "__main__":
         choices=("auto", "thread", "process"),
         default="auto",
         help="where stream writes run (default auto, as in the server: see open_storage)",
+    )
+    parser.add_argument(
+        "--stores",
+        type=lambda text: set(text.split(",")),
+        default={"memory", "sqlite", "postgresql"},
+        help="comma-separated subset of memory,sqlite,postgresql (postgresql needs "
+        "--postgres-url); default: all",
     )
     parser.add_argument("--http", action="store_true")
     parser.add_argument(

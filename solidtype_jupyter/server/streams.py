@@ -172,7 +172,7 @@ class _SSEEncodings:
 
 
 _sse_encodings = _SSEEncodings()
-_NO_INFO = StreamInfo("", "", "", False, None, None, 0, 0)
+_NO_INFO = StreamInfo("", "", False, None, None, 0, 0)
 
 
 def _ignore_result(future: Any) -> None:

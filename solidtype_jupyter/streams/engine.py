@@ -224,7 +224,6 @@ class StreamEngine:
                 info = StreamInfo(
                     path=path,
                     content_type="",
-                    next_offset="",
                     closed=cached.closed,
                     ttl_seconds=None,
                     expires_at=None,

@@ -43,25 +43,31 @@ class StreamInfo:
 
     path: str
     content_type: str
-    next_offset: str
     closed: bool
     ttl_seconds: int | None
     expires_at: str | None
     stream_id: int
     tail: int
 
+    @property
+    def next_offset(self) -> str:
+        return format_offset(self.tail)
+
     @classmethod
     def of(cls, record: StreamRecord) -> StreamInfo:
-        return cls(
+        # Filled in directly rather than through the frozen ``__init__`` (one
+        # ``object.__setattr__`` per field, half the cost): the writer makes one per append.
+        info = object.__new__(cls)
+        info.__dict__.update(
             path=record.path,
             content_type=record.content_type,
-            next_offset=format_offset(record.tail),
             closed=record.closed,
             ttl_seconds=record.ttl_seconds,
             expires_at=record.expires_at,
             stream_id=record.id,
             tail=record.tail,
         )
+        return info
 
 
 @dataclass(frozen=True)

@@ -317,3 +317,58 @@ async def test_live_readers_in_another_engine_see_appends(durable_url):
     finally:
         await reader.close()
         await writer.close()
+
+
+async def test_writers_of_one_database_take_turns_on_a_stream(durable_url, caplog):
+    """The SQLite writer reuses the rows of its last batch while no other connection has
+    written (``commit_mark``): what another engine (a kernel, another server) did in
+    between must be seen: its appends (else an offset repeats: the insert fails, and only
+    the retry of the lone operation saves it) and its close (else we reopen the stream)."""
+    first = await started(durable_url)
+    second = await started(durable_url)
+    try:
+        await first.create("turns", content_type=JSON)
+        expected = []
+        for n in range(6):
+            engine = first if n % 3 else second
+            result = await engine.append("turns", json.dumps({"n": n}).encode(), content_type=JSON)
+            assert result.start == (expected[-1] if expected else 0)
+            expected.append(result.info.tail)
+        for engine in (first, second):
+            read = await engine.read("turns")
+            assert [v["n"] for v in values(read)] == list(range(6))
+            assert [m.end for m in read.messages] == expected
+        await second.close_stream("turns")
+        with pytest.raises(StreamClosedError):
+            await first.append("turns", b'{"n":6}', content_type=JSON)
+        assert (await first.head("turns")).closed
+        assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_rejected_operation_leaves_no_trace_in_the_next_batch(streams_url):
+    """A batch with a rejected operation rolls back and runs again one savepoint at a time:
+    the rows the first try changed must not be reused by the next batch."""
+    engine = await started(streams_url)
+    try:
+        for path in ("ok/a", "ok/b"):
+            await engine.create(path, content_type=JSON)
+        await engine.create("ok/text", content_type="text/plain")
+        for _ in range(3):
+            results = await asyncio.gather(
+                engine.append("ok/a", b'{"a":1}', content_type=JSON),
+                engine.append("ok/text", b'{"x":1}', content_type=JSON),  # wrong type
+                engine.append("ok/b", b'{"b":1}', content_type=JSON),
+                return_exceptions=True,
+            )
+            assert isinstance(results[1], StreamConflictError)
+        for path in ("ok/a", "ok/b"):
+            read = await engine.read(path)
+            assert len(values(read)) == 3
+            assert [m.end for m in read.messages] == [8, 16, 24]  # '{"a":1},' is 8 bytes
+            assert (await engine.head(path)).tail == 24
+        assert (await engine.head("ok/text")).tail == 0
+    finally:
+        await engine.close()

@@ -8,9 +8,12 @@ Hot-path design (decided by measurement, see BENCHMARKS.md "Durable Streams"):
 * One writer thread per database with group commit: every operation waiting in the queue
   joins one transaction, then one COMMIT acknowledges them all. With 10 concurrent writers
   this turns 10 commits into 1. The batch's stream rows are read with one query
-  (``SQLTx.prefetch``), its message inserts and row updates are sent together at the end,
-  and only if an operation is rejected does the batch run again with a SAVEPOINT per
-  operation, so the rejected one rolls back alone (``ThreadedSQLStorage._run_batch``).
+  (``SQLTx.prefetch``), or on SQLite taken over from the previous batch when no other
+  connection has written since (``commit_mark``); updates write only the columns an
+  operation can change (``MUTABLE_COLUMNS``). Its message inserts and row updates are sent
+  together at the end, and only if an operation is rejected does the batch run again with
+  a SAVEPOINT per operation, so the rejected one rolls back alone
+  (``ThreadedSQLStorage._run_batch``).
   The protocol logic (``streams.operations``) is plain synchronous code, so one
   implementation serves both databases; the thread keeps it off the event loop, which
   only awaits a future per operation. With ``writer_process`` (the server's choice on
@@ -51,7 +54,16 @@ _COLUMNS = (
     "closed_by_epoch, closed_by_seq, stream_seq, ttl_seconds, expires_at, expires_at_ts, "
     "forked_from, forked_from_id, fork_offset, fork_sub_offset, ref_count, soft_deleted"
 )
+# The columns an operation may change once a stream exists (``streams.operations`` sets
+# no others after ``insert_stream``): an update writes only these. Writing all 19 made
+# SQLite bind twice the values and rewrite the ``path`` index entry on every append.
+MUTABLE_COLUMNS = (
+    "tail, last_access, closed, closed_by_producer, closed_by_epoch, closed_by_seq, "
+    "stream_seq, ref_count, soft_deleted"
+)
 MAX_BATCH = 256
+#: The writer keeps the rows of at most this many streams between batches (about 1 KB each).
+MAX_KEPT_ROWS = 10_000
 
 
 def _row_values(record: StreamRecord) -> tuple[Any, ...]:
@@ -76,6 +88,22 @@ def _row_values(record: StreamRecord) -> tuple[Any, ...]:
         record.fork_sub_offset,
         record.ref_count,
         record.soft_deleted,
+    )
+
+
+def _mutable_values(record: StreamRecord) -> tuple[Any, ...]:
+    """``MUTABLE_COLUMNS``'s values, then the id (an UPDATE's parameters)."""
+    by = record.closed_by
+    closed_by = (by.producer_id, by.epoch, by.seq) if by else (None, None, None)
+    return (
+        record.tail,
+        record.last_access,
+        record.closed,
+        *closed_by,
+        record.stream_seq,
+        record.ref_count,
+        record.soft_deleted,
+        record.id,
     )
 
 
@@ -127,7 +155,7 @@ class SQLTx:
         )
         marks = ", ".join([p] * 19)
         self._insert = f"INSERT INTO {STREAMS} ({_COLUMNS}) VALUES ({marks}) RETURNING id"
-        sets = ", ".join(f"{name.strip()} = {p}" for name in _COLUMNS.split(","))
+        sets = ", ".join(f"{name.strip()} = {p}" for name in MUTABLE_COLUMNS.split(","))
         self._update = f"UPDATE {STREAMS} SET {sets} WHERE id = {p}"
         self._insert_message = (
             f"INSERT INTO {MESSAGES} (stream_id, end_pos, data) VALUES ({p}, {p}, {p})"
@@ -162,9 +190,7 @@ class SQLTx:
             self.c.executemany(self._insert_message, self._messages)
             self._messages.clear()
         if self._updates:
-            self.c.executemany(
-                self._update, [(*_row_values(r), r.id) for r in self._updates.values()]
-            )
+            self.c.executemany(self._update, [_mutable_values(r) for r in self._updates.values()])
             self._updates.clear()
 
     def _forget(self) -> None:
@@ -199,6 +225,19 @@ class SQLTx:
         row = self.c.fetchone()
         return None if row is None else self._keep(_record(row))
 
+    def adopt(self, rows: dict[str, StreamRecord]) -> None:
+        """Start from rows known to be the database's current ones (buffered mode): the
+        writer's rows of its previous batch, when no other connection wrote since."""
+        for path, record in rows.items():
+            self._rows[record.id] = record
+            self._ids[path] = record.id
+
+    def kept(self) -> dict[str, StreamRecord]:
+        """The rows this transaction read or wrote, by path, as they are at its end
+        (records in ``_rows`` are replaced, never changed in place, so they can be shared)."""
+        rows = self._rows
+        return {path: rows[stream_id] for path, stream_id in self._ids.items()}
+
     def _keep(self, record: StreamRecord) -> StreamRecord:
         if self._buffered:
             self._rows[record.id] = record.clone()
@@ -217,7 +256,7 @@ class SQLTx:
             self._rows[record.id] = kept
             self._updates[record.id] = kept
             return
-        self.c.execute(self._update, (*_row_values(record), record.id))
+        self.c.execute(self._update, _mutable_values(record))
 
     def delete_stream(self, stream_id: int) -> None:
         self._forget()
@@ -296,6 +335,10 @@ class ThreadedSQLStorage:
         self._reader_connections: list[Any] = []
         self._lock = threading.Lock()
         self.runner: BatchRunner | None = None  # where batches run, once started
+        # Writer side: the stream rows as the last committed batch left them, valid while
+        # ``commit_mark`` returns ``_rows_mark`` (see ``_attempt``).
+        self._rows: dict[str, StreamRecord] = {}
+        self._rows_mark: object | None = None
 
     # -- for subclasses
     def connect(self, *, writer: bool) -> Any:
@@ -306,6 +349,13 @@ class ThreadedSQLStorage:
 
     def cursor(self, connection: Any) -> Any:
         return connection.cursor()
+
+    def commit_mark(self, connection: Any) -> object | None:
+        """Hook, in a write transaction: a value that changes whenever another connection
+        commits to the database, or ``None`` where there is none (PostgreSQL). While it
+        stays the same, the writer's rows of its last batch are still the database's, and
+        the next batch reuses them instead of reading them again."""
+        return None
 
     def write_gate(self) -> AbstractContextManager[Any]:
         """Held by the writer thread around each batch (SQLite: ``sqlite_writers``)."""
@@ -449,8 +499,13 @@ class ThreadedSQLStorage:
         )
         single = len(batch) == 1
         outcomes: list[Any] = []
+        previous_mark, self._rows_mark = self._rows_mark, None  # until this batch commits
+        mark = None
         try:
             self.begin(connection)
+            mark = None if savepoints else self.commit_mark(connection)
+            if mark is not None and mark == previous_mark:
+                tx.adopt(self._rows)
             if not savepoints and not single:
                 tx.prefetch([path for _, _, path in batch if path is not None])
             for function, args, _ in batch:
@@ -481,6 +536,10 @@ class ThreadedSQLStorage:
             return None
         finally:
             cursor.close()
+        if mark is not None:
+            rows = tx.kept()
+            self._rows = rows if len(rows) <= MAX_KEPT_ROWS else {}
+            self._rows_mark = mark
         self.after_commit(connection, tx.announced)
         return outcomes
 

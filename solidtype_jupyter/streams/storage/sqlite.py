@@ -65,6 +65,11 @@ class SQLiteStorage(ThreadedSQLStorage):
             connection.execute("PRAGMA busy_timeout=0")  # ``begin`` waits for the lock
         return connection
 
+    def commit_mark(self, connection: Any) -> object:
+        # Changes when any other connection (a session-row write, a kernel, another
+        # server) commits to the file; our own commits leave it as it is.
+        return connection.execute("PRAGMA data_version").fetchone()[0]
+
     def write_gate(self) -> SQLiteWriteGate:
         # Shared with the session repository's writes to the same file (sqlite_writers).
         return write_gate(self.path)
