@@ -16,7 +16,7 @@ import random
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -29,6 +29,7 @@ from ..streams import (
     ProducerTuple,
     ReadResult,
     StaleProducerEpochError,
+    StoredMessage,
     StreamAccess,
     StreamAuthorizer,
     StreamClosedError,
@@ -105,34 +106,76 @@ class _SSEEncodings:
 
     Every caught-up reader of a stream receives the same batch after an append; encoding it
     once instead of per reader is what keeps the delivery to 100 readers within a few ms.
-    The key holds everything the text depends on, including the cursor interval.
+    The key holds everything the text depends on, including the cursor interval, and the
+    identity of the messages' data: readers of one append share the bytes objects of this
+    process's live cache, while a stream deleted and created again has new ones even where
+    its path, positions and lengths match the old stream's (keyed by positions alone, its
+    readers were sent the old stream's data). An entry keeps its messages alive, so no
+    other object can take their ids while it is cached.
     """
 
     def __init__(self, size: int = 512) -> None:
         self._size = size
-        self._memo: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._memo: OrderedDict[tuple[Any, ...], tuple[bytes, list[StoredMessage]]] = OrderedDict()
 
     def encode(
         self, key: str, batch: ReadResult, content_type: str, binary: bool, cursor: str | None
     ) -> bytes:
         """The batch as SSE events, UTF-8 (bytes: tornado would encode a str per reader)."""
-        memo_key = (
-            key,
-            batch.info.stream_id,
-            batch.start,
-            batch.next_offset,
-            batch.up_to_date,
-            batch.closed,
-            len(batch.messages),
-            cursor,
-            int(time.time() // _CURSOR_INTERVAL),
+        return self._memoized(
+            key, batch.start, batch.messages, parse_offset(batch.next_offset),
+            batch.up_to_date, batch.closed, content_type, binary, cursor, lambda: batch,
+        )  # fmt: skip
+
+    def pushed(
+        self,
+        key: str,
+        start: int,
+        messages: list[StoredMessage],
+        tail: int,
+        closed: bool,
+        content_type: str,
+        binary: bool,
+        cursor: str | None,
+    ) -> bytes:
+        """An append pushed to a parked reader (``LiveTails.park``), as SSE events."""
+
+        def batch() -> ReadResult:
+            return ReadResult(
+                info=_NO_INFO,
+                messages=messages,
+                next_offset=format_offset(tail),
+                up_to_date=True,
+                closed=closed,
+                start=start,
+            )
+
+        return self._memoized(
+            key, start, messages, tail, True, closed, content_type, binary, cursor, batch
         )
+
+    def _memoized(
+        self,
+        key: str,
+        start: int,
+        messages: list[StoredMessage],
+        end: int,
+        up_to_date: bool,
+        closed: bool,
+        content_type: str,
+        binary: bool,
+        cursor: str | None,
+        batch: Callable[[], ReadResult],
+    ) -> bytes:
+        interval = int(time.time() // _CURSOR_INTERVAL)
+        memo_key = (key, start, end, up_to_date, closed, cursor, interval,
+                    *[id(message.data) for message in messages])  # fmt: skip
         cached = self._memo.get(memo_key)
         if cached is not None:
-            return cached
-        text = self._encode(batch, content_type, binary, response_cursor(cursor)).encode()
-        if batch.messages:
-            self._memo[memo_key] = text
+            return cached[0]
+        text = self._encode(batch(), content_type, binary, response_cursor(cursor)).encode()
+        if messages:
+            self._memo[memo_key] = (text, messages)
             if len(self._memo) > self._size:
                 self._memo.popitem(last=False)
         return text
@@ -545,16 +588,10 @@ class StreamProtocolMixin(web.RequestHandler):
 
         def push(start: int, messages: list[Any], tail: int, closed: bool) -> bool:
             nonlocal finished
-            batch = ReadResult(
-                info=_NO_INFO,
-                messages=messages,
-                next_offset=format_offset(tail),
-                up_to_date=True,
-                closed=closed,
-                start=start,
-            )
             self.write(
-                _sse_encodings.encode(self.request.path, batch, content_type, binary, cursor)
+                _sse_encodings.pushed(
+                    self.request.path, start, messages, tail, closed, content_type, binary, cursor
+                )
             )
             self.flush().add_done_callback(_ignore_result)
             finished = closed or time.monotonic() >= deadline

@@ -81,3 +81,42 @@ async def test_hundred_sse_readers_receive_every_append_in_order(durable_url, tm
         assert f", {event_loop}) at http://" in log.read_text()  # the loop it said it runs
     finally:
         client.close()
+
+
+async def test_a_recreated_stream_pushes_its_own_data_not_the_old_streams(sqlite_url, tmp_path):
+    """Pushed SSE batches share one encoding per append. A stream deleted and created again
+    has the same path and positions as before, so an encoding kept for the old stream's
+    append must not be taken for the new one's."""
+    from solidtype_jupyter.store.database import upgrade_schema
+
+    upgrade_schema(sqlite_url)
+    client = AsyncHTTPClient(force_instance=True)
+    try:
+        with stream_server(sqlite_url, tmp_path / "server.log", "asyncio") as base:
+            url = f"{base}/ai-chat/again"
+            json_headers = {"Content-Type": "application/json"}
+            for value in ("old", "new"):  # the same length: the same positions
+                await client.fetch(url, method="PUT", body=b"[]", headers=json_headers)
+                reader = SSEReader()
+                fetch = asyncio.ensure_future(
+                    client.fetch(
+                        HTTPRequest(
+                            f"{url}?offset=now&live=sse",
+                            streaming_callback=reader.feed,
+                            request_timeout=30,
+                        )
+                    )
+                )
+                await asyncio.wait_for(reader.connected.wait(), 30)
+                await asyncio.sleep(0.2)  # parked
+                await client.fetch(
+                    url,
+                    method="POST",
+                    body=json.dumps({"v": value}).encode(),
+                    headers={**json_headers, "Stream-Closed": "true"},
+                )
+                await asyncio.wait_for(fetch, 30)
+                assert reader.values == [{"v": value}]
+                await client.fetch(url, method="DELETE")
+    finally:
+        client.close()
