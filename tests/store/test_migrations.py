@@ -108,3 +108,38 @@ def test_listing_reads_the_index_without_sorting(database_url: str):
         text = "\n".join(plan)
         assert index in text, text
         assert "Sort" not in text and "TEMP B-TREE" not in text, text
+
+
+def test_stream_messages_are_compressed_with_lz4_where_postgresql_has_it(database_url: str):
+    """Migration 0005: large appends (a fast model's batches) compress with LZ4 instead of
+    pglz on PostgreSQL servers built with it; a downgrade restores the default."""
+    upgrade_schema(database_url)
+    engine = create_sync_engine(database_url)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        return  # SQLite stores values as they are: nothing to check
+
+    def compression() -> str:
+        with engine.connect() as connection:
+            return connection.execute(
+                sa.text(
+                    "SELECT attcompression FROM pg_attribute WHERE attname = 'data' "
+                    "AND attrelid = 'durable_stream_messages'::regclass"
+                )
+            ).scalar_one()
+
+    try:
+        with engine.connect() as connection:
+            has_lz4 = connection.execute(
+                sa.text(
+                    "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                    "WHERE name = 'default_toast_compression'"
+                )
+            ).scalar()
+        assert compression() == ("l" if has_lz4 else "")
+        command.downgrade(_alembic_config(database_url), "0003")
+        assert compression() == ""
+        upgrade_schema(database_url)
+        assert compression() == ("l" if has_lz4 else "")
+    finally:
+        engine.dispose()
