@@ -114,8 +114,9 @@ class _SSEEncodings:
     other object can take their ids while it is cached.
     """
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 512, max_bytes: int = 64 * 1024) -> None:
         self._size = size
+        self._max_bytes = max_bytes
         self._memo: OrderedDict[tuple[Any, ...], tuple[bytes, list[StoredMessage]]] = OrderedDict()
 
     def encode(
@@ -174,7 +175,9 @@ class _SSEEncodings:
         if cached is not None:
             return cached[0]
         text = self._encode(batch(), content_type, binary, response_cursor(cursor)).encode()
-        if messages:
+        # Live batches are small; a catch-up chunk (up to 1 MB) is read by one reader, from
+        # the database, in bytes objects of its own: keeping it would only hold memory.
+        if messages and len(text) <= self._max_bytes:
             self._memo[memo_key] = (text, messages)
             if len(self._memo) > self._size:
                 self._memo.popitem(last=False)
