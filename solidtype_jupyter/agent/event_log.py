@@ -91,8 +91,9 @@ class StreamWriter:
     """Appends events to one stream in the order given, batching while a commit is busy.
 
     ``put`` waits only when ``max_pending`` events are waiting for the database (back
-    pressure on a model faster than the disk); ``drain`` waits until all are stored. A
-    failed append is raised by the next ``put``/``drain``.
+    pressure on a model faster than the disk), and only until they are taken into an
+    append: the next batch is made while that one commits. ``drain`` waits until all are
+    stored. A failed append is raised by the next ``put``/``drain``.
     """
 
     def __init__(self, engine: StreamEngine, path: str, *, max_pending: int = 4096) -> None:
@@ -102,6 +103,7 @@ class StreamWriter:
         self.last_position = 0
         self._pending: list[str] = []
         self._flusher: asyncio.Future[None] | None = None
+        self._taken: asyncio.Future[None] | None = None  # a full ``put`` waits for it
         self._error: BaseException | None = None
 
     async def put(self, event: agui.AguiEvent) -> None:
@@ -111,7 +113,14 @@ class StreamWriter:
         if self._flusher is None:
             self._flusher = asyncio.ensure_future(self._flush())
         elif len(self._pending) >= self.max_pending:
-            await asyncio.shield(self._flusher)
+            # Until the flusher takes these events, not until it has stored everything:
+            # waiting for the whole flush left the loop idle for every commit (on
+            # PostgreSQL a sixth of a fast model's answer; BENCHMARKS.md, Chat).
+            if self._taken is None or self._taken.done():  # done: its waiter was cancelled
+                self._taken = asyncio.get_running_loop().create_future()
+            await self._taken
+            if self._error is not None:
+                raise self._error
 
     async def put_all(self, events: Iterable[agui.AguiEvent]) -> None:
         for event in events:
@@ -127,6 +136,7 @@ class StreamWriter:
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
+                self._release_producer()
                 result = await self.engine.append_json_values(self.path, batch)
                 self.last_position = result.info.tail
         except BaseException as exc:  # handed to the producer
@@ -134,6 +144,12 @@ class StreamWriter:
             self._pending = []
         finally:
             self._flusher = None
+            self._release_producer()
+
+    def _release_producer(self) -> None:
+        taken, self._taken = self._taken, None
+        if taken is not None and not taken.done():
+            taken.set_result(None)
 
 
 async def ensure_stream(engine: StreamEngine, path: str) -> None:
