@@ -3,44 +3,65 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
+
+import pytest
 
 from solidtype_jupyter.agent.event_log import StreamWriter, decode
 from solidtype_jupyter.protocol import agui
 from solidtype_jupyter.store.database import upgrade_schema
-from solidtype_jupyter.streams import open_engine
+from solidtype_jupyter.streams import StreamEngine, StreamNotFoundError, open_engine
 
 
 def delta(n: int) -> agui.TextMessageContent:
     return agui.TextMessageContent(message_id="m", delta=str(n))
 
 
-async def test_a_full_writer_waits_for_its_batch_to_be_taken_not_stored(sqlite_url):
-    """With ``max_pending`` events waiting, ``put`` waits until they go into an append,
-    and the next events are made while that append commits (waiting for the whole flush
-    left the event loop idle during every commit)."""
+@contextlib.asynccontextmanager
+async def started(sqlite_url: str) -> AsyncIterator[StreamEngine]:
     upgrade_schema(sqlite_url)
     engine = open_engine(sqlite_url)
     await engine.start()
     try:
+        yield engine
+    finally:
+        await engine.close()
+
+
+def hold_appends(engine: StreamEngine, held: int) -> list[tuple[int, asyncio.Event]]:
+    """Make the engine's first ``held`` appends wait for their release (the real append
+    runs after it); returns (events in the append, its release), one per append."""
+    appends: list[tuple[int, asyncio.Event]] = []
+    stored = engine.append_json_values
+
+    async def held_append(path: str, values: Any) -> Any:
+        release = asyncio.Event()
+        if len(appends) >= held:
+            release.set()
+        appends.append((len(values), release))
+        await release.wait()
+        return await stored(path, values)
+
+    engine.append_json_values = held_append  # type: ignore[method-assign]
+    return appends
+
+
+def deltas_of(result: Any) -> list[str]:
+    return [event.data["delta"] for event in decode(result.messages, 0)]
+
+
+async def test_a_full_writer_waits_for_its_batch_to_be_taken_not_stored(sqlite_url):
+    """With ``max_pending`` events waiting, ``put`` waits until they go into an append,
+    and the next events are made while that append commits (waiting for the whole flush
+    left the event loop idle during every commit)."""
+    async with started(sqlite_url) as engine:
         await engine.create("ai-chat/w", content_type="application/json")
-        appends: list[tuple[int, asyncio.Event]] = []  # (events in it, its release)
-        started = asyncio.Event()
-        stored = engine.append_json_values
-
-        async def held_append(path: str, values: Any) -> Any:  # the real append, held
-            release = asyncio.Event()
-            if len(appends) >= 2:
-                release.set()  # only the first two are held
-            appends.append((len(values), release))
-            started.set()
-            await release.wait()
-            return await stored(path, values)
-
-        engine.append_json_values = held_append  # type: ignore[method-assign]
+        appends = hold_appends(engine, held=2)
         writer = StreamWriter(engine, "ai-chat/w", max_pending=3)
-        await writer.put(delta(0))  # starts the flusher
-        await asyncio.wait_for(started.wait(), 5)  # event 0 is being appended
+        await writer.put(delta(0))  # starts the flusher: event 0 is being appended
+        await asyncio.sleep(0)
         for n in range(1, 3):
             await writer.put(delta(n))
         full = asyncio.ensure_future(writer.put(delta(3)))  # 3 waiting: full
@@ -56,49 +77,26 @@ async def test_a_full_writer_waits_for_its_batch_to_be_taken_not_stored(sqlite_u
         await writer.drain()
         assert [count for count, _ in appends] == [1, 3, 2]
         result = await engine.read("ai-chat/w")
-        events = decode(result.messages, 0)
-        assert [e.data["delta"] for e in events] == [str(n) for n in range(6)]
+        assert deltas_of(result) == [str(n) for n in range(6)]
         assert writer.last_position == result.info.tail
-    finally:
-        await engine.close()
 
 
 async def test_a_failed_append_reaches_the_waiting_producer(sqlite_url):
-    upgrade_schema(sqlite_url)
-    engine = open_engine(sqlite_url)
-    await engine.start()
-    try:
+    async with started(sqlite_url) as engine:
         writer = StreamWriter(engine, "ai-chat/missing", max_pending=2)  # no such stream
-        await writer.put(delta(0))
-        failed = None
-        try:
-            for n in range(1, 10):
+        with pytest.raises(StreamNotFoundError):  # the append's own error, not a hang
+            for n in range(10):
                 await writer.put(delta(n))
             await writer.drain()
-        except Exception as exc:  # the append's own error, not a hang
-            failed = exc
-        assert type(failed).__name__ == "StreamNotFoundError"
-    finally:
-        await engine.close()
 
 
 async def test_a_cancelled_wait_does_not_cancel_the_next_one(sqlite_url):
-    upgrade_schema(sqlite_url)
-    engine = open_engine(sqlite_url)
-    await engine.start()
-    try:
+    async with started(sqlite_url) as engine:
         await engine.create("ai-chat/c", content_type="application/json")
-        release = asyncio.Event()
-        stored = engine.append_json_values
-
-        async def held_append(path: str, values: Any) -> Any:
-            await release.wait()
-            return await stored(path, values)
-
-        engine.append_json_values = held_append  # type: ignore[method-assign]
+        appends = hold_appends(engine, held=1)
         writer = StreamWriter(engine, "ai-chat/c", max_pending=2)
         await writer.put(delta(0))
-        await asyncio.sleep(0)  # the flusher takes event 0 and holds
+        await asyncio.sleep(0)  # the flusher takes event 0 and is held
         await writer.put(delta(1))
         first = asyncio.ensure_future(writer.put(delta(2)))  # full: waits
         await asyncio.sleep(0.05)
@@ -106,10 +104,7 @@ async def test_a_cancelled_wait_does_not_cancel_the_next_one(sqlite_url):
         second = asyncio.ensure_future(writer.put(delta(3)))
         await asyncio.sleep(0.05)
         assert not second.done()  # waits for its own turn, not cancelled
-        release.set()
+        appends[0][1].set()
         await asyncio.wait_for(second, 5)
         await writer.drain()
-        events = decode((await engine.read("ai-chat/c")).messages, 0)
-        assert [e.data["delta"] for e in events] == ["0", "1", "2", "3"]
-    finally:
-        await engine.close()
+        assert deltas_of(await engine.read("ai-chat/c")) == ["0", "1", "2", "3"]
