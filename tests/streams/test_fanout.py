@@ -8,6 +8,8 @@ import json
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
+from solidtype_jupyter.store.database import upgrade_schema
+
 from .standalone import stream_server
 
 READERS = 100
@@ -87,8 +89,6 @@ async def test_a_recreated_stream_pushes_its_own_data_not_the_old_streams(sqlite
     """Pushed SSE batches share one encoding per append. A stream deleted and created again
     has the same path and positions as before, so an encoding kept for the old stream's
     append must not be taken for the new one's."""
-    from solidtype_jupyter.store.database import upgrade_schema
-
     upgrade_schema(sqlite_url)
     client = AsyncHTTPClient(force_instance=True)
     try:

@@ -500,7 +500,6 @@ class ThreadedSQLStorage:
         single = len(batch) == 1
         outcomes: list[Any] = []
         previous_mark, self._rows_mark = self._rows_mark, None  # until this batch commits
-        mark = None
         try:
             self.begin(connection)
             mark = None if savepoints else self.commit_mark(connection)
