@@ -372,3 +372,39 @@ async def test_a_rejected_operation_leaves_no_trace_in_the_next_batch(streams_ur
         assert (await engine.head("ok/text")).tail == 0
     finally:
         await engine.close()
+
+
+async def test_a_group_commit_keeps_closes_by_producers_and_stream_seqs(streams_url):
+    """The columns a group commit writes back besides the tail: the producer that closed a
+    stream (its retry of the close is a duplicate, anyone else's append is refused) and the
+    last Stream-Seq, for many streams in one batch (PostgreSQL writes them as arrays)."""
+    engine = await started(streams_url)
+    closing = [f"batch/closed{n}" for n in range(8)]
+    sequenced = [f"batch/seq{n}" for n in range(8)]
+    try:
+        for path in closing + sequenced:
+            await engine.create(path, content_type="text/plain")
+        producer = ProducerTuple("closer", 3, 0)
+        await asyncio.gather(
+            *(engine.append(p, b"last", content_type="text/plain", producer=producer, close=True)
+              for p in closing),
+            *(engine.append(p, b"x", content_type="text/plain", stream_seq="05")
+              for p in sequenced),
+        )  # fmt: skip
+        if streams_url != "memory://":  # read back what was committed, in a new engine
+            await engine.close()
+            engine = await started(streams_url)
+        for path in closing:
+            retry = await engine.append(
+                path, b"last", content_type="text/plain", producer=producer, close=True
+            )
+            assert retry.duplicate and retry.info.closed
+            with pytest.raises(StreamClosedError):
+                await engine.append(path, b"more", content_type="text/plain")
+        for path in sequenced:
+            with pytest.raises(StreamConflictError):
+                await engine.append(path, b"y", content_type="text/plain", stream_seq="05")
+            await engine.append(path, b"y", content_type="text/plain", stream_seq="06")
+            assert [m.data for m in (await engine.read(path)).messages] == [b"x", b"y"]
+    finally:
+        await engine.close()

@@ -47,6 +47,7 @@ class PostgresStorage(ThreadedSQLStorage):
     name = "postgresql"
     placeholder = "%s"
     lock_rows = True
+    array_writes = True
     readers = 2
 
     def __init__(self, database_url: str, *, writer_process: bool = False) -> None:

@@ -61,6 +61,8 @@ MUTABLE_COLUMNS = (
     "tail, last_access, closed, closed_by_producer, closed_by_epoch, closed_by_seq, "
     "stream_seq, ref_count, soft_deleted"
 )
+# PostgreSQL types of ``MUTABLE_COLUMNS``, in order (the array casts of ``array_writes``).
+_MUTABLE_TYPES = ("bigint", "float8", "bool", "text", "bigint", "bigint", "text", "int", "bool")
 MAX_BATCH = 256
 #: The writer keeps the rows of at most this many streams between batches (about 1 KB each).
 MAX_KEPT_ROWS = 10_000
@@ -107,6 +109,11 @@ def _mutable_values(record: StreamRecord) -> tuple[Any, ...]:
     )
 
 
+def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """``rows`` (at least one) transposed: one list per column, the arrays of an ``unnest``."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 def _record(row: Sequence[Any]) -> StreamRecord:
     return StreamRecord(
         id=int(row[0]),
@@ -134,13 +141,19 @@ class SQLTx:
     """``StorageTx`` over a DBAPI cursor; ``p`` is the driver's placeholder."""
 
     def __init__(
-        self, cursor: Any, *, placeholder: str, lock_rows: bool, buffered: bool = False
+        self,
+        cursor: Any,
+        *,
+        placeholder: str,
+        lock_rows: bool,
+        buffered: bool = False,
+        array_writes: bool = False,
     ) -> None:
         self.c = cursor
         # Write-behind (only where a failed operation rolls back the whole transaction):
         # a batch's stream rows are read once and kept, message inserts and row updates
-        # wait for ``flush`` and go out as one executemany each, so an append costs one
-        # statement of its own instead of three.
+        # wait for ``flush`` and go out together (``executemany``, or one statement over
+        # arrays), so an append adds to shared statements instead of running three.
         self._buffered = buffered
         self._rows: dict[int, StreamRecord] = {}
         self._ids: dict[str, int] = {}
@@ -159,6 +172,26 @@ class SQLTx:
         self._update = f"UPDATE {STREAMS} SET {sets} WHERE id = {p}"
         self._insert_message = (
             f"INSERT INTO {MESSAGES} (stream_id, end_pos, data) VALUES ({p}, {p}, {p})"
+        )
+        # PostgreSQL (``array_writes``): a batch's row reads, inserts and updates as one
+        # statement each over arrays, sent in binary (``%b``: psycopg's text format for
+        # arrays cost 3.5 times as much). ``executemany`` runs a statement per row, and an
+        # ``IN`` list is a new statement for every batch size, planned every time
+        # (BENCHMARKS.md, Chat).
+        self._array_writes = array_writes
+        self._select_path_array = (
+            f"SELECT id, {_COLUMNS} FROM {STREAMS} WHERE path = ANY(%b::text[]) ORDER BY id{lock}"
+        )
+        self._insert_messages = (
+            f"INSERT INTO {MESSAGES} (stream_id, end_pos, data) "
+            "SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::bytea[])"
+        )
+        names = [name.strip() for name in MUTABLE_COLUMNS.split(",")]
+        arrays = ", ".join(f"%b::{kind}[]" for kind in _MUTABLE_TYPES)
+        self._update_streams = (
+            f"UPDATE {STREAMS} AS s SET {', '.join(f'{n} = u.{n}' for n in names)} "
+            f"FROM unnest({arrays}, %b::bigint[]) AS u({', '.join(names)}, id) "
+            "WHERE s.id = u.id"
         )
         self._read = (
             f"SELECT end_pos, data FROM {MESSAGES} WHERE stream_id = {p} AND end_pos > {p} "
@@ -187,10 +220,17 @@ class SQLTx:
     def flush(self) -> None:
         """Send the buffered message inserts and row updates."""
         if self._messages:
-            self.c.executemany(self._insert_message, self._messages)
+            if self._array_writes:
+                self.c.execute(self._insert_messages, _columns(self._messages))
+            else:
+                self.c.executemany(self._insert_message, self._messages)
             self._messages.clear()
         if self._updates:
-            self.c.executemany(self._update, [_mutable_values(r) for r in self._updates.values()])
+            rows = [_mutable_values(r) for r in self._updates.values()]
+            if self._array_writes:
+                self.c.execute(self._update_streams, _columns(rows))
+            else:
+                self.c.executemany(self._update, rows)
             self._updates.clear()
 
     def _forget(self) -> None:
@@ -202,6 +242,11 @@ class SQLTx:
         """Read the rows of ``paths`` with one query (buffered mode): a batch of appends
         to 200 streams then costs one SELECT instead of 200."""
         wanted = [path for path in dict.fromkeys(paths) if path not in self._ids]
+        if self._array_writes and wanted:
+            self.c.execute(self._select_path_array, (wanted,))
+            for row in self.c.fetchall():
+                self._keep(_record(row))
+            return
         for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
             chunk = wanted[start : start + 500]
             marks = ", ".join([self._p] * len(chunk))
@@ -324,6 +369,7 @@ class ThreadedSQLStorage:
     name = "sql"
     placeholder = "?"
     lock_rows = False
+    array_writes = False  # see ``SQLTx``: PostgreSQL only
     readers = 2
 
     def __init__(self, *, writer_process: bool = False) -> None:
@@ -496,6 +542,7 @@ class ThreadedSQLStorage:
             placeholder=self.placeholder,
             lock_rows=self.lock_rows,
             buffered=not savepoints,
+            array_writes=self.array_writes,
         )
         single = len(batch) == 1
         outcomes: list[Any] = []
