@@ -408,3 +408,34 @@ async def test_a_group_commit_keeps_closes_by_producers_and_stream_seqs(streams_
             assert [m.data for m in (await engine.read(path)).messages] == [b"x", b"y"]
     finally:
         await engine.close()
+
+
+async def test_a_reader_at_the_tail_of_this_processs_appends_is_answered_from_memory(
+    streams_url,
+):
+    """Caught up with what this process appended: nothing new, without a database read
+    (200 chat followers re-read thousands of times when that went to the database); a
+    close is seen the same way, and a change from elsewhere sends the reader back."""
+    engine = await started(streams_url)
+    try:
+        await engine.create("tail", content_type=JSON)
+        appended = await engine.append("tail", b'{"n":1}', content_type=JSON)
+        position = appended.info.tail
+        database_read = engine.storage.read
+
+        async def no_database(operation):
+            raise AssertionError("read the database")
+
+        engine.storage.read = no_database
+        caught_up = await engine.read_at("tail", position, use_cache=True)
+        assert caught_up.messages == [] and caught_up.up_to_date and not caught_up.closed
+        assert parse_offset(caught_up.next_offset) == position
+        closing = await engine.close_stream("tail")
+        closed = await engine.read_at("tail", closing.info.tail, use_cache=True)
+        assert closed.messages == [] and closed.closed
+        engine.storage.read = database_read
+        engine.live.changed("tail")  # another process wrote: memory no longer answers
+        again = await engine.read_at("tail", closing.info.tail, use_cache=True)
+        assert again.closed and again.info.content_type == JSON  # from the database
+    finally:
+        await engine.close()
