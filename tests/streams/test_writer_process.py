@@ -37,9 +37,9 @@ def values(result) -> list:
 async def test_writes_run_in_a_child_with_the_same_semantics(durable_url: str) -> None:
     engine = await started(durable_url)
     try:
-        runner = engine.storage.runner
-        assert isinstance(runner, WriterProcess)
-        assert runner.pid is not None and runner.pid != os.getpid()
+        child = engine.storage.process
+        assert isinstance(child, WriterProcess)
+        assert child.pid is not None and child.pid != os.getpid()
         await engine.create("ai-chat/child", content_type=JSON)
         first = ProducerTuple("p1", 1, 0)
         await engine.append("ai-chat/child", b'{"n":1}', content_type=JSON, producer=first)
@@ -63,7 +63,7 @@ async def test_writes_run_in_a_child_with_the_same_semantics(durable_url: str) -
         assert values(read) == [{"n": 1}, {"n": 2}, {"n": 3}] and read.closed
     finally:
         await engine.close()
-    assert runner.pid is None  # closed with the engine
+    assert child.pid is None  # closed with the engine
 
 
 async def test_a_killed_child_is_replaced_and_nothing_acknowledged_is_lost(
@@ -77,16 +77,94 @@ async def test_a_killed_child_is_replaced_and_nothing_acknowledged_is_lost(
         await engine.create("ai-chat/kill", content_type=JSON)
         acknowledged = [await engine.append("ai-chat/kill", f'{{"n":{n}}}'.encode(),
                                             content_type=JSON) for n in range(5)]  # fmt: skip
-        runner = engine.storage.runner
-        old_pid = runner.pid
+        child = engine.storage.process
+        old_pid = child.pid
         os.kill(old_pid, signal.SIGKILL)
-        await asyncio.to_thread(runner._child.wait, 10)
+        while child.pid is not None:  # noqa: ASYNC110 (until the loop has seen it exit)
+            await asyncio.sleep(0.01)
         # The next write finds the child gone and starts a new one.
         after = await engine.append("ai-chat/kill", b'{"n":5}', content_type=JSON)
-        assert runner.pid not in (None, old_pid)
+        assert child.pid not in (None, old_pid)
         assert after.start == acknowledged[-1].info.tail  # offsets continue, no gap
         read = await engine.read("ai-chat/kill")
         assert values(read) == [{"n": n} for n in range(6)]
+    finally:
+        await engine.close()
+
+
+async def test_concurrent_writes_share_the_childs_transactions_in_order(durable_url: str) -> None:
+    """Writes go to the child as they come and it commits whatever has arrived together;
+    each outcome still reaches its own writer, also when a writer before it gave up."""
+    engine = await started(durable_url)
+    paths = [f"ai-chat/many{n}" for n in range(40)]
+    try:
+        for path in paths:
+            await engine.create(path, content_type=JSON)
+
+        async def appends(path: str) -> list[int]:
+            ends = []
+            for n in range(5):
+                result = await engine.append_json_values(path, [f'{{"n":{n}}}'])
+                ends.append(result.info.tail)
+            return ends
+
+        # A write cancelled while the child works on it: its outcome is dropped and the
+        # one sent with it (same frame, same reply) still reaches its writer.
+        abandoned = asyncio.ensure_future(engine.append_json_values(paths[0], ['{"gone":1}']))
+        kept = asyncio.ensure_future(engine.append_json_values(paths[1], ['{"kept":1}']))
+        await asyncio.sleep(0)
+        abandoned.cancel()
+        assert (await asyncio.wait_for(kept, 10)).info.tail > 0
+        tails = await asyncio.gather(*(appends(path) for path in paths))
+        for path, ends in zip(paths, tails, strict=True):
+            assert ends == sorted(ends) and len(set(ends)) == 5  # each its own, in order
+            numbers = [v["n"] for v in values(await engine.read(path)) if "n" in v]
+            assert numbers == list(range(5))
+    finally:
+        await engine.close()
+
+
+async def test_close_answers_what_was_sent_and_refuses_what_comes_after(sqlite_url: str) -> None:
+    from solidtype_jupyter.store.database import upgrade_schema
+
+    upgrade_schema(sqlite_url)
+    engine = await started(sqlite_url)
+    await engine.create("ai-chat/closing", content_type=JSON)
+    pending = [
+        asyncio.ensure_future(engine.append_json_values("ai-chat/closing", [f'{{"n":{n}}}']))
+        for n in range(20)
+    ]
+    await asyncio.sleep(0)  # they are written, not yet answered
+    await engine.storage.process.close()
+    assert [p.result().info.tail for p in pending] == sorted(p.result().info.tail for p in pending)
+    with pytest.raises(StorageUnavailableError, match="closed"):
+        await engine.append_json_values("ai-chat/closing", ['{"late":1}'])
+    await engine.close()
+    reopened = await started(sqlite_url)
+    try:
+        stored = values(await reopened.read("ai-chat/closing"))
+        assert stored == [{"n": n} for n in range(20)]
+    finally:
+        await reopened.close()
+
+
+async def test_a_write_from_another_threads_loop_goes_through_the_servers_loop(
+    sqlite_url: str,
+) -> None:
+    from solidtype_jupyter.store.database import upgrade_schema
+
+    upgrade_schema(sqlite_url)
+    engine = await started(sqlite_url)
+    try:
+        await engine.create("ai-chat/thread", content_type=JSON)
+
+        def elsewhere() -> int:
+            append = engine.append_json_values("ai-chat/thread", ['{"from":"thread"}'])
+            return asyncio.run(append).info.tail
+
+        tail = await asyncio.to_thread(elsewhere)
+        read = await engine.read("ai-chat/thread")
+        assert values(read) == [{"from": "thread"}] and read.info.tail == tail
     finally:
         await engine.close()
 

@@ -17,8 +17,8 @@ Hot-path design (decided by measurement, see BENCHMARKS.md "Durable Streams"):
   The protocol logic (``streams.operations``) is plain synchronous code, so one
   implementation serves both databases; the thread keeps it off the event loop, which
   only awaits a future per operation. With ``writer_process`` (the server's choice on
-  PostgreSQL) the thread hands each batch to a child process (``writer_process.py``), so
-  that work also leaves the interpreter lock.
+  PostgreSQL) a child process (``writer_process.py``) runs the transactions instead of the
+  thread, so that work also leaves the interpreter lock; it forms the group commits itself.
 * Readers use a small thread pool with one connection each (SQLite WAL and PostgreSQL
   MVCC let them run beside the writer).
 
@@ -37,10 +37,13 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import StorageUnavailableError, StreamError
 from ..records import ProducerState, ProducerTuple, StoredMessage, StreamRecord
+
+if TYPE_CHECKING:
+    from .writer_process import WriterProcess
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -359,8 +362,8 @@ _Job = tuple[Operation, "asyncio.Future[Any]", asyncio.AbstractEventLoop]
 class ThreadedSQLStorage:
     """Writer thread with group commit plus a reader pool; subclasses open connections.
 
-    ``writer_process``: the writer thread hands each batch to a child process that owns
-    the write connection (``writer_process.WriterProcess``) instead of running it itself.
+    ``writer_process``: instead of the writer thread, a child process that owns the write
+    connection (``writer_process.WriterProcess``, in ``process`` once started) runs them.
     The batch's Python work (the protocol, the statements) then runs outside this
     interpreter's lock, which the event loop needs for everything else; see
     BENCHMARKS.md, Chat. The server turns it on for PostgreSQL (``open_storage``).
@@ -380,7 +383,8 @@ class ThreadedSQLStorage:
         self._local = threading.local()
         self._reader_connections: list[Any] = []
         self._lock = threading.Lock()
-        self.runner: BatchRunner | None = None  # where batches run, once started
+        self.runner: LocalBatchRunner | None = None  # the writer thread's, once started
+        self.process: WriterProcess | None = None  # with ``writer_process``, once started
         # Writer side: the stream rows as the last committed batch left them, valid while
         # ``commit_mark`` returns ``_rows_mark`` (see ``_attempt``).
         self._rows: dict[str, StreamRecord] = {}
@@ -430,21 +434,30 @@ class ThreadedSQLStorage:
 
     # -- lifecycle
     def start_threads(self) -> None:
-        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         loop = asyncio.get_running_loop()
-        self._writer = threading.Thread(
-            target=self._write_loop,
-            args=(loop, ready),
-            name=f"{self.name}-stream-writer",
-            daemon=True,
-        )
-        self._writer.start()
+        ready: asyncio.Future[None]
+        if self.writer_process:
+            from .writer_process import WriterProcess
+
+            self.process = WriterProcess(self)
+            ready = asyncio.ensure_future(self.process.start())
+        else:
+            ready = loop.create_future()
+            self._writer = threading.Thread(
+                target=self._write_loop,
+                args=(loop, ready),
+                name=f"{self.name}-stream-writer",
+                daemon=True,
+            )
+            self._writer.start()
         self._pool = ThreadPoolExecutor(
             self.readers, thread_name_prefix=f"{self.name}-stream-reader"
         )
         self._ready = ready
 
     async def stop_threads(self) -> None:
+        if self.process is not None:
+            await self.process.close()
         if self._writer is not None:
             self._jobs.put(None)
             await asyncio.to_thread(self._writer.join)
@@ -460,13 +473,22 @@ class ThreadedSQLStorage:
     # -- writes
     async def write(self, function: Callable[..., T], *args: Any, path: str | None = None) -> T:
         loop = asyncio.get_running_loop()
+        process = self.process
+        if process is not None:
+            if process.loop is loop:
+                return await process.write((function, args, path))  # type: ignore[no-any-return]
+            # From another thread's loop: the child's pipes belong to the server's loop.
+            home = process.loop
+            assert home is not None, "storage not started"
+            call = process.write((function, args, path))
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, home))
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put(((function, args, path), future, loop))
         return await future
 
     def _write_loop(self, loop: asyncio.AbstractEventLoop, ready: asyncio.Future[None]) -> None:
         try:
-            runner = self.runner = self._open_runner()
+            runner = self.runner = LocalBatchRunner(self)
         except Exception as exc:
             loop.call_soon_threadsafe(_settle, ready, exc)
             return
@@ -496,13 +518,6 @@ class ThreadedSQLStorage:
                     job_loop.call_soon_threadsafe(_settle_all, settled)
         finally:
             runner.close()
-
-    def _open_runner(self) -> BatchRunner:
-        if self.writer_process:
-            from .writer_process import WriterProcess
-
-            return WriterProcess(self)
-        return LocalBatchRunner(self)
 
     def run_operations(self, connection: Any, operations: list[Operation]) -> list[Any]:
         """Run a batch in one transaction; each outcome is a result or the exception
@@ -610,16 +625,8 @@ class ThreadedSQLStorage:
             connection.rollback()
 
 
-class BatchRunner(Protocol):
-    """Where the writer thread's batches run: here, or in the writer process."""
-
-    def run(self, operations: list[Operation]) -> list[Any]: ...
-
-    def close(self) -> None: ...
-
-
 class LocalBatchRunner:
-    """Batches run in the writer thread, on its own connection."""
+    """The writer thread's connection, and its batches run on it."""
 
     def __init__(self, storage: ThreadedSQLStorage) -> None:
         self.storage = storage
