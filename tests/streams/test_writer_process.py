@@ -10,6 +10,7 @@ import signal
 
 import pytest
 
+from solidtype_jupyter.store.database import upgrade_schema
 from solidtype_jupyter.streams import (
     ProducerSequenceGapError,
     ProducerTuple,
@@ -24,7 +25,9 @@ from solidtype_jupyter.streams.storage.writer_process import WriterProcess
 JSON = "application/json"
 
 
-async def started(url: str):
+async def started(url: str, *, migrate: bool = False):
+    if migrate:  # ``durable_url`` comes migrated; ``sqlite_url`` and ``postgres_url`` do not
+        upgrade_schema(url)
     engine = open_engine(url, writer="process", long_poll_timeout=2.0)
     await engine.start()
     return engine
@@ -69,10 +72,7 @@ async def test_writes_run_in_a_child_with_the_same_semantics(durable_url: str) -
 async def test_a_killed_child_is_replaced_and_nothing_acknowledged_is_lost(
     sqlite_url: str,
 ) -> None:
-    from solidtype_jupyter.store.database import upgrade_schema
-
-    upgrade_schema(sqlite_url)
-    engine = await started(sqlite_url)
+    engine = await started(sqlite_url, migrate=True)
     try:
         await engine.create("ai-chat/kill", content_type=JSON)
         acknowledged = [await engine.append("ai-chat/kill", f'{{"n":{n}}}'.encode(),
@@ -125,10 +125,7 @@ async def test_concurrent_writes_share_the_childs_transactions_in_order(durable_
 
 
 async def test_close_answers_what_was_sent_and_refuses_what_comes_after(sqlite_url: str) -> None:
-    from solidtype_jupyter.store.database import upgrade_schema
-
-    upgrade_schema(sqlite_url)
-    engine = await started(sqlite_url)
+    engine = await started(sqlite_url, migrate=True)
     await engine.create("ai-chat/closing", content_type=JSON)
     pending = [
         asyncio.ensure_future(engine.append_json_values("ai-chat/closing", [f'{{"n":{n}}}']))
@@ -151,10 +148,7 @@ async def test_close_answers_what_was_sent_and_refuses_what_comes_after(sqlite_u
 async def test_a_write_from_another_threads_loop_goes_through_the_servers_loop(
     sqlite_url: str,
 ) -> None:
-    from solidtype_jupyter.store.database import upgrade_schema
-
-    upgrade_schema(sqlite_url)
-    engine = await started(sqlite_url)
+    engine = await started(sqlite_url, migrate=True)
     try:
         await engine.create("ai-chat/thread", content_type=JSON)
 
@@ -179,10 +173,7 @@ async def test_a_child_that_cannot_connect_fails_the_start_clearly() -> None:
 async def test_postgres_skips_its_own_notifications_by_the_childs_backend_pid(
     postgres_url: str,
 ) -> None:
-    from solidtype_jupyter.store.database import upgrade_schema
-
-    upgrade_schema(postgres_url)
-    engine = await started(postgres_url)
+    engine = await started(postgres_url, migrate=True)
     try:
         await engine.create("ai-chat/pid", content_type=JSON)
         pid = engine.storage._writer_pid

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import StorageUnavailableError
+from .sql import MAX_BATCH
 
 if TYPE_CHECKING:
     from .sql import Operation, ThreadedSQLStorage
@@ -54,8 +55,6 @@ log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
 #: How long ``close`` waits for the child to finish its batch and exit before killing it.
 EXIT_TIMEOUT_SECONDS = 10.0
-#: The child's transactions take at most this many operations (as the writer thread's do).
-MAX_BATCH = 256
 #: Put first on the child's path, so it imports this very copy of the package.
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
 
@@ -293,7 +292,7 @@ class _Requests:
 
     def batch(self) -> list[Operation] | None:
         """The operations of every frame that has arrived (at least one frame, waiting for
-        it), up to about ``MAX_BATCH``; ``None`` at end of input."""
+        it), up to about ``MAX_BATCH`` (as the writer thread's); ``None`` at end of input."""
         first = self.next()
         if first is None:
             return None
