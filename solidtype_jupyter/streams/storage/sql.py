@@ -171,7 +171,8 @@ class SQLTx:
         )
         marks = ", ".join([p] * 19)
         self._insert = f"INSERT INTO {STREAMS} ({_COLUMNS}) VALUES ({marks}) RETURNING id"
-        sets = ", ".join(f"{name.strip()} = {p}" for name in MUTABLE_COLUMNS.split(","))
+        names = [name.strip() for name in MUTABLE_COLUMNS.split(",")]
+        sets = ", ".join(f"{name} = {p}" for name in names)
         self._update = f"UPDATE {STREAMS} SET {sets} WHERE id = {p}"
         self._insert_message = (
             f"INSERT INTO {MESSAGES} (stream_id, end_pos, data) VALUES ({p}, {p}, {p})"
@@ -189,7 +190,6 @@ class SQLTx:
             f"INSERT INTO {MESSAGES} (stream_id, end_pos, data) "
             "SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::bytea[])"
         )
-        names = [name.strip() for name in MUTABLE_COLUMNS.split(",")]
         arrays = ", ".join(f"%b::{kind}[]" for kind in _MUTABLE_TYPES)
         self._update_streams = (
             f"UPDATE {STREAMS} AS s SET {', '.join(f'{n} = u.{n}' for n in names)} "
@@ -245,15 +245,16 @@ class SQLTx:
         """Read the rows of ``paths`` with one query (buffered mode): a batch of appends
         to 200 streams then costs one SELECT instead of 200."""
         wanted = [path for path in dict.fromkeys(paths) if path not in self._ids]
-        if self._array_writes and wanted:
-            self.c.execute(self._select_path_array, (wanted,))
-            for row in self.c.fetchall():
-                self._keep(_record(row))
-            return
-        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
-            chunk = wanted[start : start + 500]
-            marks = ", ".join([self._p] * len(chunk))
-            self.c.execute(self._select_paths.format(marks=marks), chunk)
+        queries: list[tuple[str, Sequence[Any]]] = []
+        if self._array_writes:
+            queries = [(self._select_path_array, (wanted,))] if wanted else []
+        else:
+            for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+                chunk = wanted[start : start + 500]
+                marks = ", ".join([self._p] * len(chunk))
+                queries.append((self._select_paths.format(marks=marks), chunk))
+        for statement, parameters in queries:
+            self.c.execute(statement, parameters)
             for row in self.c.fetchall():
                 self._keep(_record(row))
 
