@@ -76,6 +76,7 @@ def run_chat(args: argparse.Namespace) -> int:
 async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     from .agent import ChatError, ChatService, InProcessAgent
     from .llm import create_adapter, resolve_model
+    from .llm.model_choice import DEMO_NOTICE, is_demo
     from .store import (
         CatalogRepository,
         ChatSessionRepository,
@@ -121,6 +122,8 @@ async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         else:
             session = await sessions.create(user, args.context)
         print(f"session {session.id} ({session.context})", file=out, flush=True)
+        if is_demo(choice):  # on stderr: the conversation on stdout stays the answer alone
+            print(f"Recorded demo ({model_setting}): {DEMO_NOTICE}", file=sys.stderr, flush=True)
         body = agui.RunAgentInput(
             thread_id=str(session.id),
             run_id=f"run-{uuid.uuid4().hex}",

@@ -16,7 +16,7 @@ Public API:
 """
 
 from .adapters import AnthropicAdapter, OpenAICompatibleAdapter, ScriptedAdapter
-from .factory import ModelNotConfigured, create_adapter, not_configured_run
+from .factory import ModelNotConfigured, create_adapter, demo_description, not_configured_run
 from .history import history_from_agui, history_to_agui
 from .loop import (
     AgentLoop,
@@ -98,6 +98,7 @@ __all__ = [
     "build_system_prompt",
     "create_adapter",
     "decide_approvals",
+    "demo_description",
     "demo_model",
     "history_from_agui",
     "history_to_agui",

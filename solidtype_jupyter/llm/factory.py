@@ -9,12 +9,13 @@ with ``not_configured_run``: one message saying how to configure one, never a ma
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from ..protocol import agui
 from .adapters.anthropic import AnthropicAdapter
 from .adapters.openai_compatible import OpenAICompatibleAdapter
 from .adapters.scripted import ScriptedAdapter, ScriptError
-from .model_choice import ModelChoice
+from .model_choice import DEMO_NOTICE, ModelChoice, is_demo, resolve_model
 from .retry import RetryPolicy
 from .types import ModelAdapter
 
@@ -26,6 +27,25 @@ HOW_TO_CONFIGURE = (
     "Ollama) and OPENAI_API_KEY if the server needs one, or `scripted:quickstart` for the "
     "scripted demo model. Then restart the server."
 )
+
+
+def demo_description(model: ModelChoice | str | None) -> dict[str, Any] | None:
+    """What a UI shows for a recorded demo (``{"notice", "prompts"}``: the line saying so and
+    how to connect a real model, and the requests the demo can replay), or None for a real
+    model. ``model`` is a choice or its ``provider:name`` label."""
+    if isinstance(model, str):
+        try:
+            model = resolve_model(model, {})
+        except ValueError:  # "no model configured" and other labels that are not a setting
+            return None
+    if not is_demo(model):
+        return None
+    assert model is not None
+    try:
+        prompts = ScriptedAdapter.from_file(model.name).prompts
+    except (OSError, ScriptError):  # the chat itself says why when it is used
+        prompts = []
+    return {"notice": DEMO_NOTICE, "prompts": prompts}
 
 
 class ModelNotConfigured(Exception):

@@ -24,7 +24,7 @@ from typing import Any
 from ..agent import LoggedEvent
 from ..agent.event_log import read_all
 from ..cad import CadDocument
-from ..llm import ModelAdapter
+from ..llm import ModelAdapter, demo_description
 from ..protocol import agui
 from ..protocol.agent import AgentIdentity
 from ..protocol.sessions import ChatStatus, chat_stream_path
@@ -641,6 +641,7 @@ class Chat:
             interrupts=hydrated["interrupts"],
             running=live is not None,
             model=self.model_label,
+            demo=demo_description(self.model_label),
         )
 
     async def _post_page(self, view: str, before: int) -> None:

@@ -80,5 +80,10 @@ def test_document_option_builds_and_saves_the_part(tmp_path: Path, sqlite_url: s
     assert "[error]" not in done.stdout
     saved = CadDocument.load(tmp_path / "parts" / "block.solid.json")
     assert abs(saved.geometry()["volume"] - 1000) < 1e-6
+    # The scripted model is a recording, and the terminal says so once, with how to connect
+    # a model (on stderr: stdout stays the conversation).
+    demo_lines = [line for line in done.stderr.splitlines() if "Recorded demo" in line]
+    assert len(demo_lines) == 1 and "ANTHROPIC_API_KEY" in demo_lines[0], done.stderr
+    assert "Recorded demo" not in done.stdout
     outside = chat(tmp_path, sqlite_url, "x", "--document", "../escape.solid.json")
     assert outside.returncode == 2 and "--document must be" in outside.stderr

@@ -18,7 +18,7 @@ from solidtype_jupyter.llm import (
 )
 from solidtype_jupyter.llm.adapters.scripted import parse_script
 from solidtype_jupyter.protocol import agui
-from solidtype_jupyter.tools import ToolContext, editor_registry
+from solidtype_jupyter.tools import ToolContext, dashboard_registry, editor_registry
 
 from .conftest import FAST_RETRY
 from .fake_llm_server import ToolUse, Turn
@@ -43,7 +43,8 @@ async def test_quickstart_script_builds_the_plate_through_the_real_tools():
         system_prompt="demo",
         tool_context=context,
     )
-    run = loop.run(thread_id="t", run_id="r", history=[UserMessage("a plate with holes")])
+    request = "A 60x40x8 mm plate with four 5 mm corner holes, 3 mm fillets on the vertical edges"
+    run = loop.run(thread_id="t", run_id="r", history=[UserMessage(request)])
     events = await collect(run)
     results = [e for e in events if isinstance(e, agui.ToolCallResult)]
     assert len(results) == 6
@@ -151,3 +152,58 @@ async def test_rendered_view_is_shown_to_the_model(fake_llm):
     assert blocks[0]["type"] == "text"
     assert blocks[1]["type"] == "image" and blocks[1]["source"]["media_type"] == "image/png"
     assert blocks[1]["source"]["data"].startswith("iVBOR")  # PNG signature in base64
+
+
+QUICKSTART_REQUEST = (
+    "A 60x40x8 mm plate with four 5 mm corner holes, 3 mm fillets on the vertical edges"
+)
+
+
+async def test_the_quickstart_demo_does_not_run_in_a_chat_without_a_document():
+    """Issue 18: in a dashboard chat the demo called six editor tools that are not there
+    ("unknown tool" six times), then said "Done: a 60 x 40 x 8 mm plate"."""
+    loop = AgentLoop(
+        ScriptedAdapter.from_file("quickstart"),
+        dashboard_registry(),
+        system_prompt="demo",
+        tool_context=ToolContext(user_id="alice"),
+    )
+    run = loop.run(thread_id="t", run_id="r", history=[UserMessage(QUICKSTART_REQUEST)])
+    events = await collect(run)
+    assert not [e for e in events if isinstance(e, agui.ToolCallStart | agui.ToolCallResult)]
+    text = "".join(e.delta for e in events if isinstance(e, agui.TextMessageContent))
+    assert text.startswith("This recorded demo needs a CAD document")
+    assert "`create_sketch`" in text and "Done" not in text
+    assert run.finish_reason == "stop"
+
+
+async def test_a_failed_real_step_stops_the_demo_with_the_error_message():
+    """The registry's errors are objects ({code, message}): the demo quotes the message."""
+    doc = CadDocument("plate")
+    script = parse_script(
+        "\n".join(
+            json.dumps(t)
+            for t in [
+                {
+                    "prompt": "extrude the sketch",
+                    "tool_calls": [
+                        {"name": "extrude", "arguments": {"sketch_id": "sketch9", "distance": 8}}
+                    ],
+                },
+                {"text": "Done: extruded."},
+            ]
+        )
+    )
+    loop = AgentLoop(
+        ScriptedAdapter(script),
+        editor_registry(),
+        system_prompt="x",
+        tool_context=ToolContext(user_id="alice", document=doc),
+    )
+    run = loop.run(thread_id="t", run_id="r", history=[UserMessage("Extrude the sketch.")])
+    events = await collect(run)
+    (result,) = [e for e in events if isinstance(e, agui.ToolCallResult)]
+    message = json.loads(result.content)["error"]["message"]
+    text = "".join(e.delta for e in events if isinstance(e, agui.TextMessageContent))
+    assert f"Step 1 of the recording (`extrude`) failed: {message}" in text
+    assert "Done" not in text and "{" not in text

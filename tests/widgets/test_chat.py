@@ -49,6 +49,10 @@ def test_quickstart_builds_the_plate_and_the_server_lists_the_session(
     chat = open_chat(database_url, "scripted:quickstart")
     assert recorder.kinds()[:2] == ["reset", "sessions"]
     assert recorder.of("reset")[0]["messages"] == []
+    # The panel is told it shows a recorded demo, what it can replay, how to get a real model.
+    demo = recorder.of("reset")[0]["demo"]
+    assert demo["prompts"] == [PLATE[0].upper() + PLATE[1:]]
+    assert "ANTHROPIC_API_KEY" in demo["notice"] and "OPENAI_BASE_URL" in demo["notice"]
 
     turn = chat.send(PLATE)
     assert turn is not None and turn.outcome == "finished"
@@ -233,6 +237,7 @@ def test_a_2000_message_session_is_paged(
 def test_without_a_model_the_chat_says_how_to_configure_one(shell: Any, recorder: Recorder) -> None:
     chat = shell.run_line_magic("ai_chat", "--new")
     assert chat.model_label == "no model configured"
+    assert recorder.of("reset")[-1]["demo"] is None
     turn = chat.send(PLATE)
     assert turn.outcome == "finished"
     assert "No chat model is configured" in turn.text and "scripted:quickstart" in turn.text

@@ -84,9 +84,10 @@ def test_cell_magic_sends_the_cell_and_saves_the_document(shell: Any, chat_env: 
     assert isinstance(turn, Turn) and turn.outcome == "finished"
     saved = CadDocument.load(chat_env / "part.solid.json")
     assert saved.geometry()["volume"] == pytest.approx(QUICKSTART_VOLUME, abs=0.01)
-    # A second cell without options goes to the current chat.
+    # A second cell without options goes to the current chat; the demo has nothing recorded
+    # for it and says so.
     turn = shell.run_cell_magic("ai_chat", "", "thanks\n")
-    assert "no more turns" in turn.text
+    assert "recorded demo (scripted:quickstart), not a model" in turn.text
     with pytest.raises(UsageError, match="the cell is empty"):
         shell.run_cell_magic("ai_chat", "", "  \n")
     # Opening the same file again continues from it.
@@ -109,7 +110,7 @@ def test_approval_overrides_of_the_jupyter_config_apply(shell: Any, chat_env: Pa
         json.dumps({"SolidTypeApp": {"approval_overrides": {"create_sketch": "confirm"}}})
     )
     chat = shell.run_line_magic("ai_chat", "part.solid.json --model scripted:quickstart --new")
-    turn = chat.send("a plate")
+    turn = chat.send("a 60x40x8 mm plate with four 5 mm corner holes, 3 mm fillets")
     assert turn.outcome == "approval"
     assert [i["toolName"] for i in turn.interrupts] == ["create_sketch"]
     config_file.write_text(

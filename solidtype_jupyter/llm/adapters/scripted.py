@@ -4,8 +4,8 @@ It goes through the same loop, tools and approvals as a real model; only the mod
 and tool calls come from a file.
 
 Script format (JSON Lines, UTF-8): one JSON object per line, one line per model turn; blank
-lines and lines starting with ``#`` are ignored. Turn ``n`` answers the request whose
-conversation already holds ``n`` assistant turns, so replay is deterministic across requests,
+lines and lines starting with ``#`` are ignored. Which turn answers is decided from
+the conversation alone (see *Demo scripts* below), so replay is deterministic across requests,
 approvals and server restarts. Keys of a turn (all optional):
 
 ``text``
@@ -29,12 +29,35 @@ approvals and server restarts. Keys of a turn (all optional):
     ``{"code": "overloaded", "message": "..."}``: the turn fails with ``ModelError`` after its
     text (for error-path tests).
 
+``prompt``
+    The user request this turn starts to answer (see *Demo scripts*).
+
 Example::
 
     {"text": "Sketching.", "tool_calls": [{"name": "create_sketch", "arguments": {"plane": "XY"}}]}
     {"text": "Done."}
 
-When the script runs out, the model says so in one sentence and stops.
+When the script runs out, the model says so (it is a recording; how to connect a model) and
+stops.
+
+Demo scripts
+------------
+A script whose turns carry ``prompt`` is a demo: each ``prompt`` starts an *exchange*, the
+turns that answer that request, up to the next ``prompt``. A demo is shown to people, so it
+must never pretend:
+
+- a request plays the first exchange not yet played whose prompt it matches (the same numbers,
+  and most of the same words, ignoring case and punctuation); the exchanges go forward, never
+  back (one that changed a document is not replayed on it); any other request is answered
+  with what the demo can show and how to connect a model;
+- the tools an exchange calls must all be in the request's tools (a chat without a CAD
+  document has no editor tools): else nothing runs and the answer says what the demo needs;
+- after a tool call that failed, was rejected, or ran with arguments the user edited, the
+  replay stops and says which step and why, instead of playing text written for success;
+- every exchange ends with a turn without tool calls.
+
+A script without any ``prompt`` is raw: turn ``n`` answers the conversation that holds ``n``
+assistant turns, whatever was asked (tests and benchmarks).
 """
 
 from __future__ import annotations
@@ -47,8 +70,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from ..model_choice import CONNECT_A_MODEL
 from ..types import (
     AssistantMessage,
+    ChatMessage,
     ModelError,
     ModelEvent,
     ModelRequest,
@@ -58,11 +83,16 @@ from ..types import (
     ToolCallArgsDelta,
     ToolCallEnded,
     ToolCallStarted,
+    ToolResultMessage,
     Usage,
+    UserMessage,
 )
 
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
-END_OF_SCRIPT = "(The scripted conversation has no more turns.)"
+END_OF_SCRIPT = (
+    "This recorded conversation has no more turns: the chat replays a script, not a model. "
+    + CONNECT_A_MODEL
+)
 _STOP_REASONS = ("stop", "tool_calls", "length", "content_filter", "other")
 _ARGS_FRAGMENT = 24  # characters per argument delta, so clients see real reassembly
 
@@ -83,6 +113,7 @@ class ScriptedTurn:
     stop: StopReason = "stop"
     usage: Usage = field(default_factory=Usage)
     error: tuple[str, str] | None = None  # (code, message)
+    prompt: str | None = None  # the request this turn starts to answer (demo scripts)
 
 
 class ScriptError(ValueError):
@@ -108,6 +139,7 @@ def load_script(source: str | Path) -> list[ScriptedTurn]:
 
 def parse_script(text: str, origin: str = "<script>") -> list[ScriptedTurn]:
     turns: list[ScriptedTurn] = []
+    places: list[str] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -120,11 +152,23 @@ def parse_script(text: str, origin: str = "<script>") -> list[ScriptedTurn]:
         if not isinstance(raw, dict):
             raise ScriptError(f"{where}: a turn must be a JSON object")
         turns.append(_parse_turn(raw, len(turns), where))
+        places.append(where)
+    if any(t.prompt is not None for t in turns):
+        if turns[0].prompt is None:
+            raise ScriptError(f"{places[0]}: a demo script's first turn needs a prompt")
+        for i, turn in enumerate(turns):
+            ends_exchange = i + 1 == len(turns) or turns[i + 1].prompt is not None
+            if ends_exchange and turn.tool_calls:
+                raise ScriptError(
+                    f"{places[i]}: the last turn of an exchange must not call tools "
+                    "(nothing would answer their results)"
+                )
     return turns
 
 
 def _parse_turn(raw: dict[str, Any], number: int, where: str) -> ScriptedTurn:
-    unknown = set(raw) - {"text", "repeat", "delay_ms", "tool_calls", "stop", "usage", "error"}
+    keys = {"text", "repeat", "delay_ms", "tool_calls", "stop", "usage", "error", "prompt"}
+    unknown = set(raw) - keys
     if unknown:
         raise ScriptError(f"{where}: unknown keys {sorted(unknown)}")
     text = raw.get("text", [])
@@ -157,6 +201,9 @@ def _parse_turn(raw: dict[str, Any], number: int, where: str) -> ScriptedTurn:
     usage_raw = raw.get("usage", {})
     if not isinstance(usage_raw, dict):
         raise ScriptError(f"{where}: usage must be an object")
+    prompt = raw.get("prompt")
+    if prompt is not None and not (isinstance(prompt, str) and _tokens(prompt)):
+        raise ScriptError(f"{where}: prompt must be a request in words")
     error = raw.get("error")
     if error is not None and not (isinstance(error, dict) and isinstance(error.get("code"), str)):
         raise ScriptError(f"{where}: error must be {{'code': ..., 'message': ...}}")
@@ -168,13 +215,57 @@ def _parse_turn(raw: dict[str, Any], number: int, where: str) -> ScriptedTurn:
         stop=cast(StopReason, stop),
         usage=Usage(int(usage_raw.get("input_tokens", 0)), int(usage_raw.get("output_tokens", 0))),
         error=(error["code"], str(error.get("message", error["code"]))) if error else None,
+        prompt=prompt,
     )
+
+
+# Words that say how a request is built, not what it asks for.
+_SEPARATORS = frozenset({"x", "ø"})
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
+_MATCH = 0.6  # Dice coefficient of the two requests' words
+
+
+def _tokens(text: str) -> frozenset[str]:
+    """The words and numbers of a request: ``"A 60x40 mm plate!"`` → a, 60, 40, mm, plate."""
+    out = set()
+    for token in _TOKEN.findall(text.lower()):
+        if token[0].isdigit() and "." in token:
+            token = token.rstrip("0").rstrip(".")
+        if token not in _SEPARATORS:
+            out.add(token)
+    return frozenset(out)
+
+
+def _similarity(request: frozenset[str], prompt: frozenset[str]) -> float:
+    """0 when the request names a number the prompt does not (another size is another part),
+    else how many words the two share."""
+    if not request or {t for t in request if t[0].isdigit()} - prompt:
+        return 0.0
+    return 2 * len(request & prompt) / (len(request) + len(prompt))
+
+
+@dataclass(frozen=True)
+class _Exchange:
+    prompt: str
+    turns: tuple[ScriptedTurn, ...]
+
+    @property
+    def tools(self) -> list[str]:
+        return list(dict.fromkeys(c.name for t in self.turns for c in t.tool_calls))
 
 
 class ScriptedAdapter:
     def __init__(self, turns: Sequence[ScriptedTurn], name: str = "script") -> None:
         self.turns = list(turns)
         self._name = name
+        self.exchanges: list[_Exchange] = []
+        for turn in self.turns:
+            if turn.prompt is not None:
+                self.exchanges.append(_Exchange(turn.prompt, (turn,)))
+            elif self.exchanges:
+                last = self.exchanges[-1]
+                self.exchanges[-1] = _Exchange(last.prompt, (*last.turns, turn))
+        self._prompt_tokens = [_tokens(e.prompt) for e in self.exchanges]
 
     @classmethod
     def from_file(cls, source: str | Path) -> ScriptedAdapter:
@@ -184,15 +275,126 @@ class ScriptedAdapter:
     def label(self) -> str:
         return f"scripted:{self._name}"
 
-    def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
-        index = sum(1 for m in request.messages if isinstance(m, AssistantMessage))
-        return self._replay(self.turns[index] if index < len(self.turns) else None)
+    @property
+    def is_demo(self) -> bool:
+        """A demo script (its turns carry prompts): replayed only where it tells the truth."""
+        return bool(self.exchanges)
 
-    async def _replay(self, turn: ScriptedTurn | None) -> AsyncIterator[ModelEvent]:
-        if turn is None:
-            yield TextDelta(END_OF_SCRIPT)
-            yield ModelStopped("stop", Usage(), "end_of_script")
-            return
+    @property
+    def prompts(self) -> list[str]:
+        return [e.prompt for e in self.exchanges]
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
+        if not self.is_demo:
+            index = sum(1 for m in request.messages if isinstance(m, AssistantMessage))
+            if index < len(self.turns):
+                return self._replay(self.turns[index])
+            return self._say(END_OF_SCRIPT, "end_of_script")
+        return self._demo(request)
+
+    # --- demo scripts ----------------------------------------------------------------------
+
+    def _match(self, text: str, start: int) -> int | None:
+        """The exchange from ``start`` on that ``text`` asks for (the closest), or None."""
+        request = _tokens(text)
+        best, best_score = None, _MATCH
+        for index in range(start, len(self.exchanges)):
+            score = _similarity(request, self._prompt_tokens[index])
+            if score >= best_score and (best is None or score > best_score):
+                best, best_score = index, score
+        return best
+
+    def _missing(self, index: int, available: set[str]) -> list[str]:
+        return [name for name in self.exchanges[index].tools if name not in available]
+
+    def _demo(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
+        messages = request.messages
+        available = {tool.name for tool in request.tools}
+        asked = [i for i, m in enumerate(messages) if isinstance(m, UserMessage)]
+        if not asked:
+            return self._say(self._unknown(0, None, available), "demo_unknown_request")
+        # Which exchanges earlier requests played: the same decision as when they were asked.
+        played: set[int] = set()
+        following = 0  # the exchanges go forward: the next request may ask for this one on
+        for i in asked[:-1]:
+            index = self._match(cast(UserMessage, messages[i]).content, following)
+            if index is not None and not self._missing(index, available):
+                played.add(index)
+                following = index + 1
+        since = messages[asked[-1] + 1 :]
+        answered = sum(1 for m in since if isinstance(m, AssistantMessage))
+        text = cast(UserMessage, messages[asked[-1]]).content
+        index = self._match(text, following)
+        if index is None:
+            if answered:  # the honest answer was given; nothing more to say
+                return self._say("", "stop")
+            earlier = self._match(text, 0)
+            behind = None if earlier is None else "played" if earlier in played else "skipped"
+            answer = self._unknown(following, behind, available)
+            return self._say(answer, "demo_unknown_request")
+        missing = self._missing(index, available)
+        if missing:
+            return self._say(self._needs_tools(missing), "demo_tools_missing")
+        stopped = _stopped_step(since)
+        if stopped is not None:
+            return self._say(stopped, "demo_step_failed")
+        turns = self.exchanges[index].turns
+        if answered >= len(turns):
+            return self._say("The recording of this request ends here.", "end_of_script")
+        return self._replay(turns[answered])
+
+    def _unknown(self, following: int, behind: str | None, available: set[str]) -> str:
+        """The answer to a request the demo will not play: what it is, what it can show,
+        how to connect a model. ``behind``: the request is one it has ``played`` already
+        in this chat, or ``skipped`` (a later one was asked first)."""
+        head = (
+            f"This chat runs a recorded demo ({self.label}), not a model: it can only replay "
+            "the requests it has recorded"
+        )
+        if behind == "played":
+            head += (
+                ". That one was played already in this chat, and a recording cannot adapt to "
+                "what it changed: start a new chat to see it again."
+            )
+        elif behind == "skipped":
+            head += (
+                ". That one comes before a request already played here, and the recorded "
+                "steps only go forward: start a new chat to see it."
+            )
+        else:
+            head += ", and this is not one of them."
+        left = [
+            exchange.prompt
+            + (" (needs a chat with a CAD document)" if self._missing(i, available) else "")
+            for i, exchange in enumerate(self.exchanges)
+            if i >= following
+        ]
+        if left:
+            shown = "\n".join(f"- {prompt}" for prompt in left)
+            head += f"\n\nWhat it can show here (send one of these):\n{shown}"
+        elif behind is None:
+            head += " All of them have been played in this chat."
+        return f"{head}\n\n{CONNECT_A_MODEL}"
+
+    def _needs_tools(self, missing: list[str]) -> str:
+        names = ", ".join(f"`{name}`" for name in missing)
+        return (
+            "This recorded demo needs a CAD document: it calls tools this chat does not have "
+            f"({names}); a chat with no CAD document in front has only the workspace tools. "
+            "Nothing was run.\n\n"
+            "To see it, open or create a `*.solid.json` file and start a new chat with it in "
+            "front (side panel: ☰, then +), or in a notebook run `%ai_chat plate.solid.json`."
+            f"\n\n{CONNECT_A_MODEL}"
+        )
+
+    # --- streaming -------------------------------------------------------------------------
+
+    async def _say(self, text: str, reason: str) -> AsyncIterator[ModelEvent]:
+        for delta in re.findall(r"\s*\S+\s*|\s+", text):
+            yield TextDelta(delta)
+        yield ModelStopped("stop", Usage(), reason)
+
+    async def _replay(self, turn: ScriptedTurn) -> AsyncIterator[ModelEvent]:
         loop = asyncio.get_running_loop()
         started = loop.time()
         index = 0
@@ -211,3 +413,55 @@ class ScriptedAdapter:
                 yield ToolCallArgsDelta(call.id, call.arguments[start : start + _ARGS_FRAGMENT])
             yield ToolCallEnded(call.id)
         yield ModelStopped(turn.stop, turn.usage, turn.stop)
+
+
+def _stopped_step(since: Sequence[ChatMessage]) -> str | None:
+    """Why the replay of this request must stop (a step failed, was rejected, or ran with
+    arguments the user edited: the recorded next words were written for the step as
+    recorded), or None."""
+    calls = [c for m in since if isinstance(m, AssistantMessage) for c in m.tool_calls]
+    steps = {call.id: (number, call.name) for number, call in enumerate(calls, start=1)}
+    for message in since:
+        if not isinstance(message, ToolResultMessage):
+            continue
+        number, name = steps.get(message.tool_call_id, (0, "a tool"))
+        step = f"Step {number} of the recording (`{name}`)" if number else f"A step (`{name}`)"
+        content = _json_object(message.content)
+        if message.is_error and content.get("rejected") is True:
+            return (
+                f"{step} was declined, so the recorded demo stops here: its next steps were "
+                f"recorded for that call having run. Nothing after it was run.\n\n"
+                f"{CONNECT_A_MODEL}"
+            )
+        if message.is_error:
+            return (
+                f"{step} failed: {_error_message(content, message.content)}\n\n"
+                "A recording cannot adapt to a failure, so the demo stops here; the steps "
+                f"before it were applied.\n\n{CONNECT_A_MODEL}"
+            )
+        if "arguments" in content and "edited" in str(content.get("note", "")):
+            shown = json.dumps(content["arguments"], ensure_ascii=False)
+            return (
+                f"{step} ran with the arguments you edited ({shown}), so the recorded answer "
+                f"no longer fits: the demo stops here.\n\n{CONNECT_A_MODEL}"
+            )
+    return None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _error_message(content: dict[str, Any], raw: str) -> str:
+    error = content.get("error")
+    if isinstance(error, dict):  # {message, code, ...} from some tools
+        error = error.get("message") or json.dumps(error, ensure_ascii=False)
+    text = str(error) if error else raw
+    problems = content.get("problems")
+    if isinstance(problems, list) and problems:
+        text += " (" + "; ".join(str(p) for p in problems[:3]) + ")"
+    return text if len(text) <= 400 else text[:397] + "..."
