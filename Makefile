@@ -15,9 +15,24 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## Create the environment if needed, then start JupyterLab on the quick-start notebook.
 ## Without ANTHROPIC_API_KEY or SOLIDTYPE_MODEL the chat runs the scripted demo model.
+## JupyterLab runs in LAB_DIR, a git-ignored working copy of notebooks/: autosaved outputs,
+## the documents and exports the demos write, and jupyter-collaboration's .jupyter/ and
+## ystore all land there, so using the demos never dirties the checkout or breaks `make test`.
+## A demo is copied only when missing (your edits are kept; delete LAB_DIR to start over).
+## More options for `jupyter lab`: make lab LAB_ARGS="--no-browser --ServerApp.port=8899"
+LAB_DIR := .lab
+LAB_ARGS ?=
 lab: install
-	SOLIDTYPE_MODEL="$${SOLIDTYPE_MODEL:-$$( [ -n "$${ANTHROPIC_API_KEY:-}" ] || echo scripted:quickstart)}" \
-		$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/01-quickstart.ipynb
+	@mkdir -p $(LAB_DIR)
+	@for notebook in notebooks/*.ipynb; do \
+		[ -e "$(LAB_DIR)/$${notebook##*/}" ] || { cp "$$notebook" $(LAB_DIR)/ && \
+			echo "copied $$notebook to $(LAB_DIR)/"; }; \
+	done
+	@echo "JupyterLab serves $(LAB_DIR)/ (git-ignored); the URL below opens 01-quickstart.ipynb"
+	cd $(LAB_DIR) && \
+		SOLIDTYPE_MODEL="$${SOLIDTYPE_MODEL:-$$( [ -n "$${ANTHROPIC_API_KEY:-}" ] || echo scripted:quickstart)}" \
+		$(abspath $(BIN))/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. \
+		--LabApp.default_url=/lab/tree/01-quickstart.ipynb $(LAB_ARGS)
 
 ## Create the environment if needed, then run every check and the whole test suite.
 test: install lint typecheck pytest conformance

@@ -4,8 +4,9 @@ For each backend (SQLite always; PostgreSQL when SOLIDTYPE_TEST_POSTGRES_URL nam
 server) this starts a real jupyter_server with the solidtype extension on a fresh
 database, with ``streams_public`` (the suite cannot authenticate) and a short long-poll
 timeout, runs the pinned suite (``npm ci`` first, see the Makefile), and prints the
-suite's own summary. Exit status: non-zero if any run failed, or if
-SOLIDTYPE_REQUIRE_POSTGRES=1 and no PostgreSQL was given.
+suite's own summary, then which databases passed, failed or were not run and why. Exit
+status: non-zero if any run failed, if none ran, or if SOLIDTYPE_REQUIRE_POSTGRES=1 and no
+PostgreSQL was given.
 
     python tests/conformance/run.py [--backend sqlite|postgresql|all]
 """
@@ -140,30 +141,56 @@ def run_backend(backend: str) -> int:
                 return run_suite(base, "PostgreSQL")
 
 
+LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def summary(
+    ran: Sequence[str], failed: Sequence[str], skipped: dict[str, str], required: bool = False
+) -> tuple[str, int]:
+    """The closing lines and the exit status: what ran and passed or failed, what was
+    skipped and why (``required``: a skip is a failure); a pass is claimed only for
+    backends the suite really ran on."""
+    lines = []
+    passed = [backend for backend in ran if backend not in failed]
+    if passed:
+        lines.append("Durable Streams conformance passed on: " + _labels(passed))
+    if failed:
+        lines.append("Durable Streams conformance FAILED on: " + _labels(failed))
+    for backend, why in skipped.items():
+        lines.append(f"Durable Streams conformance NOT RUN on {LABELS[backend]}: {why}")
+    if not ran:
+        lines.append("Durable Streams conformance did not run on any database")
+    return "\n".join(lines), 1 if failed or not ran or (skipped and required) else 0
+
+
+def _labels(backends: Sequence[str]) -> str:
+    return ", ".join(LABELS[backend] for backend in backends)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "all"], default="all")
     args = parser.parse_args()
-    if not (HERE / "node_modules").is_dir():
-        print("run `npm ci` in tests/conformance first (make conformance does)", file=sys.stderr)
-        return 2
     backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
     failed: list[str] = []
+    skipped: dict[str, str] = {}
+    required = os.environ.get("SOLIDTYPE_REQUIRE_POSTGRES") == "1"
+    if "postgresql" in backends and not os.environ.get("SOLIDTYPE_TEST_POSTGRES_URL"):
+        backends.remove("postgresql")
+        skipped["postgresql"] = (
+            "SOLIDTYPE_TEST_POSTGRES_URL is unset (set it to a server's URL, e.g. "
+            "postgresql://postgres@127.0.0.1:5432/test, to run the suite there too)"
+            + (", and SOLIDTYPE_REQUIRE_POSTGRES=1 makes that a failure" if required else "")
+        )
+    if backends and not (HERE / "node_modules").is_dir():
+        print("run `npm ci` in tests/conformance first (make conformance does)", file=sys.stderr)
+        return 2
     for backend in backends:
-        if backend == "postgresql" and not os.environ.get("SOLIDTYPE_TEST_POSTGRES_URL"):
-            if os.environ.get("SOLIDTYPE_REQUIRE_POSTGRES") == "1":
-                print("SOLIDTYPE_REQUIRE_POSTGRES=1 but SOLIDTYPE_TEST_POSTGRES_URL is unset")
-                failed.append(backend)
-            else:
-                print("\nConformance on PostgreSQL skipped: SOLIDTYPE_TEST_POSTGRES_URL is unset")
-            continue
         if run_backend(backend) != 0:
             failed.append(backend)
-    if failed:
-        print(f"\nDurable Streams conformance FAILED on: {', '.join(failed)}")
-        return 1
-    print("\nDurable Streams conformance passed on: " + ", ".join(backends))
-    return 0
+    text, status = summary(backends, failed, skipped, required)
+    print("\n" + text)
+    return status
 
 
 if __name__ == "__main__":
