@@ -179,7 +179,7 @@ class ChatService:
             seen = engine.live.version(path)
             result = await engine.read_at(path, position, use_cache=use_cache)
             use_cache = True
-            batch = decode(result.messages, position)
+            batch = decode(result.messages, position, source=path)
             if result.messages:
                 position = max(position, result.messages[-1].end)
             if _ends(batch, until_terminal):
@@ -204,7 +204,7 @@ class ChatService:
             )
             try:
                 while (messages := await pushed.next()) is not None:
-                    batch = decode(messages, position)
+                    batch = decode(messages, position, source=path)
                     if messages:
                         position = messages[-1].end
                     if _ends(batch, until_terminal):

@@ -10,6 +10,11 @@ appended alone). ``decode`` splits stored appends into ``LoggedEvent``s and skip
 or before a position, so ``id: <offset>`` on each SSE frame resumes after that very event,
 even in the middle of a batch.
 
+Every reader trusts what ``decode`` gives it: an event that is not a valid AG-UI event (or a
+``run.accepted`` marker without a run id) is skipped with a logged warning, keeping its
+position, so one bad event (written by an older server that let clients append, or by a tool
+with database access) can never break hydrate, the transcript or the next turn.
+
 ``SessionLog`` folds the whole stream into a ``Transcript`` plus what the service needs
 to know about runs: which run is open, where each run starts (its ``run.accepted`` marker)
 and where it ends.
@@ -19,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +41,11 @@ JSON_CONTENT_TYPE = "application/json"
 RUN_ACCEPTED = "run.accepted"
 TERMINAL_TYPES = ("RUN_FINISHED", "RUN_ERROR")
 
+log = logging.getLogger(__name__)
 _decoder = json.JSONDecoder()
+# Each bad event is reported once, not by every reader that passes it (bounded).
+_reported: OrderedDict[tuple[str, int], None] = OrderedDict()
+_MAX_REPORTED = 1024
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,8 @@ class LoggedEvent:
     position: int
     text: str
     data: dict[str, Any]
+    #: The validated event (``decode`` fills it in, so it is parsed once).
+    parsed: agui.AguiEvent | None = field(default=None, compare=False, repr=False)
 
     @property
     def offset(self) -> str:
@@ -61,11 +74,14 @@ class LoggedEvent:
         return f"id: {self.offset}\ndata: {self.text}\n\n"
 
     def event(self) -> agui.AguiEvent:
-        return agui.parse_event(self.data)
+        return self.parsed if self.parsed is not None else agui.parse_event(self.data)
 
 
-def decode(messages: Sequence[StoredMessage], after: int) -> list[LoggedEvent]:
-    """The events of ``messages`` whose position is past ``after``."""
+def decode(
+    messages: Sequence[StoredMessage], after: int, *, source: str = "a chat stream"
+) -> list[LoggedEvent]:
+    """The valid events of ``messages`` whose position is past ``after``; ``source`` (the
+    stream's path) names where a malformed one was skipped in the warning."""
     out: list[LoggedEvent] = []
     for message in messages:
         if message.end <= after:
@@ -79,8 +95,53 @@ def decode(messages: Sequence[StoredMessage], after: int) -> list[LoggedEvent]:
             position += len(piece.encode("utf-8")) + 1  # the value and its comma
             index = end + 1
             if position > after:
-                out.append(LoggedEvent(position, piece, value))
+                logged = _checked(position, piece, value, source)
+                if logged is not None:
+                    out.append(logged)
     return out
+
+
+def _checked(position: int, text: str, value: Any, source: str) -> LoggedEvent | None:
+    try:
+        if not isinstance(value, dict):
+            raise ValueError(f"not a JSON object but {type(value).__name__}")
+        event = agui.parse_event(value)
+        if isinstance(event, agui.Custom) and event.name == RUN_ACCEPTED:
+            _check_marker(event.value)
+    except ValueError as exc:  # pydantic's ValidationError included
+        _report(source, position, text, exc)
+        return None
+    return LoggedEvent(position, text, value, event)
+
+
+def _check_marker(value: Any) -> None:
+    """What ``SessionLog`` and recovery read of a ``run.accepted`` marker."""
+    if not isinstance(value, dict) or not isinstance(value.get("runId"), str):
+        raise ValueError("a run.accepted marker needs a runId string")
+    if not isinstance(value.get("threadId") or "", str):
+        raise ValueError("a run.accepted marker's threadId must be a string")
+    resume = value.get("resume") or []
+    if not isinstance(resume, list):
+        raise ValueError("a run.accepted marker's resume must be a list")
+    for item in resume:
+        agui.ResumeItem.model_validate(item)
+
+
+def _report(source: str, position: int, text: str, error: Exception) -> None:
+    key = (source, position)
+    if key in _reported:
+        return
+    _reported[key] = None
+    if len(_reported) > _MAX_REPORTED:
+        _reported.popitem(last=False)
+    reason = " ".join(str(error).split())[:300]
+    log.warning(
+        "skipping a malformed event of %s (ending at offset %s): %s; event: %.200s",
+        source,
+        format_offset(position),
+        reason,
+        text,
+    )
 
 
 def encode(events: Iterable[agui.AguiEvent]) -> bytes:
@@ -168,7 +229,7 @@ async def read_all(engine: StreamEngine, path: str, after: int = 0) -> list[Logg
     position = after
     while True:
         result = await engine.read_at(path, position, use_cache=False)
-        out.extend(decode(result.messages, position))
+        out.extend(decode(result.messages, position, source=path))
         if result.messages:
             position = result.messages[-1].end
         if result.up_to_date or not result.messages:
@@ -199,6 +260,7 @@ class SessionLog:
             self.apply(event)
 
     def apply(self, logged: LoggedEvent) -> None:
+        event = logged.event()  # before any bookkeeping: a bad event changes nothing
         data = logged.data
         kind = logged.type
         if kind == "CUSTOM" and data.get("name") == RUN_ACCEPTED:
@@ -217,5 +279,5 @@ class SessionLog:
             self.open_events = []
         if kind == "RUN_FINISHED":
             self.last_finished = logged
-        self.transcript.apply(logged.event())
+        self.transcript.apply(event)
         self.position = logged.position

@@ -17,6 +17,7 @@ from ..store.database import (
     ensure_schema,
     normalize_database_url,
 )
+from .streams import DEFAULT_MAX_APPEND_BYTES
 
 URL_PREFIX = "solidtype"
 
@@ -129,6 +130,14 @@ class SolidTypeApp(ExtensionApp):
         60.0,
         help="Seconds after which a live SSE stream read is ended so the client reconnects "
         "from its last offset (lets CDNs collapse requests).",
+    ).tag(config=True)
+
+    max_stream_append_bytes = Int(
+        DEFAULT_MAX_APPEND_BYTES,
+        help="Largest body (bytes) of a write to a durable stream through "
+        "{base}solidtype/v1/stream/ (an append, or a create's first data); a larger one is "
+        "refused with 413 from its Content-Length, a chunked one as soon as it passes the "
+        "limit. The chat's own events are stored by the server and never pass this route.",
     ).tag(config=True)
 
     freeze_startup_heap = Bool(
@@ -297,6 +306,13 @@ class SolidTypeApp(ExtensionApp):
         value = float(proposal["value"])
         if value < 0:
             raise TraitError(f"agent_idle_timeout cannot be negative, got {value}")
+        return value
+
+    @validate("max_stream_append_bytes")
+    def _validate_max_stream_append_bytes(self, proposal: dict[str, Any]) -> int:
+        value = int(proposal["value"])
+        if value < 1:
+            raise TraitError(f"max_stream_append_bytes must be at least 1, got {value}")
         return value
 
     @validate("long_poll_timeout")

@@ -38,11 +38,15 @@ from ..streams import (
     StreamInfo,
     validate_stream_path,
 )
+from ..streams.authz import SESSION_PREFIX
+from ..streams.errors import fork_source_not_found
 from ..streams.offsets import NOW, format_offset, is_valid_query_offset, parse_offset
 from ..streams.records import is_json, is_text, json_array
 from .base import SolidTypeAPIHandler
 
 STREAM_ROUTE = "v1/stream"
+#: Largest request body of the stream routes (``SolidTypeApp.max_stream_append_bytes``).
+DEFAULT_MAX_APPEND_BYTES = 4 * 1024 * 1024
 _NON_NEGATIVE_INT = re.compile(r"^(0|[1-9][0-9]*)$")
 _DIGITS = re.compile(r"^[0-9]+$")
 _MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+")
@@ -227,14 +231,24 @@ def _ignore_result(future: Any) -> None:
         future.exception()
 
 
+@web.stream_request_body
 class StreamProtocolMixin(web.RequestHandler):
     """The protocol, independent of how requests are authenticated.
 
     Subclasses provide ``stream_engine()``, ``stream_prefixes()`` (the URL paths under
-    which stream names start, for ``Stream-Forked-From``) and ``authorize_stream()``.
+    which stream names start, for ``Stream-Forked-From``), ``stream_allowed()``,
+    ``authorize_stream()`` and ``max_body_bytes()``, and call ``limit_body()`` at the end
+    of ``prepare`` (once the request is authenticated: a stranger gets 403, not 413).
+
+    Bodies are received in pieces (``stream_request_body``) so that one larger than
+    ``max_body_bytes()`` is refused from its Content-Length before any of it is read, and
+    a chunked one as soon as it passes the limit, instead of being held in memory whole.
     """
 
     _live_task: asyncio.Task[None] | None = None
+    _body_parts: list[bytes] | None = None
+    _body_size = 0
+    _body_refused = False
 
     def stream_engine(self) -> Awaitable[StreamEngine]:
         raise NotImplementedError
@@ -242,11 +256,53 @@ class StreamProtocolMixin(web.RequestHandler):
     def stream_prefixes(self) -> tuple[str, ...]:
         raise NotImplementedError
 
+    async def stream_allowed(self, path: str, access: StreamAccess) -> bool:
+        raise NotImplementedError
+
     async def authorize_stream(self, path: str, access: StreamAccess) -> None:
+        raise NotImplementedError
+
+    def max_body_bytes(self) -> int:
         raise NotImplementedError
 
     def allow_any_origin(self) -> bool:
         return True
+
+    # ------------------------------------------------------------------ request body
+
+    def limit_body(self) -> None:
+        """Refuse (413) a body that declares more than the limit, before reading it."""
+        declared = self.request.headers.get("Content-Length")
+        # tornado has checked that a Content-Length is one non-negative integer.
+        if declared is not None and int(declared) > self.max_body_bytes():
+            self._refuse_body()
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished or self._body_refused:
+            return
+        self._body_size += len(chunk)
+        if self._body_size > self.max_body_bytes():
+            # Answering closes the connection once the answer is sent: the rest of the
+            # body is never read.
+            self._refuse_body()
+            return
+        if self._body_parts is None:
+            self._body_parts = []
+        self._body_parts.append(chunk)
+
+    def _refuse_body(self) -> None:
+        self._body_refused = True
+        self._body_parts = None
+        limit = self.max_body_bytes()
+        self._fail(
+            413,
+            f"a stream write may carry at most {limit} bytes "
+            f"(SolidTypeApp.max_stream_append_bytes); split larger data into several appends",
+        )
+
+    @property
+    def received_body(self) -> bytes:
+        return b"".join(self._body_parts or ())
 
     # ------------------------------------------------------------------ plumbing
 
@@ -374,12 +430,19 @@ class StreamProtocolMixin(web.RequestHandler):
             if not _NON_NEGATIVE_INT.match(sub_header):
                 raise _BadRequest("Stream-Fork-Sub-Offset must be a non-negative integer")
             sub_offset = int(sub_header)
+        if forked_from is not None and not await self.stream_allowed(
+            forked_from, StreamAccess.READ
+        ):
+            # A fork copies its source: it needs the right to read it, and a source the
+            # user may not read is answered as one that does not exist, so forks cannot
+            # tell another user's streams from missing ones.
+            raise fork_source_not_found(forked_from)
         result = await engine.create(
             path,
             content_type=content_type,
             ttl_seconds=ttl,
             expires_at=expires_at,
-            data=self.request.body,
+            data=self.received_body,
             closed=self._flag("Stream-Closed"),
             forked_from=forked_from,
             fork_offset=fork_offset,
@@ -414,7 +477,7 @@ class StreamProtocolMixin(web.RequestHandler):
 
     async def _append(self, engine: StreamEngine, path: str) -> None:
         producer = self._producer()
-        body = self.request.body
+        body = self.received_body
         result = await engine.append(
             path,
             body,
@@ -625,6 +688,8 @@ class StreamProtocolMixin(web.RequestHandler):
         return self.request.path
 
     def on_connection_close(self) -> None:
+        # tornado's own ends the wait for a body that will never arrive.
+        super().on_connection_close()
         task = self._live_task
         if task is not None and not task.done():
             task.cancel()
@@ -647,6 +712,7 @@ class StreamHandler(StreamProtocolMixin, SolidTypeAPIHandler):
     async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()
         if self.request.method == "OPTIONS" or self.public:
+            self.limit_body()
             return
         # The methods carry @allow_unauthenticated only so the public mode can work;
         # everyone else must be a user the server knows, authorized for our resource.
@@ -655,6 +721,7 @@ class StreamHandler(StreamProtocolMixin, SolidTypeAPIHandler):
         action = "read" if self.request.method in ("GET", "HEAD") else "write"
         if not self.authorizer.is_authorized(self, self.current_user, action, "solidtype"):
             raise web.HTTPError(403)
+        self.limit_body()
 
     def allow_any_origin(self) -> bool:
         return self.public
@@ -675,26 +742,55 @@ class StreamHandler(StreamProtocolMixin, SolidTypeAPIHandler):
         return self.extensionapp.started_stream_engine()  # type: ignore[attr-defined, no-any-return]
 
     def stream_prefixes(self) -> tuple[str, ...]:
-        base = self.base_url.rstrip("/")
+        # Compared with the header's unquoted path, so unquoted too (a base URL such as
+        # /user/a%40b/ would otherwise never match and name another stream).
+        base = unquote(self.base_url).rstrip("/")
         return (f"{base}/solidtype/{STREAM_ROUTE}/", f"/{STREAM_ROUTE}/")
 
     def sse_reconnect_seconds(self) -> float:
         return float(self.extensionapp.streams_sse_reconnect)  # type: ignore[attr-defined]
 
-    async def authorize_stream(self, path: str, access: StreamAccess) -> None:
+    def max_body_bytes(self) -> int:
+        app = self.settings.get("solidtype")
+        return int(getattr(app, "max_stream_append_bytes", DEFAULT_MAX_APPEND_BYTES))
+
+    async def stream_allowed(self, path: str, access: StreamAccess) -> bool:
         if self.public:
-            return
+            return True
         authorizer: StreamAuthorizer | None = self.extensionapp.stream_authorizer  # type: ignore[attr-defined]
-        if authorizer is None or not await authorizer.allowed(self.username, path, access):
+        return authorizer is not None and await authorizer.allowed(self.username, path, access)
+
+    async def authorize_stream(self, path: str, access: StreamAccess) -> None:
+        if access is StreamAccess.WRITE and path.startswith(SESSION_PREFIX):
+            # The chat service is the only writer of chat streams: hydrate, resume and
+            # every later turn trust what they hold (public mode included).
+            raise web.HTTPError(
+                403,
+                f"chat streams ({SESSION_PREFIX}...) are written by the server only; clients "
+                "may read them here and send chat turns to POST .../solidtype/api/ai/chat",
+            )
+        if not await self.stream_allowed(path, access):
             raise web.HTTPError(403, f"no access to stream {path!r}")
 
 
 class StandaloneStreamHandler(StreamProtocolMixin):
     """Streams served by ``solidtype-jupyter streams serve``: no authentication."""
 
-    def initialize(self, engine: StreamEngine, sse_reconnect: float = 60.0) -> None:
+    def initialize(
+        self,
+        engine: StreamEngine,
+        sse_reconnect: float = 60.0,
+        max_body_bytes: int = DEFAULT_MAX_APPEND_BYTES,
+    ) -> None:
         self._engine = engine
         self._sse_reconnect = sse_reconnect
+        self._max_body_bytes = max_body_bytes
+
+    def prepare(self) -> None:
+        self.limit_body()
+
+    def max_body_bytes(self) -> int:
+        return self._max_body_bytes
 
     async def stream_engine(self) -> StreamEngine:
         return self._engine
@@ -705,18 +801,30 @@ class StandaloneStreamHandler(StreamProtocolMixin):
     def sse_reconnect_seconds(self) -> float:
         return self._sse_reconnect
 
+    async def stream_allowed(self, path: str, access: StreamAccess) -> bool:
+        return True
+
     async def authorize_stream(self, path: str, access: StreamAccess) -> None:
         return None
 
 
-def standalone_app(engine: StreamEngine, *, sse_reconnect: float = 60.0) -> web.Application:
+def standalone_app(
+    engine: StreamEngine,
+    *,
+    sse_reconnect: float = 60.0,
+    max_body_bytes: int = DEFAULT_MAX_APPEND_BYTES,
+) -> web.Application:
     """A tornado application serving ``/v1/stream/{path}`` from ``engine``."""
     return web.Application(
         [
             (
                 rf"/{STREAM_ROUTE}/(.+)",
                 StandaloneStreamHandler,
-                {"engine": engine, "sse_reconnect": sse_reconnect},
+                {
+                    "engine": engine,
+                    "sse_reconnect": sse_reconnect,
+                    "max_body_bytes": max_body_bytes,
+                },
             )
         ],
         compress_response=False,

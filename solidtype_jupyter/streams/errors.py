@@ -43,6 +43,12 @@ class StreamNotFoundError(StreamError):
     status = 404
 
 
+def fork_source_not_found(path: str) -> StreamNotFoundError:
+    """The answer for a fork source that does not exist, and (HTTP) for one the user may not
+    read: the same status and text, so a fork cannot probe whether a stream exists."""
+    return StreamNotFoundError(f"fork source {path!r} not found")
+
+
 class StreamGoneError(StreamError):
     """The stream was deleted but is kept for its forks (410)."""
 

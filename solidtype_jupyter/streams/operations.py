@@ -18,6 +18,7 @@ from .errors import (
     StreamConflictError,
     StreamGoneError,
     StreamNotFoundError,
+    fork_source_not_found,
 )
 from .offsets import format_offset
 from .records import (
@@ -232,7 +233,7 @@ def _fork_source(tx: StorageTx, request: CreateRequest) -> StreamRecord:
     assert request.forked_from is not None
     source = live_record(tx, request.forked_from, writable=True)
     if source is None:
-        raise StreamNotFoundError(f"fork source {request.forked_from!r} not found")
+        raise fork_source_not_found(request.forked_from)
     if source.soft_deleted:
         raise StreamConflictError(f"fork source {request.forked_from!r} was deleted")
     if request.content_type and media_type(request.content_type) != media_type(source.content_type):

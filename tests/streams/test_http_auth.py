@@ -70,13 +70,16 @@ async def test_owner_uses_own_session_stream_only(stream_fetch, jp_fetch, jp_ser
     theirs = await app.sessions.create("someone-else", "dashboard")
 
     path = f"ai-chat/{mine.id}"
-    created = await stream_fetch(path, method="PUT", body=b"[]", headers=JSON)
-    assert created.code == 201, created.body
-    appended = await stream_fetch(path, method="POST", body=b'{"type":"RUN_STARTED"}', headers=JSON)
-    assert appended.code == 204
+    # The chat service writes chat streams; the owner reads them.
+    engine = await app.started_stream_engine()
+    await engine.create(path, content_type="application/json")
+    await engine.append(path, b'{"type":"RUN_STARTED"}', content_type="application/json")
     read = await stream_fetch(f"{path}?offset=-1")
     assert read.code == 200 and json.loads(read.body) == [{"type": "RUN_STARTED"}]
     assert read.headers["Content-Type"] == "application/json"
+    for method, body in (("PUT", b"[]"), ("POST", b"1"), ("DELETE", None)):
+        response = await stream_fetch(path, method=method, body=body, headers=JSON)
+        assert response.code == 403, method
 
     for method, body in (("GET", None), ("PUT", b"[]"), ("POST", b"1"), ("DELETE", None)):
         response = await stream_fetch(
@@ -86,7 +89,6 @@ async def test_owner_uses_own_session_stream_only(stream_fetch, jp_fetch, jp_ser
 
     # Deleting the session deletes its stream.
     assert await app.sessions.delete(me, mine.id)
-    engine = await app.started_stream_engine()
     with pytest.raises(Exception, match="not found"):
         await engine.head(path)
 
