@@ -67,9 +67,39 @@ def auto_title(first_user_message: str) -> str:
     return text or DEFAULT_TITLE
 
 
+#: A character Python's ``str.strip`` keeps: what makes a stripped title non-empty, spelled
+#: out because ``\s`` differs between Python, Rust (pydantic) and ECMA (the OpenAPI schema).
+_NOT_STRIPPED = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH)
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH, pattern=_NOT_STRIPPED
+    ),
 ]
+
+#: A contents path of a ``*.solid.json`` document that the catalogue and the file system
+#: accept: no ``..`` segment, no control characters, names of at most ``NAME_MAX_LENGTH``
+#: characters (file systems count 255 bytes: names of many multi-byte characters can still be
+#: refused), the suffix on the last name; ``/`` or ``\`` separate.
+NAME_MAX_LENGTH = 255
+DOCUMENT_PATH_MAX_LENGTH = 1024
+_SEGMENT_CHAR = r"[^/\\\x00-\x1f\x7f]"
+_SEGMENT_START = r"[^./\\\x00-\x1f\x7f]"
+
+
+def _name(length: int) -> str:
+    """A name of at most ``length`` characters that does not start with a dot."""
+    return rf"{_SEGMENT_START}{_SEGMENT_CHAR}{{0,{length - 1}}}"
+
+
+_NOT_DOTDOT = (
+    rf"(?:{_name(NAME_MAX_LENGTH)}|\.(?:{_name(NAME_MAX_LENGTH - 1)})?"
+    rf"|\.\.{_SEGMENT_CHAR}{{1,{NAME_MAX_LENGTH - 2}}})?"
+)
+_SUFFIX = r"\.solid\.json"
+_LAST = rf"{_SEGMENT_CHAR}{{0,{NAME_MAX_LENGTH - len('.solid.json')}}}{_SUFFIX}"
+DOCUMENT_PATH_PATTERN = rf"^(?:{_NOT_DOTDOT}[/\\])*{_LAST}$"
 
 
 class _Wire(BaseModel):
@@ -136,7 +166,8 @@ class CreateChatSessionRequest(_Request):
     document_path: str | None = Field(
         None,
         min_length=1,
-        max_length=1024,
+        max_length=DOCUMENT_PATH_MAX_LENGTH,
+        pattern=DOCUMENT_PATH_PATTERN,
         description="an editor session on this *.solid.json (contents path; catalogued on "
         "first use, created by the first change when missing) instead of document_id",
     )

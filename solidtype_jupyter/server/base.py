@@ -56,10 +56,29 @@ class SolidTypeAPIHandler(ExtensionHandlerMixin, APIHandler):
         else:
             self.finish(json.dumps(payload))
 
+    def allowed_methods(self) -> list[str]:
+        """The HTTP methods this handler answers (what a 405's ``Allow`` header lists)."""
+        return [
+            method
+            for method in self.SUPPORTED_METHODS
+            if getattr(type(self), method.lower(), None)
+            is not getattr(web.RequestHandler, method.lower(), None)
+        ]
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if status_code == 405:  # RFC 9110 15.5.6: a 405 must say which methods are allowed
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
+        super().write_error(status_code, **kwargs)
+
     def parse_body(self, model: type[ModelT]) -> ModelT:
-        """Validate the JSON body against ``model``; a bad body is a 422 with the reasons."""
+        """Validate the JSON body against ``model``; a bad or missing body is a 422 with the
+        reasons (an empty body is not an empty object: a PATCH without one is a mistake)."""
+        if not self.request.body.strip():
+            self.set_status(422)
+            self.finish({"message": "a JSON request body is required", "errors": []})
+            raise web.Finish()
         try:
-            return model.model_validate_json(self.request.body or b"{}")
+            return model.model_validate_json(self.request.body)
         except ValidationError as exc:
             errors = [
                 {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}

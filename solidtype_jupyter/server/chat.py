@@ -33,6 +33,7 @@ from tornado import iostream, web
 from ..agent.chat_service import ChatError, ChatService, parse_position
 from ..agent.event_log import LoggedEvent
 from ..protocol import agui
+from ..protocol.api import CancelAccepted, ChatHydrate, EventsPage, TranscriptPage
 from ..streams import format_offset
 from .base import SolidTypeAPIHandler
 
@@ -102,7 +103,8 @@ class _ChatBase(SolidTypeAPIHandler):
             task.cancel()
 
     async def hydrate(self, session: Any) -> None:
-        self.write_json(await self.chat.client_hydrate(self.username, session))
+        hydrated = await self.chat.client_hydrate(self.username, session)
+        self.write_json(ChatHydrate.model_validate(hydrated))
 
     async def resume_from(self, session: Any, offset: str) -> None:
         try:
@@ -119,10 +121,46 @@ def _event_json(logged: LoggedEvent) -> dict[str, Any]:
 
 
 class ChatHandler(_ChatBase):
+    def check_request_size(self) -> None:
+        """413 for a body over ``max_chat_request_bytes``, before it is parsed."""
+        limit = int(self.extensionapp.max_chat_request_bytes)  # type: ignore[attr-defined]
+        size = len(self.request.body)
+        if size > limit:
+            raise web.HTTPError(
+                413,
+                f"the request body has {size} bytes; a chat request may have at most {limit} "
+                "(SolidTypeApp.max_chat_request_bytes)",
+            )
+
+    def check_message_limits(self, body: agui.RunAgentInput) -> None:
+        """413 for too many messages or a user message too long, before anything is
+        stored or sent to the model (the server reads only the last message; the history
+        comes from the stream)."""
+        app = self.extensionapp
+        most = int(app.max_messages_per_request)  # type: ignore[attr-defined]
+        if len(body.messages) > most:
+            raise web.HTTPError(
+                413,
+                f"the request has {len(body.messages)} messages; at most {most} are accepted "
+                "(SolidTypeApp.max_messages_per_request). The server keeps the conversation: "
+                "send only the new message",
+            )
+        longest = int(app.max_chat_message_chars)  # type: ignore[attr-defined]
+        for message in body.messages:
+            length = len(message.content or "")
+            if length > longest:
+                raise web.HTTPError(
+                    413,
+                    f"a message has {length} characters; a chat message may have at most "
+                    f"{longest} (SolidTypeApp.max_chat_message_chars)",
+                )
+
     @web.authenticated
     @authorized
     async def post(self) -> None:
+        self.check_request_size()
         body = self.parse_body(agui.RunAgentInput)
+        self.check_message_limits(body)
         session = await self.owned_session(body.thread_id)
         last_event_id = self.request.headers.get("Last-Event-ID")
         if last_event_id:
@@ -142,11 +180,9 @@ class ChatHandler(_ChatBase):
         offset = self.query("offset")
         run_id = self.query("runId")
         if thread_id is None and run_id is not None:
-            live = next((r for r in self.chat.live_runs() if r.run_id == run_id), None)
-            thread_id = live.session_id if live is not None else None
-            if thread_id is None:
-                raise web.HTTPError(404, f"no run {run_id} is going; pass threadId")
-        session = await self.owned_session(thread_id)
+            session = await self.live_run_session(run_id)
+        else:
+            session = await self.owned_session(thread_id)
         if offset is None:
             await self.hydrate(session)
             return
@@ -157,6 +193,21 @@ class ChatHandler(_ChatBase):
                 raise web.HTTPError(404, f"no run {run_id} in session {session.id}")
             offset = format_offset(run.start)
         await self.resume_from(session, offset)
+
+    async def live_run_session(self, run_id: str) -> Any:
+        """The caller's session whose run ``run_id`` is going. Another user's run gets the
+        very answer of an unknown run: neither its existence nor its session id leaks."""
+        unknown = web.HTTPError(404, f"no run {run_id} is going; pass threadId")
+        sessions = getattr(self.extensionapp, "sessions", None)
+        if sessions is None:
+            raise web.HTTPError(503, "the session store is not available")
+        for live in self.chat.live_runs():
+            if live.run_id != run_id:
+                continue
+            session = await sessions.get(self.username, uuid.UUID(live.session_id))
+            if session is not None:
+                return session
+        raise unknown
 
 
 class SessionChatHandler(_ChatBase):
@@ -197,11 +248,13 @@ class SessionChatHandler(_ChatBase):
             events = await self.chat.events_after(session, position)
         next_position = events[-1].position if events else position
         self.write_json(
-            {
-                "events": [_event_json(e) for e in events],
-                "nextOffset": format_offset(next_position),
-                "runActive": self.chat.live_run(session.id) is not None,
-            }
+            EventsPage.model_validate(
+                {
+                    "events": [_event_json(e) for e in events],
+                    "nextOffset": format_offset(next_position),
+                    "runActive": self.chat.live_run(session.id) is not None,
+                }
+            )
         )
 
     async def transcript_page(self, session: Any) -> None:
@@ -212,14 +265,16 @@ class SessionChatHandler(_ChatBase):
         limit = self.int_query("limit", TRANSCRIPT_PAGE, 1, MAX_TRANSCRIPT_PAGE)
         first = max(0, before - limit)
         self.write_json(
-            {
-                "messages": messages[first:before],
-                "first": first,
-                "total": total,
-                "offset": hydrated["offset"],
-                "interrupts": hydrated["interrupts"],
-                "activeRun": hydrated["activeRun"],
-            }
+            TranscriptPage.model_validate(
+                {
+                    "messages": messages[first:before],
+                    "first": first,
+                    "total": total,
+                    "offset": hydrated["offset"],
+                    "interrupts": hydrated["interrupts"],
+                    "activeRun": hydrated["activeRun"],
+                }
+            )
         )
 
     def int_query(self, name: str, default: int, low: int, high: int) -> int:
@@ -245,7 +300,7 @@ class CancelHandler(_ChatBase):
             self.set_status(409)
             self.finish(json.dumps({"message": f"no run is going in session {session.id}"}))
             return
-        self.write_json({"runId": run_id, "cancelled": True}, status=202)
+        self.write_json(CancelAccepted(run_id=run_id, cancelled=True), status=202)
 
 
 def chat_routes(api: str) -> list[tuple[str, type[Any]]]:

@@ -118,6 +118,24 @@ class SolidTypeApp(ExtensionApp):
         "answers 204.",
     ).tag(config=True)
 
+    max_chat_message_chars = Int(
+        100_000,
+        help="Longest chat message (characters) a chat request may carry; a longer one is "
+        "refused with 413 before anything is stored or sent to the model.",
+    ).tag(config=True)
+
+    max_messages_per_request = Int(
+        1_000,
+        help="Most messages one chat request may carry (TanStack's ChatClient sends the whole "
+        "conversation; the server reads only the last one); more is refused with 413.",
+    ).tag(config=True)
+
+    max_chat_request_bytes = Int(
+        10 * 1024 * 1024,
+        help="Largest body (bytes) of a chat request (POST .../api/ai/chat); a larger one is "
+        "refused with 413 before it is parsed.",
+    ).tag(config=True)
+
     streams_public = Bool(
         False,
         help="Serve the durable streams at {base}solidtype/v1/stream/ WITHOUT "
@@ -313,6 +331,13 @@ class SolidTypeApp(ExtensionApp):
         value = int(proposal["value"])
         if value < 1:
             raise TraitError(f"max_stream_append_bytes must be at least 1, got {value}")
+        return value
+
+    @validate("max_chat_message_chars", "max_messages_per_request", "max_chat_request_bytes")
+    def _validate_chat_limits(self, proposal: dict[str, Any]) -> int:
+        value = int(proposal["value"])
+        if value < 1:
+            raise TraitError(f"{proposal['trait'].name} must be at least 1, got {value}")
         return value
 
     @validate("long_poll_timeout")

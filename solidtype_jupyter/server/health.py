@@ -6,6 +6,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .._version import __version__
+from ..protocol.api import HealthResponse
 from .base import SolidTypeAPIHandler
 
 
@@ -16,15 +17,17 @@ class HealthHandler(SolidTypeAPIHandler):
         app = self.extensionapp
         choice = app.model_choice  # type: ignore[attr-defined]
         self.write_json(
-            {
-                "status": "ok",
-                "version": __version__,
-                "database": {"backend": app.database_backend},  # type: ignore[attr-defined]
-                "model": {
-                    "configured": choice is not None,
-                    "provider": choice.provider if choice else None,
-                    "name": choice.name if choice else None,
-                },
-                "default_runtime": app.default_runtime,  # type: ignore[attr-defined]
-            }
+            HealthResponse.model_validate(
+                {
+                    "status": "ok",
+                    "version": __version__,
+                    "database": {"backend": app.database_backend},  # type: ignore[attr-defined]
+                    "model": {
+                        "configured": choice is not None,
+                        "provider": choice.provider if choice else None,
+                        "name": choice.name if choice else None,
+                    },
+                    "default_runtime": app.default_runtime,  # type: ignore[attr-defined]
+                }
+            )
         )

@@ -115,7 +115,8 @@ class SessionsHandler(_SessionsBase):
                 title=body.title,
             )
         except SessionReferenceError as exc:
-            raise web.HTTPError(422, str(exc)) from None
+            # A well-formed id that names nothing of the caller's: not found, like a session.
+            raise web.HTTPError(404, str(exc)) from None
         self.set_header("Location", self.request.path.rstrip("/") + f"/{session.id}")
         self.reply(session_json(session), status=201)
 

@@ -222,7 +222,7 @@ async def test_sessions_can_only_point_at_the_users_own_documents(api, jp_server
     status, answer = await api(
         BOB, "POST", body={"context": "editor", "documentId": str(document.id)}
     )
-    assert status == 422 and "document" in answer["message"]
+    assert status == 404 and "document" in answer["message"]
 
 
 async def test_deleting_a_session_deletes_its_stream(api, jp_serverapp):
