@@ -15,6 +15,7 @@ import contextlib
 import getpass
 import json
 import os
+import shlex
 import sys
 import uuid
 from pathlib import Path
@@ -76,6 +77,7 @@ def run_chat(args: argparse.Namespace) -> int:
 async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     from .agent import ChatError, ChatService, InProcessAgent
     from .llm import create_adapter, resolve_model
+    from .llm.factory import HOW_TO_CONFIGURE_TERMINAL
     from .llm.model_choice import DEMO_NOTICE, is_demo
     from .store import (
         CatalogRepository,
@@ -106,7 +108,12 @@ async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     service = ChatService(
         started_engine,
         sessions,
-        InProcessAgent(lambda: create_adapter(choice, os.environ), catalog=catalog, root_dir=root),
+        InProcessAgent(
+            # Without a model the chat says how to choose one here, not on a Jupyter server.
+            lambda: create_adapter(choice, os.environ, how_to_configure=HOW_TO_CONFIGURE_TERMINAL),
+            catalog=catalog,
+            root_dir=root,
+        ),
         catalog=catalog,
         root_dir=root,
     )
@@ -122,6 +129,9 @@ async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         else:
             session = await sessions.create(user, args.context)
         print(f"session {session.id} ({session.context})", file=out, flush=True)
+        document = (
+            await catalog.get_document(user, session.document_id) if session.document_id else None
+        )
         if is_demo(choice):  # on stderr: the conversation on stdout stays the answer alone
             print(f"Recorded demo ({model_setting}): {DEMO_NOTICE}", file=sys.stderr, flush=True)
         body = agui.RunAgentInput(
@@ -141,6 +151,11 @@ async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             if isinstance(finished, agui.RunError):
                 return 1
             if finished is None or finished.outcome is None:
+                reason = ((finished.metadata or {}).get("solidtype") or {}) if finished else {}
+                if reason.get("reason") == "model_not_configured":
+                    return 1  # the answer said how to choose a model; nothing was done
+                if document is not None:  # on stderr, as the demo banner: stdout is the chat
+                    print(_export_hint(document.path), file=sys.stderr, flush=True)
                 return 0
             answers = []
             for interrupt in finished.outcome.interrupts:
@@ -158,6 +173,16 @@ async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         await service.close()
         await engine.close()
         await asyncio.to_thread(database.close)
+
+
+def _export_hint(path: str) -> str:
+    """The terminal's way to the result (``chat.to_script()`` is the notebook's)."""
+    quoted = shlex.quote(path)
+    return (
+        f"The part is saved in {path}. `solidtype-jupyter export {quoted}` prints it as a "
+        f"standalone CadQuery script; `solidtype-jupyter export {quoted} --format step` "
+        "(or stl) writes a CAD file."
+    )
 
 
 async def _register_document(catalog: Any, user: str, root: Path, name: str) -> Any:

@@ -56,6 +56,32 @@ def _db_status(args: argparse.Namespace) -> int:
     return 0 if status.up_to_date else 1
 
 
+def _export(args: argparse.Namespace) -> int:
+    """A ``*.solid.json`` as a standalone CadQuery script (stdout by default) or STEP/STL."""
+    from pathlib import Path
+
+    from .cad import CadDocument, CadError
+
+    try:
+        data = CadDocument.load(args.document).export(args.format)
+    except CadError as exc:  # no such file, not a document, nothing to export yet
+        message = str(exc)
+        if Path(args.document).name not in message:
+            message = f"{args.document}: {message}"
+        raise ValueError(message) from None
+    output = args.output or ("-" if args.format == "script" else None)
+    if output is None:
+        name = Path(args.document).name.removesuffix(".solid.json")
+        output = str(Path(args.document).with_name(f"{name}.{args.format}"))
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        Path(output).write_bytes(data)
+        print(f"wrote {output} ({len(data)} bytes)")
+    return 0
+
+
 def _streams_serve(args: argparse.Namespace) -> int:
     import contextlib
 
@@ -184,6 +210,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest accepted request body in bytes (default 64 MiB)",
     )
     serve.set_defaults(func=_streams_serve)
+
+    export = commands.add_parser(
+        "export",
+        help="a *.solid.json as a CadQuery script, STEP or STL",
+        description="Export a CAD document (a *.solid.json) as a standalone CadQuery script "
+        "that rebuilds it without SolidType, or as a STEP or STL file.",
+    )
+    export.add_argument("document", help="the *.solid.json file")
+    export.add_argument(
+        "--format",
+        choices=("script", "step", "stl"),
+        default="script",
+        help="default script",
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        help="where to write it, `-` for stdout (default: stdout for a script, else the "
+        "document's name with .step/.stl beside it)",
+    )
+    export.set_defaults(func=_export)
 
     from .chat_cli import add_parser as add_chat_parser
 

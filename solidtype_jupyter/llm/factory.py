@@ -19,13 +19,27 @@ from .model_choice import DEMO_NOTICE, ModelChoice, is_demo, resolve_model
 from .retry import RetryPolicy
 from .types import ModelAdapter
 
+_MODELS = (
+    "`anthropic:claude-sonnet`, `openai-compatible:<model>` with OPENAI_BASE_URL (e.g. "
+    "http://localhost:11434/v1 for Ollama) and OPENAI_API_KEY if the server needs one, or "
+    "`scripted:quickstart` for the scripted demo model"
+)
+# What to change depends on where the model is chosen: the Jupyter server's environment and
+# config (the side panel, its agent kernels), the terminal's (`solidtype-jupyter chat`), or
+# the notebook kernel's (`%ai_chat`). Each caller passes its own to ``create_adapter``.
 HOW_TO_CONFIGURE = (
     "Set ANTHROPIC_API_KEY in the environment of the Jupyter server (Claude is then the "
     "default), or choose a model with `c.SolidTypeApp.model` in jupyter_server_config.py or "
-    "the SOLIDTYPE_MODEL environment variable: `anthropic:claude-sonnet`, "
-    "`openai-compatible:<model>` with OPENAI_BASE_URL (e.g. http://localhost:11434/v1 for "
-    "Ollama) and OPENAI_API_KEY if the server needs one, or `scripted:quickstart` for the "
-    "scripted demo model. Then restart the server."
+    f"the SOLIDTYPE_MODEL environment variable: {_MODELS}. Then restart the server."
+)
+HOW_TO_CONFIGURE_TERMINAL = (
+    "Set ANTHROPIC_API_KEY in this terminal's environment (Claude is then the default), or "
+    f"choose a model with --model or the SOLIDTYPE_MODEL environment variable: {_MODELS}."
+)
+HOW_TO_CONFIGURE_KERNEL = (
+    "Choose one with `%ai_chat --model ...`: "
+    f"{_MODELS}. For Claude, set the key in this notebook first "
+    '(`os.environ["ANTHROPIC_API_KEY"] = ...`) and run `%ai_chat` again.'
 )
 
 
@@ -57,15 +71,19 @@ def create_adapter(
     environ: Mapping[str, str],
     *,
     retry: RetryPolicy | None = None,
+    how_to_configure: str = HOW_TO_CONFIGURE,
 ) -> ModelAdapter:
+    """``how_to_configure``: the advice a missing model's message ends with, for where the
+    user chooses the model (``HOW_TO_CONFIGURE`` for the server, ``..._TERMINAL``,
+    ``..._KERNEL``)."""
     if choice is None:
-        raise ModelNotConfigured(f"No chat model is configured. {HOW_TO_CONFIGURE}")
+        raise ModelNotConfigured(f"No chat model is configured. {how_to_configure}")
     if choice.provider == "anthropic":
         key = environ.get("ANTHROPIC_API_KEY", "").strip()
         if not key:
             raise ModelNotConfigured(
                 f"The model is {choice.provider}:{choice.name} but ANTHROPIC_API_KEY is not "
-                f"set. {HOW_TO_CONFIGURE}"
+                f"set. {how_to_configure}"
             )
         return AnthropicAdapter(
             choice.name,
@@ -79,7 +97,7 @@ def create_adapter(
         if not key and not base_url:
             raise ModelNotConfigured(
                 f"The model is {choice.provider}:{choice.name} but neither OPENAI_BASE_URL "
-                f"(a local server) nor OPENAI_API_KEY (OpenAI) is set. {HOW_TO_CONFIGURE}"
+                f"(a local server) nor OPENAI_API_KEY (OpenAI) is set. {how_to_configure}"
             )
         return OpenAICompatibleAdapter(
             choice.name, api_key=key or None, base_url=base_url or None, retry=retry
@@ -89,7 +107,7 @@ def create_adapter(
             return ScriptedAdapter.from_file(choice.name)
         except (OSError, ScriptError) as exc:
             raise ModelNotConfigured(f"The scripted model cannot be loaded: {exc}") from exc
-    raise ModelNotConfigured(f"Unknown model provider {choice.provider!r}. {HOW_TO_CONFIGURE}")
+    raise ModelNotConfigured(f"Unknown model provider {choice.provider!r}. {how_to_configure}")
 
 
 async def not_configured_run(

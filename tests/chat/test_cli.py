@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -87,3 +88,63 @@ def test_document_option_builds_and_saves_the_part(tmp_path: Path, sqlite_url: s
     assert "Recorded demo" not in done.stdout
     outside = chat(tmp_path, sqlite_url, "x", "--document", "../escape.solid.json")
     assert outside.returncode == 2 and "--document must be" in outside.stderr
+
+
+def test_an_editor_chat_ends_with_the_terminals_way_to_the_script(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    write_script(
+        tmp_path / "turns.jsonl",
+        {"tool_calls": [{"name": "create_sketch", "arguments": {"plane": "XY"}}]},
+        {"tool_calls": [{"name": "add_rectangle",
+                         "arguments": {"sketch_id": "sketch1", "width": 20, "height": 10}}]},
+        {"tool_calls": [{"name": "extrude", "arguments": {"sketch_id": "sketch1", "distance": 5}}]},
+        {"text": "A 20 x 10 x 5 block."},
+    )  # fmt: skip
+    done = chat(tmp_path, sqlite_url, "a block", "--document", "parts/block.solid.json")
+    assert done.returncode == 0, done.stderr
+    # The terminal's own command, not the notebook's `chat.to_script()`.
+    assert "to_script" not in done.stdout + done.stderr
+    assert "`solidtype-jupyter export parts/block.solid.json`" in done.stderr, done.stderr
+
+    def export(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "solidtype_jupyter.cli", "export", *args],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        )  # fmt: skip
+
+    script = export("parts/block.solid.json")
+    assert script.returncode == 0, script.stderr
+    # The script rebuilds the part with CadQuery alone.
+    (tmp_path / "block.py").write_text(
+        script.stdout + "\nprint(round(result.val().Volume(), 6))\n", encoding="utf-8"
+    )
+    rebuilt = subprocess.run(
+        [sys.executable, "block.py"], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert rebuilt.stdout.split()[-1] == "1000.0"
+    step = export("parts/block.solid.json", "--format", "step")
+    assert step.returncode == 0 and "parts/block.step" in step.stdout, step.stderr
+    assert (tmp_path / "parts" / "block.step").read_text().startswith("ISO-10303-21")
+    missing = export("parts/none.solid.json")
+    assert missing.returncode == 2 and "cannot read none.solid.json" in missing.stderr
+
+
+def test_without_a_model_the_terminal_is_told_what_to_set(tmp_path: Path, sqlite_url: str) -> None:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("ANTHROPIC_API_KEY", "SOLIDTYPE_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL")
+    }
+    env["JUPYTER_CONFIG_DIR"] = str(tmp_path / "config")  # no c.SolidTypeApp.model from a user
+    done = subprocess.run(
+        [sys.executable, "-m", "solidtype_jupyter.cli", "chat", "a plate",
+         "--database-url", sqlite_url, "--user", "alice"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    # Nothing was done: a non-zero status, and advice for this terminal, not a server's.
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "No chat model is configured" in done.stdout
+    assert "this terminal's environment" in done.stdout and "--model" in done.stdout
+    assert "Jupyter server" not in done.stdout and "restart" not in done.stdout
