@@ -27,6 +27,7 @@ display: Any = _display
 def _model(setting: str | None) -> tuple[Any, str]:
     """(adapter factory, label) for ``--model`` or, without it, the ``model`` setting."""
     from ..llm import create_adapter, resolve_model
+    from ..llm.factory import HOW_TO_CONFIGURE_KERNEL
 
     if setting is None:
         setting = _configured().model
@@ -35,7 +36,10 @@ def _model(setting: str | None) -> tuple[Any, str]:
     except ValueError as exc:
         raise UsageError(f"--model: {exc}") from None
     label = f"{choice.provider}:{choice.name}" if choice is not None else "no model configured"
-    return (lambda: create_adapter(choice, os.environ)), label
+    # Without a model the chat says how to choose one from this notebook, not the server.
+    return (
+        lambda: create_adapter(choice, os.environ, how_to_configure=HOW_TO_CONFIGURE_KERNEL)
+    ), label
 
 
 def _configured() -> Any:
