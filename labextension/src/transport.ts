@@ -138,7 +138,8 @@ export class ServerChatTransport implements ChatTransport {
       offset: page.offset,
       interrupts: this._pending,
       running: Boolean(page.activeRun),
-      model: this._model
+      model: this._model,
+      demo: this._demo
     });
     await this._publishSessions();
     void this._refreshView(session);
@@ -202,7 +203,11 @@ export class ServerChatTransport implements ChatTransport {
       forwardedProps: {},
       ...input
     };
-    await this._stream(this._request('POST', 'ai/chat', body), session);
+    // The server stored the user's message before it answers: the list can say so at once
+    // (a kernel agent may take seconds to start before the first event).
+    await this._stream(this._request('POST', 'ai/chat', body), session, () => {
+      void this._publishSessions();
+    });
     await this._publishSessions();
   }
 
@@ -289,7 +294,11 @@ export class ServerChatTransport implements ChatTransport {
    * to the panel. Written by hand because EventSource can neither POST a body nor send the
    * Authorization/XSRF headers that ServerConnection adds; the framing is two line types.
    */
-  private async _stream(request: Promise<Response>, session: string): Promise<void> {
+  private async _stream(
+    request: Promise<Response>,
+    session: string,
+    opened?: () => void
+  ): Promise<void> {
     let response: Response;
     try {
       response = await request;
@@ -309,6 +318,7 @@ export class ServerChatTransport implements ChatTransport {
       }
       throw new Error(message);
     }
+    opened?.();
     if (!response.body) {
       return;
     }
@@ -373,7 +383,16 @@ export class ServerChatTransport implements ChatTransport {
       return;
     }
     if (!response.ok) {
-      this._emit({ kind: 'view', caption: 'No CAD document in this chat' });
+      // 404: a chat without a document; otherwise the server says why (e.g. no solid yet).
+      let caption = 'No CAD document in this chat';
+      if (response.status !== 404) {
+        try {
+          caption = (await response.json()).message || caption;
+        } catch {
+          // not JSON: keep the generic caption
+        }
+      }
+      this._emit({ kind: 'view', caption });
       return;
     }
     this._viewRevision += 1;
@@ -387,8 +406,13 @@ export class ServerChatTransport implements ChatTransport {
       const health = await this._call('GET', 'health');
       const model = health.model;
       this._model = model?.configured ? `${model.provider}:${model.name}` : 'no model configured';
+      // A recorded demo: the panel says so, with how to connect a model, and offers its prompts.
+      this._demo = model?.demo
+        ? { notice: model.demo_notice ?? '', prompts: model.demo_prompts ?? [] }
+        : null;
     } catch {
       this._model = undefined;
+      this._demo = null;
     }
   }
 
@@ -402,6 +426,7 @@ export class ServerChatTransport implements ChatTransport {
   private _lastText: string | null = null;
   private _follow: AbortController | null = null;
   private _model: string | undefined;
+  private _demo: Json | null = null;
   private _viewRevision = 0;
 }
 

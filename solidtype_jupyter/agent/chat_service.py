@@ -265,6 +265,11 @@ class ChatService:
     def _lock(self, session_id: str) -> asyncio.Lock:
         return self._locks.setdefault(session_id, asyncio.Lock())
 
+    def _agent_starts(self, session: Any) -> bool:
+        """Whether this turn first starts the session's agent (a kernel takes seconds)."""
+        probe = getattr(self.agent, "must_start", None)
+        return bool(probe(str(session.id), str(session.context))) if callable(probe) else False
+
     async def start(self, user_id: str, session: Any, body: agui.RunAgentInput) -> TurnStart:
         """Start the turn ``body`` asks for (or find it, when the same run is posted again)."""
         if self._closed:
@@ -316,6 +321,8 @@ class ChatService:
                             r.model_dump(by_alias=True, exclude_none=True)
                             for r in body.resume or ()
                         ],
+                        # Clients say "Starting the agent" until RUN_STARTED (seconds).
+                        "agentStarting": self._agent_starts(session),
                     },
                 )
             )

@@ -430,6 +430,12 @@ class RuntimeChatAgent:
             self._clients[turn.thread_id] = client
         return client
 
+    def must_start(self, session_id: str, context: str) -> bool:
+        """Whether a turn of this session starts its agent first (none is running)."""
+        if context != "editor" and self.fallback is not None:
+            return False
+        return self.runtimes.live(session_id) is None
+
     def run(self, turn: AgentTurn) -> AsyncIterator[agui.AguiEvent]:
         if turn.context != "editor" and self.fallback is not None:
             result: AsyncIterator[agui.AguiEvent] = self.fallback.run(turn)

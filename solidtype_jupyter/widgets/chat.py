@@ -153,7 +153,9 @@ class Chat:
         self.viewer = viewer if document is not None else "none"
         self.viewer3d: ModelViewer3D | None = None
         if self.viewer == "3d" and document is not None:
-            self.viewer3d = ModelViewer3D(f"SolidType: {document.name}", _agent_color(session))
+            self.viewer3d = ModelViewer3D(
+                f"SolidType: {_viewer_name(document, document_path)}", _agent_color(session)
+            )
         self.widget.show_viewer = self.viewer == "png"
         self._bind(session)
         self.runtime.call(self._start_pump(initial=True))
@@ -737,6 +739,14 @@ def _session_summary(session: Any) -> dict[str, Any]:
         "context": str(session.context),
         "updatedAt": session.updated_at.isoformat() if session.updated_at else None,
     }
+
+
+def _viewer_name(document: CadDocument, path: Path | None) -> str:
+    """What the 3D viewer's tab is called: the file's name (a document written with
+    ``CadDocument()`` and saved as ``bracket.solid.json`` is still named "Untitled")."""
+    if path is not None:
+        return path.name.removesuffix(".json").removesuffix(".solid") or document.name
+    return document.name or "Untitled"
 
 
 def _agent_color(session: Any) -> str:

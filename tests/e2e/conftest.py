@@ -88,6 +88,11 @@ def lab(tmp_path: Path, sqlite_url: str, lab_server_config: dict[str, Any]) -> I
     config = tmp_path / "config"
     config.mkdir()
     (config / "jupyter_server_config.json").write_text(json.dumps(lab_server_config))
+    # JupyterLab asks about its news feed in a toast that sits over the right-hand panel's
+    # input box; a newcomer dismisses it, a test answers it in the settings ("Never").
+    news = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     port = _free_port()
     token = "e2e-" + os.urandom(8).hex()
     env = dict(os.environ)

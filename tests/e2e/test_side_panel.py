@@ -83,8 +83,8 @@ def test_side_panel_chat(lab: Lab, browser_page: Any) -> None:
     page.locator(".jp-SolidTypeChatPanel .st-chat-status-text", has_text="Ready").wait_for(
         timeout=TIMEOUT
     )
-    # The first page arrived: the title names the server's model.
-    panel.locator(".st-chat-title", has_text="scripted:").wait_for(timeout=TIMEOUT)
+    # The first page arrived: the header names the server's model.
+    panel.locator(".st-chat-model", has_text="scripted:").wait_for(timeout=TIMEOUT)
     sessions = api(lab, page, "ai/sessions")["sessions"]
     assert [s["context"] for s in sessions] == ["editor"] and sessions[0]["documentId"]
 
@@ -153,7 +153,7 @@ def test_agent_is_a_collaborator(lab: Lab, browser_page: Any) -> None:
     page.locator(".jp-SolidTypeDocumentView[data-state=shown]").wait_for(timeout=TIMEOUT)
     page.locator('li.lm-TabBar-tab[data-id="solidtype-chat-panel"]').click()
     panel = page.locator(".jp-SolidTypeChatPanel .st-chat")
-    panel.locator(".st-chat-title", has_text="scripted:").wait_for(timeout=TIMEOUT)
+    panel.locator(".st-chat-model", has_text="scripted:").wait_for(timeout=TIMEOUT)
     box = panel.locator(".st-chat-input")
     box.focus()
     box.type("make it 12 mm thick")

@@ -66,3 +66,16 @@ def test_the_viewer_option(shell: Any, chat_env: Path, recorder: Recorder) -> No
     assert dashboard.viewer == "none"  # nothing to show
     with pytest.raises(UsageError, match="invalid choice: 'vr'"):
         shell.run_line_magic("ai_chat", "--viewer vr")
+
+
+def test_the_viewer_is_named_after_the_file(shell: Any, chat_env: Path) -> None:
+    """A part written with ``CadDocument()`` keeps the name "Untitled" inside the file; its
+    viewer tab names the file the user opened."""
+    CadDocument().save(chat_env / "bracket.solid.json")
+    chat = shell.run_line_magic(
+        "ai_chat", "bracket.solid.json --model scripted:quickstart --new --viewer 3d"
+    )
+    assert chat.document.name == "Untitled"
+    assert chat.viewer3d is not None and chat.viewer3d.title == "SolidType: bracket"
+    unsaved = shell.run_line_magic("ai_chat", "--model scripted:quickstart --new --viewer 3d")
+    assert unsaved.viewer3d.title == "SolidType: Untitled"

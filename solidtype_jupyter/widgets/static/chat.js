@@ -113,8 +113,10 @@ export function renderMarkdown(source) {
       i += 1;
       while (i < lines.length && !lines[i].trim().startsWith(fence[1])) body.push(lines[i++]);
       i += 1; // the closing fence (or the end of a message still streaming)
-      const code = h("code", fence[2] ? { "data-lang": fence[2] } : null, body.join("\n"));
-      root.append(h("pre", { class: cls("code-block") }, code));
+      const text = body.join("\n");
+      const code = h("code", fence[2] ? { "data-lang": fence[2] } : null, text);
+      const bar = h("div", { class: cls("code-bar") }, h("span", null, fence[2] || "code"), copyButton(text));
+      root.append(h("div", { class: cls("code-wrap") }, bar, h("pre", { class: cls("code-block") }, code)));
       continue;
     }
     const heading = line.match(/^(#{1,6})\s+(.*)$/);
@@ -146,6 +148,34 @@ export function renderMarkdown(source) {
   return root;
 }
 
+/** A button that copies `text` (the Clipboard API, else a hidden selection). */
+function copyButton(text) {
+  const button = h("button", { class: cls("copy"), title: "Copy", "aria-label": "Copy the code" }, "Copy");
+  const done = (ok) => {
+    button.textContent = ok ? "Copied" : "Copy failed";
+    setTimeout(() => (button.textContent = "Copy"), 1500);
+  };
+  button.addEventListener("click", () => {
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(() => done(true), () => done(false));
+      return;
+    }
+    const area = h("textarea", { style: "position:fixed;opacity:0" });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+    area.remove();
+    done(ok);
+  });
+  return button;
+}
+
 // ---------------------------------------------------------------- small formatters
 
 function prettyJson(text) {
@@ -163,6 +193,22 @@ function parseJson(text) {
   } catch {
     return undefined;
   }
+}
+
+/** The words of an error, whatever its shape: a string, {error: "..."}, {error: {message,
+ * code}} (the tool registry's), {message}, with `problems` appended. Never "[object Object]". */
+export function errorText(value, fallback = "Error") {
+  if (value === undefined || value === null || value === "") return String(fallback);
+  if (typeof value !== "object") return String(value);
+  const inner = value.error !== undefined && value.error !== null ? value.error : value;
+  let text;
+  if (typeof inner === "string") text = inner;
+  else if (inner && typeof inner === "object" && typeof inner.message === "string" && inner.message) {
+    text = inner.code ? `${inner.message} (${inner.code})` : inner.message;
+  } else if (typeof value.message === "string" && value.message) text = value.message;
+  else text = JSON.stringify(inner);
+  if (Array.isArray(value.problems) && value.problems.length) text += `: ${value.problems.join("; ")}`;
+  return text;
 }
 
 function formatNumber(value) {
@@ -186,21 +232,100 @@ function resultFigures(value) {
         }
       }
     }
-    if (rows.length >= 12) break;
+    if (rows.length >= 24) break;
   }
   return rows;
 }
 
+function plural(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+function millimetres(value) {
+  return typeof value === "number" ? formatNumber(Math.round(value * 10) / 10) : String(value);
+}
+
+/**
+ * A CAD result as a person reads it: what changed (the feature, the sketch, the parameter),
+ * then the part's size, volume with its unit, faces and validity, and how the volume moved
+ * since the previous result (`previous`: that result's geometry). Hashes stay in the details.
+ */
+function cadHeadline(value, args, previous) {
+  const geometry = value.geometry;
+  if (!geometry || typeof geometry !== "object") return null;
+  const parts = [];
+  const feature = value.feature;
+  if (feature && typeof feature === "object" && feature.id) parts.push(String(feature.id));
+  if (value.sketch_id) {
+    const entities = value.entities || 0;
+    let sketch = `${value.sketch_id}: ${entities} ${entities === 1 ? "entity" : "entities"}`;
+    const closed = Array.isArray(value.closed_profiles) ? value.closed_profiles.length : 0;
+    if (closed) sketch += `, ${plural(closed, "closed profile")}`;
+    if (value.open_chain) sketch += ", open";
+    parts.push(sketch);
+  }
+  if (value.deleted) parts.push(`deleted ${value.deleted}`);
+  if (value.parameters && args && typeof args === "object" && "name" in args && "value" in args) {
+    parts.push(`${args.name} = ${formatNumber(args.value)}`);
+  }
+  if (!geometry.solids) {
+    parts.push("no solid yet");
+    return parts.join(" · ");
+  }
+  const size = geometry.bbox && geometry.bbox.size;
+  if (Array.isArray(size)) parts.push(`${size.map(millimetres).join(" × ")} mm`);
+  if (typeof geometry.volume === "number") {
+    let volume = `volume ${millimetres(geometry.volume)} mm³`;
+    const before = previous && previous.solids ? previous.volume : undefined;
+    if (typeof before === "number" && Math.abs(geometry.volume - before) >= 0.05) {
+      const delta = geometry.volume - before;
+      volume += ` (${delta > 0 ? "+" : "−"}${millimetres(Math.abs(delta))})`;
+    }
+    parts.push(volume);
+  }
+  if (typeof geometry.faces === "number") parts.push(plural(geometry.faces, "face"));
+  if (geometry.valid === false) parts.push("⚠ invalid solid");
+  else if (geometry.valid === true) parts.push("valid");
+  return parts.join(" · ");
+}
+
 /** The figures worth a glance (volume, faces, validity...), for a card's one-line summary. */
 function summaryLine(rows) {
-  const wanted = ["geometry.volume", "volume", "geometry.faces", "faces", "geometry.valid", "valid", "revision"];
+  const wanted = ["geometry.volume", "volume", "geometry.faces", "faces", "geometry.valid", "valid", "count"];
   const picked = [];
   for (const key of wanted) {
     const row = rows.find(([name]) => name === key);
     if (row && !picked.some(([name]) => name.split(".").pop() === key.split(".").pop())) picked.push(row);
   }
-  const shown = (picked.length ? picked : rows).slice(0, 4);
+  // Hashes (revisions, ids) tell a reader nothing: they stay in the folded details.
+  const readable = rows.filter(([key, value]) => key !== "revision" && !/^[0-9a-f]{12,}$/.test(String(value)));
+  const shown = (picked.length ? picked : readable).slice(0, 4);
   return shown.map(([key, value]) => `${key.split(".").pop()} ${value}`).join(" · ");
+}
+
+const SHORTCUTS = "Enter: send · Shift+Enter: new line · Esc: stop the answer";
+
+const PLACEHOLDERS = {
+  editor: "Describe what you want to create or modify…",
+  dashboard: "Ask about projects, documents, workspaces…",
+};
+
+const EXAMPLES = {
+  editor: [
+    "Make a 60 × 40 × 8 mm plate with four 5 mm holes near the corners",
+    "Round the vertical edges with a 3 mm fillet",
+    "What are this part's parameters and its volume?",
+  ],
+  dashboard: ["Which projects and documents do I have?", "Create a document named bracket", "Open the latest document"],
+};
+
+/** The model's label as shown: a scripted conversation by its file's name, not its path. */
+function shortModel(label) {
+  const text = String(label);
+  const colon = text.indexOf(":");
+  if (colon < 0 || !/[\\/]/.test(text)) return text;
+  const file = text.slice(colon + 1).split(/[\\/]/).pop().replace(/\.jsonl?$/, "");
+  return `${text.slice(0, colon)}: ${file}`;
 }
 
 function toolTitle(name) {
@@ -244,6 +369,8 @@ class ChatPanel {
       "☰",
     );
     this.titleEl = h("span", { class: cls("title") }, this.options.title || "SolidType AI");
+    this.modelEl = h("span", { class: cls("model") });
+    this.modelEl.hidden = true;
     this.statusEl = h("div", { class: `${cls("status")} ${cls("status--idle")}` });
     this.statusDot = h("span", { class: cls("status-dot") });
     this.statusText = h("span", { class: cls("status-text") }, "Ready");
@@ -255,7 +382,17 @@ class ChatPanel {
       "■ Stop",
     );
     this.stopButton.hidden = true;
-    const header = h("div", { class: cls("header") }, this.sessionToggle, this.titleEl, this.statusEl, this.stopButton);
+    const header = h(
+      "div",
+      { class: cls("header") },
+      this.sessionToggle,
+      this.titleEl,
+      this.modelEl,
+      h("span", { class: cls("header-spacer") }),
+    );
+    // The status has a line of its own above the input: in the header it squeezed the title
+    // out of a narrow side panel.
+    const statusbar = h("div", { class: cls("statusbar") }, this.statusEl, this.stopButton);
 
     this.sessionList = h("div", { class: cls("session-items") });
     const sessionsPane = h(
@@ -286,7 +423,24 @@ class ChatPanel {
     );
     this.moreButton.hidden = true;
     this.log = h("div", { class: cls("log"), role: "log", "aria-live": "polite" });
-    this.scroller = h("div", { class: cls("messages") }, this.moreButton, this.log);
+    this.emptyEl = h("div", { class: cls("empty") });
+    this.scroller = h("div", { class: cls("messages") }, this.moreButton, this.log, this.emptyEl);
+    this.latestButton = h(
+      "button",
+      {
+        class: cls("latest"),
+        title: "Scroll to the latest message",
+        "aria-label": "Scroll to the latest message",
+        onclick: () => this.scrollToEnd(true),
+      },
+      "↓",
+    );
+    this.latestButton.hidden = true;
+    // Shown while the log has nothing in it: any change of the log's children decides.
+    if (typeof MutationObserver !== "undefined") {
+      this.emptyObserver = new MutationObserver(() => this.updateEmpty());
+      this.emptyObserver.observe(this.log, { childList: true });
+    }
     // Follow the end while the reader is there: content grows after events are applied
     // (markdown rendered per frame, pictures decoded), so watch sizes, not events.
     this.stick = true;
@@ -298,6 +452,7 @@ class ChatPanel {
       if (this.nearEnd()) this.stick = true;
       else if (top < this.lastScrollTop - 2) this.stick = false;
       this.lastScrollTop = top;
+      this.latestButton.hidden = this.nearEnd();
     });
     if (typeof ResizeObserver !== "undefined") {
       this.resizeObserver = new ResizeObserver(() => {
@@ -311,10 +466,16 @@ class ChatPanel {
       rows: 2,
       placeholder: this.options.placeholder || "Describe what you want to create or modify…",
       "aria-label": "Message",
+      title: SHORTCUTS,
       // JupyterLab's shortcuts (Shift+Enter runs the cell) must not fire while typing here.
       "data-lm-suppress-shortcuts": "true",
     });
     this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.running) {
+        event.preventDefault();
+        this.stop();
+        return;
+      }
       if (event.key !== "Enter" || event.isComposing) return;
       // Hosts may claim Enter keys (JupyterLab's notebook does): handle both here.
       event.preventDefault();
@@ -328,25 +489,79 @@ class ChatPanel {
     });
     this.sendButton = h(
       "button",
-      { class: `${cls("button")} ${cls("send")}`, title: "Send (Enter)", onclick: () => this.submit() },
+      { class: `${cls("button")} ${cls("send")}`, title: SHORTCUTS, onclick: () => this.submit() },
       "Send",
     );
     const composer = h("div", { class: cls("composer") }, this.input, this.sendButton);
-    const main = h("div", { class: cls("main") }, this.scroller, composer);
+    const conversation = h("div", { class: cls("conversation") }, this.scroller, this.latestButton);
+    const main = h("div", { class: cls("main") }, conversation, statusbar, composer);
 
     this.viewerImage = h("img", { class: cls("viewer-image"), alt: "The CAD model" });
     this.viewerImage.hidden = true;
     this.viewerCaption = h("div", { class: cls("viewer-caption") }, "No model yet");
-    this.viewer = h("div", { class: cls("viewer") }, this.viewerImage, this.viewerCaption);
+    this.viewer = h("div", { class: cls("viewer"), "data-empty": "" }, this.viewerImage, this.viewerCaption);
     this.viewer.hidden = this.options.viewer === false;
 
     this.root.append(header, h("div", { class: cls("body") }, sessionsPane, main, this.viewer));
     element.append(this.root);
+    this.updateEmpty();
+  }
+
+  /** What to try, while the conversation is empty (examples fill the input, not send). */
+  updateEmpty() {
+    const empty = this.log.childElementCount === 0;
+    this.emptyEl.hidden = !empty;
+    if (!empty || this.emptyEl.dataset.context === this.context()) return;
+    const context = this.context();
+    this.emptyEl.dataset.context = context;
+    const prompts = this.demo && Array.isArray(this.demo.prompts) ? this.demo.prompts : [];
+    const examples = prompts.length ? prompts : EXAMPLES[context] || EXAMPLES.editor;
+    this.emptyEl.replaceChildren(
+      h("div", { class: cls("empty-title") }, context === "dashboard" ? "Ask about your CAD work" : "Describe a part or a change"),
+      h(
+        "div",
+        { class: cls("empty-hint") },
+        context === "dashboard"
+          ? "This chat works on your workspaces, projects and documents. Open a *.solid.json document first to model a part."
+          : "The assistant edits the CAD document step by step; changes to existing features wait for your approval.",
+      ),
+      h(
+        "ul",
+        { class: cls("empty-examples") },
+        ...examples.map((text) =>
+          h(
+            "li",
+            null,
+            h(
+              "button",
+              {
+                class: cls("example"),
+                title: "Put this in the message box",
+                onclick: () => {
+                  this.input.value = text;
+                  this.input.focus();
+                },
+              },
+              text,
+            ),
+          ),
+        ),
+      ),
+      h("div", { class: cls("empty-keys") }, SHORTCUTS),
+    );
+  }
+
+  /** `editor` or `dashboard`: the session's, as the session list says (else the host's). */
+  context() {
+    const session = (this.sessions || []).find((s) => s.id === this.activeSession);
+    return (session && session.context) || this.options.context || "editor";
   }
 
   destroy() {
     if (this.unsubscribe) this.unsubscribe();
     if (this.resizeObserver) this.resizeObserver.disconnect();
+    if (this.emptyObserver) this.emptyObserver.disconnect();
+    this.endPhase();
     this.root.remove();
   }
 
@@ -357,6 +572,8 @@ class ChatPanel {
       this.transport.send(command);
     } catch (error) {
       this.showError(`Could not reach the kernel: ${error}`, false);
+      this.endPhase();
+      this.failPending();
     }
   }
 
@@ -369,7 +586,63 @@ class ChatPanel {
     }
     this.lastUserText = text;
     this.input.value = "";
+    this.showPending(text);
     this.command({ cmd: "send", text });
+  }
+
+  /** The user's message at once (optimistic), until the stream confirms or an error. */
+  showPending(text) {
+    const id = `local-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    const item = this.ensureMessage(id, "user");
+    item.text = text;
+    this.renderText(item);
+    item.el.dataset.pending = "sending";
+    this.pendingUser = { id, item };
+    this.setRunning(true);
+    this.beginPhase("Sending…");
+    this.scrollToEnd(true);
+  }
+
+  /** The server stored the message (its run was accepted): no longer pending. */
+  confirmPending() {
+    if (this.pendingUser) delete this.pendingUser.item.el.dataset.pending;
+    this.pendingUser = null;
+  }
+
+  /** The message never reached the server: say so on it, and give the input back. */
+  failPending() {
+    const pending = this.pendingUser;
+    if (!pending) return;
+    this.pendingUser = null;
+    pending.item.el.dataset.pending = "failed";
+    this.setRunning(false);
+    this.setStatus("error", "Not sent");
+  }
+
+  // ------------------------------------------------------------ waiting for the first token
+
+  /**
+   * A phase of waiting with nothing to show yet ("Starting the agent…", "Thinking…"): the
+   * status names it with the time since Send, until the first token or tool call.
+   */
+  beginPhase(label) {
+    if (!this.phase) this.phase = { since: Date.now() };
+    this.phase.label = label;
+    if (!this.phaseTimer) this.phaseTimer = setInterval(() => this.renderPhase(), 250);
+    this.renderPhase();
+  }
+
+  renderPhase() {
+    if (!this.phase) return;
+    const seconds = (Date.now() - this.phase.since) / 1000;
+    const elapsed = seconds >= 1 ? ` ${seconds.toFixed(0)} s` : "";
+    this.setStatus("busy", `${this.phase.label}${elapsed}`);
+  }
+
+  endPhase() {
+    if (this.phaseTimer) clearInterval(this.phaseTimer);
+    this.phaseTimer = null;
+    this.phase = null;
   }
 
   stop() {
@@ -413,6 +686,8 @@ class ChatPanel {
         this.showThumbnail(message);
         break;
       case "error":
+        this.endPhase();
+        this.failPending();
         this.showError(message.message || "Error", Boolean(message.retry));
         break;
       default:
@@ -421,16 +696,24 @@ class ChatPanel {
   }
 
   reset(message) {
+    this.endPhase();
+    this.pendingUser = null;
     this.waitingReset = false;
     this.activeSession = message.session || null;
     this.messages.clear();
     this.cards.clear();
+    this.lastGeometry = null;
     this.log.replaceChildren();
     this.offset = message.offset || null;
     this.first = message.first || 0;
     this.moreButton.hidden = this.first <= 0;
     this.moreButton.disabled = false;
-    if (message.model) this.titleEl.textContent = `${this.options.title || "SolidType AI"} · ${message.model}`;
+    if (message.model) {
+      this.modelEl.textContent = shortModel(message.model);
+      this.modelEl.title = `Model: ${message.model}`;
+      this.modelEl.hidden = false;
+    }
+    this.showDemo(message.demo);
     const fragment = document.createDocumentFragment();
     for (const item of message.messages || []) this.renderStored(item, fragment);
     this.log.append(fragment);
@@ -446,7 +729,11 @@ class ChatPanel {
   prepend(message) {
     const before = this.scroller.scrollHeight - this.scroller.scrollTop;
     const fragment = document.createDocumentFragment();
+    // Older results compare among themselves, not with the newest shown.
+    const latest = this.lastGeometry;
+    this.lastGeometry = null;
     for (const item of message.messages || []) this.renderStored(item, fragment);
+    this.lastGeometry = latest;
     this.log.prepend(fragment);
     this.first = message.first || 0;
     this.moreButton.hidden = this.first <= 0;
@@ -466,22 +753,39 @@ class ChatPanel {
       }
     }
     if (stick) this.scrollToEnd(false);
+    else this.latestButton.hidden = this.nearEnd();
   }
 
   applyEvent(event) {
     switch (event.type) {
       case "RUN_STARTED":
         this.clearErrors();
-        this.setRunning(true, "Thinking…");
+        this.confirmPending();
+        this.setRunning(true);
+        this.beginPhase("Thinking…");
         break;
       case "TEXT_MESSAGE_START":
+        if ((event.role || "assistant") === "user" && this.pendingUser && !this.messages.has(event.messageId)) {
+          // The stored copy of the message shown at Send (the notebook streams it back):
+          // the same element takes the stored id, and its text comes again as content.
+          const { id, item } = this.pendingUser;
+          this.confirmPending();
+          this.messages.delete(id);
+          this.messages.set(event.messageId, item);
+          item.el.dataset.messageId = event.messageId;
+          item.text = "";
+          break;
+        }
         this.ensureMessage(event.messageId, event.role || "assistant", event.metadata);
         break;
       case "TEXT_MESSAGE_CONTENT": {
         const message = this.ensureMessage(event.messageId, "assistant", event.metadata);
         message.text += event.delta || "";
         this.scheduleText(message);
-        if (this.running && message.role === "assistant") this.setStatus("busy", "Writing…");
+        if (this.running && message.role === "assistant") {
+          this.endPhase();
+          this.setStatus("busy", "Writing…");
+        }
         break;
       }
       case "TEXT_MESSAGE_END": {
@@ -491,6 +795,7 @@ class ChatPanel {
       }
       case "TOOL_CALL_START": {
         const card = this.ensureCard(event.toolCallId, event.toolCallName, event.parentMessageId);
+        this.endPhase();
         this.setStatus("busy", `Calling ${toolTitle(card.name)}…`);
         break;
       }
@@ -510,9 +815,12 @@ class ChatPanel {
         const card = this.ensureCard(event.toolCallId);
         const isError = Boolean(event.metadata && event.metadata.solidtype && event.metadata.solidtype.isError);
         this.showResult(card, event.content, isError);
+        if (this.running) this.setStatus("busy", "Thinking…");
         break;
       }
       case "RUN_FINISHED": {
+        this.endPhase();
+        this.confirmPending();
         const interrupts = (event.outcome && event.outcome.interrupts) || [];
         for (const interrupt of interrupts) this.showApproval(interrupt);
         this.setRunning(false);
@@ -524,11 +832,14 @@ class ChatPanel {
         break;
       }
       case "RUN_ERROR":
+        this.endPhase();
+        this.confirmPending();
         this.setRunning(false);
-        this.setStatus("error", event.message || "Error");
+        this.setStatus("error", errorText(event.message));
         this.showError(event.message || "The run failed", true, event.code);
         break;
       case "STEP_STARTED":
+        this.endPhase();
         this.setStatus("busy", event.stepName || "Working…");
         break;
       case "STATE_SNAPSHOT":
@@ -536,7 +847,17 @@ class ChatPanel {
         break;
       case "CUSTOM":
         if (event.name === "solidtype.notice") this.showNotice(event.value || {});
-        else if (event.name === "solidtype.status") this.applyState(event.value);
+        else if (event.name === "solidtype.status") {
+          this.endPhase();
+          this.applyState(event.value);
+        } else if (event.name === "run.accepted") {
+          // Stored: the message is in. The server says whether the session's agent must be
+          // started first (a kernel agent takes seconds before its RUN_STARTED).
+          this.confirmPending();
+          if (!this.running) this.setRunning(true);
+          const starting = Boolean(event.value && event.value.agentStarting);
+          this.beginPhase(starting ? "Starting the agent…" : "Thinking…");
+        }
         break;
       default:
         break;
@@ -653,8 +974,8 @@ class ChatPanel {
     const rows = resultFigures(value);
     const parts = [];
     if (error) {
-      const text = value && typeof value === "object" ? value.error || value.message || content : content;
-      parts.push(h("div", { class: cls("tool-error") }, String(text)));
+      const text = value && typeof value === "object" ? errorText(value, content) : errorText(content);
+      parts.push(h("div", { class: cls("tool-error") }, text));
     } else if (rows.length) {
       const table = h("table", { class: cls("figures") });
       for (const [key, figure] of rows) table.append(h("tr", null, h("th", null, key), h("td", null, figure)));
@@ -662,7 +983,7 @@ class ChatPanel {
         h(
           "details",
           { class: cls("tool-figures") },
-          h("summary", { class: cls("tool-summary") }, summaryLine(rows)),
+          h("summary", { class: cls("tool-summary") }, this.headline(card, value, rows)),
           table,
         ),
       );
@@ -672,6 +993,16 @@ class ChatPanel {
     const thumb = card.resultEl.querySelector(`.${cls("thumbnail")}`);
     card.resultEl.replaceChildren(...parts);
     if (thumb) card.resultEl.append(thumb);
+  }
+
+  /** The card's one line; remembers the geometry so the next card can say what changed. */
+  headline(card, value, rows) {
+    const cad = value && typeof value === "object" ? cadHeadline(value, parseJson(card.args), this.lastGeometry) : null;
+    if (cad !== null) {
+      this.lastGeometry = value.geometry;
+      return cad;
+    }
+    return summaryLine(rows);
   }
 
   showThumbnail(message) {
@@ -748,6 +1079,8 @@ class ChatPanel {
     this.running = running;
     this.stopButton.hidden = !running;
     this.sendButton.disabled = running;
+    if (!running) this.endPhase();
+    if (this.phase) return; // the waiting phase names the status
     if (running) this.setStatus("busy", task || "Working…");
     else this.setStatus("idle", "Ready");
   }
@@ -772,6 +1105,36 @@ class ChatPanel {
     if (task || progress !== undefined) this.setStatus(state.status || "busy", task || this.statusText.textContent, progress);
   }
 
+  /** A recorded demo says so above the conversation, with how to connect a real model
+   * (`demo` = {notice, prompts} from the host, or null for a real model). */
+  showDemo(demo) {
+    this.demo = demo && typeof demo === "object" ? demo : null;
+    if (!this.demo) {
+      if (this.demoEl) this.demoEl.hidden = true;
+      return;
+    }
+    if (!this.demoEl) {
+      this.demoEl = h("div", { class: cls("demo"), role: "note" });
+      const conversation = this.scroller.parentElement;
+      if (conversation && conversation.parentElement) conversation.parentElement.insertBefore(this.demoEl, conversation);
+      else this.root.prepend(this.demoEl);
+    }
+    this.demoEl.hidden = false;
+    // One line that a narrow panel keeps; the notice (how to connect a model) one click away.
+    const notice = String(this.demo.notice || "");
+    this.demoEl.title = notice;
+    this.demoEl.replaceChildren(
+      h(
+        "details",
+        null,
+        h("summary", null, h("strong", null, "Recorded demo"), " · not a real model: how to connect one"),
+        h("div", { class: cls("demo-notice") }, renderInline(notice)),
+      ),
+    );
+    delete this.emptyEl.dataset.context; // the examples become the recorded requests
+    this.updateEmpty();
+  }
+
   showError(message, retry, code) {
     const actions = [];
     if (retry) {
@@ -794,7 +1157,7 @@ class ChatPanel {
         "div",
         { class: cls("error"), role: "alert" },
         h("strong", null, code ? `Error (${code}): ` : "Error: "),
-        message,
+        errorText(message),
         ...actions,
       ),
     );
@@ -838,6 +1201,9 @@ class ChatPanel {
         ),
       );
     this.sessionList.replaceChildren(...(items.length ? items : [h("div", { class: cls("session-empty") }, "No chat sessions")]));
+    // The session's context picks the examples and the input's hint.
+    this.input.placeholder = PLACEHOLDERS[this.context()] || this.options.placeholder || PLACEHOLDERS.editor;
+    this.updateEmpty();
   }
 
   showView(message, buffers) {
@@ -851,6 +1217,7 @@ class ChatPanel {
     this.viewerCaption.textContent = message.caption || "";
     if (!source) {
       this.viewerImage.hidden = true;
+      this.viewer.dataset.empty = "";
       return;
     }
     // Swap only once the new picture is decoded: no blank frame between two models.
@@ -859,6 +1226,7 @@ class ChatPanel {
       const old = this.viewerImage.src;
       this.viewerImage.src = source;
       this.viewerImage.hidden = false;
+      delete this.viewer.dataset.empty;
       this.viewerImage.dataset.revision = String(message.revision ?? "");
       if (old && old.startsWith("blob:")) URL.revokeObjectURL(old);
     };
@@ -877,6 +1245,7 @@ class ChatPanel {
       this.scroller.scrollTop = this.scroller.scrollHeight;
       this.stick = true;
     }
+    this.latestButton.hidden = this.stick || this.nearEnd();
   }
 }
 
