@@ -2,7 +2,12 @@
 
 ``AgentRuntimes`` keeps at most one live agent per chat session: a second client of the same
 session attaches to the running agent (the SharedWorker behaviour) instead of starting
-another; a dead agent is forgotten, so the next spawn starts a fresh one. ``AgentClient``
+another; a dead agent is forgotten, so the next spawn starts a fresh one. Kernel agents are
+capped (``max_agents`` per server, the warm pool's kernels included, and
+``max_agents_per_user``): a new one first stops the least recently used idle agent (of the
+same user, for the per-user cap), and when none is idle it is refused with
+``AgentLimitError``. An agent whose tool was stopped while still running is replaced.
+``AgentClient``
 drives one session's agent: ``spawn``, ``terminate``, ``send_message`` (a chat turn as AG-UI
 events), ``execute_tool``, ``sync_document``, ``on(event type)``, ``state``, ``identity``.
 
@@ -15,22 +20,30 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..cad import CadDocument
 from ..llm import history_to_agui
+from ..llm.loop import DEFAULT_TOOL_TIMEOUT
+from ..llm.tool_executor import error_text
 from ..protocol import agent as proto
 from ..protocol import agui
 from .core import decision_to_wire
 from .in_process import AgentTurn
 from .kernel_runtime import KernelRuntime
 from .remote_runtime import RemoteRuntime
-from .runtime import DEFAULT_INIT_TIMEOUT, AgentInitError, AgentRuntime
+from .runtime import DEFAULT_INIT_TIMEOUT, AgentInitError, AgentLimitError, AgentRuntime
 from .thread_runtime import ThreadRuntime
 
 log = logging.getLogger(__name__)
+
+#: Seconds a stopped run may take to end before its agent is taken as stuck and replaced.
+CANCEL_GRACE = 2.0
+#: Seconds past the tool time budget before an agent silent in a tool is replaced (its own
+#: budget ends the call first when the agent still runs Python).
+TOOL_GRACE = 5.0
 
 
 class AgentRuntimes:
@@ -49,8 +62,19 @@ class AgentRuntimes:
         remote_token: str | None = None,
         remote_headers: dict[str, str] | None = None,
         idle_timeout: float | None = None,
+        max_agents: int | None = None,
+        max_agents_per_user: int | None = None,
     ) -> None:
         self.idle_timeout = idle_timeout
+        self.max_agents = max_agents or None
+        self.max_agents_per_user = max_agents_per_user or None
+        self._owners: dict[str, str] = {}
+        self._in_use: dict[str, int] = {}
+        self._admission = asyncio.Lock()
+        self._closing = False
+        self._replacing: set[asyncio.Task[None]] = set()
+        if pool is not None and self.max_agents is not None:
+            pool.room = lambda: self._room()
         self._last_used: dict[str, float] = {}
         self._reaper: asyncio.Task[None] | None = None
         self.kernel_manager = kernel_manager
@@ -107,14 +131,114 @@ class AgentRuntimes:
                 return runtime
             runtime = self._create(kind or self.default_runtime, session_id)
             config = config.model_copy(update={"identity": runtime.identity})
-            self._live[session_id] = runtime
-            runtime.on_event(lambda event: self._notify(session_id, runtime, event))
+            if runtime.kind == "kernel":
+                async with self._admission:  # one check-and-reserve at a time
+                    await self._make_room(config.user_id)
+                    self._live[session_id] = runtime
+            else:
+                self._live[session_id] = runtime
+            self._owners[session_id] = config.user_id
+            runtime.on_event(lambda event: self._on_agent_event(session_id, runtime, event))
             try:
                 await runtime.initialize(config, init_timeout=self.init_timeout)
             except BaseException:
                 self._live.pop(session_id, None)
                 raise
             return runtime
+
+    # --- the cap on kernel agents ---------------------------------------------------------
+
+    def _kernel_agents(self) -> list[str]:
+        return [s for s, r in self._live.items() if r.kind == "kernel" and r.alive]
+
+    def _room(self) -> int:
+        """Kernels that may still start under ``max_agents`` (the pool asks before each)."""
+        if self.max_agents is None:
+            return 1 << 30
+        pooled = 0 if self.pool is None else self.pool.available + self.pool.starting
+        return self.max_agents - len(self._kernel_agents()) - pooled
+
+    def _idle_lru(self, sessions: list[str]) -> str | None:
+        idle = [
+            s for s in sessions if self._live[s].state.status == "ready" and not self._in_use.get(s)
+        ]
+        return min(idle, key=lambda s: self._last_used.get(s, 0.0)) if idle else None
+
+    async def _make_room(self, user_id: str) -> None:
+        """Stop least recently used idle agents until a new kernel agent of ``user_id`` fits;
+        ``AgentLimitError`` when the agents in the way are all busy."""
+        while True:
+            agents = self._kernel_agents()
+            mine = [s for s in agents if self._owners.get(s) == user_id]
+            per_user = self.max_agents_per_user
+            if per_user is not None and len(mine) >= per_user:
+                victim = self._idle_lru(mine)
+                if victim is None:
+                    raise AgentLimitError(
+                        f"your other {len(mine)} chats' agents are all busy answering, and a "
+                        f"user may have {per_user} at once (SolidTypeApp.max_agents_per_user): "
+                        "wait for one of those answers to finish, or stop it, then send again"
+                    )
+            elif self.max_agents is not None and (
+                self._room() < (0 if self.pool is not None and self.pool.available else 1)
+            ):
+                victim = self._idle_lru(agents)
+                if victim is None:
+                    raise AgentLimitError(
+                        f"all {len(agents)} agents this server may run are busy answering "
+                        f"(SolidTypeApp.max_agents = {self.max_agents}, the warm pool "
+                        "included): wait for a running answer to finish, or stop one, then "
+                        "send again; an administrator can raise max_agents"
+                    )
+            else:
+                return
+            log.info("solidtype agents: stopping idle agent of session %s to make room", victim)
+            await self.terminate(victim)
+
+    @contextlib.contextmanager
+    def hold(self, session_id: str) -> Iterator[None]:
+        """The session's agent is working for a client: never stopped as idle meanwhile."""
+        self._in_use[session_id] = self._in_use.get(session_id, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._in_use.get(session_id, 1) - 1
+            if left > 0:
+                self._in_use[session_id] = left
+            else:
+                self._in_use.pop(session_id, None)
+
+    # --- replacing stuck agents -----------------------------------------------------------
+
+    def _on_agent_event(self, session_id: str, runtime: AgentRuntime, event: Any) -> None:
+        if isinstance(event, proto.ErrorEvent) and event.code == proto.TOOL_ABANDONED:
+            task = asyncio.ensure_future(self.replace(session_id, runtime, now=False))
+            self._replacing.add(task)
+            task.add_done_callback(self._replacing.discard)
+        self._notify(session_id, runtime, event)
+
+    async def replace(self, session_id: str, runtime: AgentRuntime, *, now: bool) -> None:
+        """Retire ``runtime`` (the next message of the session starts a fresh agent on the
+        saved document): ``now``, an agent that does not answer is stopped at once (its
+        kernel shut down); else once its run has ended."""
+        if self._live.get(session_id) is runtime:
+            del self._live[session_id]
+            self._last_used.pop(session_id, None)
+        try:
+            if now:
+                await runtime.abandon()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(runtime.wait_status("ready", "error", "terminated"), 30)
+                await runtime.terminate()
+        except Exception:
+            log.exception("solidtype agents: replacing the agent of %s failed", session_id)
+        self._notify(session_id, runtime, None)
+        self._refill()
+
+    def _refill(self) -> None:
+        if self.pool is not None and not self._closing:
+            self.pool.fill()
 
     def touch(self, session_id: str) -> None:
         """The session's agent was just used (idle agents are stopped after
@@ -148,8 +272,13 @@ class AgentRuntimes:
         if runtime is not None:
             await runtime.terminate()
             self._notify(session_id, runtime, None)
+            self._refill()
 
     async def close(self) -> None:
+        self._closing = True
+        for task in list(self._replacing):
+            with contextlib.suppress(BaseException):
+                await task
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(BaseException):
@@ -184,9 +313,12 @@ class AgentClient:
         document_path: Path | None = None,
         tool_modules: list[str] | None = None,
         approval_overrides: dict[str, str] | None = None,
+        tool_timeout: float | None = None,
     ) -> None:
         self.runtimes = runtimes
         self.session_id = session_id
+        # Seconds per tool call: None, the loop's default; 0, no limit.
+        self.tool_timeout = tool_timeout
         self.user_id = user_id
         self.context = context
         self.model = model
@@ -222,6 +354,7 @@ class AgentClient:
             root_dir=str(self.root_dir) if self.root_dir else None,
             tool_modules=self.tool_modules,
             approval_overrides=self.approval_overrides,  # type: ignore[arg-type]
+            tool_timeout=self.tool_timeout,
         )
 
     async def spawn(self) -> proto.AgentIdentity:
@@ -309,10 +442,11 @@ class AgentClient:
         unsubscribe = runtime.on_event(watch)
         self.runtimes.touch(self.session_id)
         try:
-            await runtime.send_command(
-                proto.ExecuteToolCommand(id=call_id, tool_name=name, args=args)
-            )
-            result: proto.ToolResultEvent = await asyncio.wait_for(done, limit)
+            with self.runtimes.hold(self.session_id):
+                await runtime.send_command(
+                    proto.ExecuteToolCommand(id=call_id, tool_name=name, args=args)
+                )
+                result: proto.ToolResultEvent = await asyncio.wait_for(done, limit)
             return result
         finally:
             unsubscribe()
@@ -330,7 +464,7 @@ class AgentClient:
                 await self.sync_document(turn.document)
         except (AgentInitError, RuntimeError) as exc:
             yield agui.RunStarted(run_id=turn.run_id, thread_id=turn.thread_id)
-            yield agui.RunError(message=str(exc), code="agent_unavailable")
+            yield agui.RunError(message=str(exc), code=getattr(exc, "code", "agent_unavailable"))
             return
         queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -342,6 +476,13 @@ class AgentClient:
         unsubscribe = runtime.on_event(watch)
         self.runtimes.touch(self.session_id)
         started = False
+        clock = asyncio.get_running_loop()
+        budget = DEFAULT_TOOL_TIMEOUT if self.tool_timeout is None else self.tool_timeout or None
+        open_calls: dict[str, tuple[str, str]] = {}  # tool call id -> (name, message id)
+        heard = clock.time()  # when the agent last said something about this run
+        cancel_sent: float | None = None
+        hold = self.runtimes.hold(self.session_id)
+        hold.__enter__()
         try:
             await runtime.send_command(
                 proto.ChatCommand(
@@ -362,15 +503,27 @@ class AgentClient:
                     tool_rounds=turn.tool_rounds,
                 )
             )
-            cancel_sent = False
             while True:
-                if turn.cancel.cancelled and not cancel_sent and runtime.alive:
-                    cancel_sent = True
+                if turn.cancel.cancelled and cancel_sent is None and runtime.alive:
+                    cancel_sent = clock.time()
                     await runtime.send_command(proto.CancelCommand(run_id=turn.run_id))
+                # An agent stuck in a tool (blocking C code) hears neither the cancel nor its
+                # own time budget: stop waiting for it and replace it.
+                stuck = (cancel_sent is not None and clock.time() - cancel_sent > CANCEL_GRACE) or (
+                    budget is not None and open_calls and clock.time() - heard > budget + TOOL_GRACE
+                )
+                if stuck:
+                    await self.runtimes.replace(self.session_id, runtime, now=True)
+                    if not started:
+                        yield agui.RunStarted(run_id=turn.run_id, thread_id=turn.thread_id)
+                    for event in _given_up(turn, open_calls, budget):
+                        yield event
+                    return
                 try:
                     item = await asyncio.wait_for(queue.get(), 0.2)
                 except TimeoutError:
                     continue
+                heard = clock.time()
                 if isinstance(item, proto.ErrorEvent):
                     if not started:
                         yield agui.RunStarted(run_id=turn.run_id, thread_id=turn.thread_id)
@@ -378,12 +531,65 @@ class AgentClient:
                     return
                 event = agui.parse_event(item.event)
                 started = started or isinstance(event, agui.RunStarted)
+                if isinstance(event, agui.ToolCallStart):
+                    open_calls[event.tool_call_id] = (
+                        event.tool_call_name,
+                        event.parent_message_id or "",
+                    )
+                elif isinstance(event, agui.ToolCallResult):
+                    open_calls.pop(event.tool_call_id, None)
                 yield event
                 if item.done:
                     self.runtimes.touch(self.session_id)
                     return
         finally:
+            hold.__exit__(None, None, None)
             unsubscribe()
+
+
+def _given_up(
+    turn: AgentTurn, open_calls: dict[str, tuple[str, str]], budget: float | None
+) -> list[agui.AguiEvent]:
+    """How a run ends whose agent was replaced because it did not answer: a result for each
+    open tool call, then a cancelled ``RUN_FINISHED`` (a stop) or a ``RUN_ERROR``."""
+    stopped = turn.cancel.cancelled
+    names = ", ".join(sorted({name for name, _ in open_calls.values()})) or "a tool"
+    if stopped:
+        text = "stopped by the user while running; the agent was restarted"
+    else:
+        text = (
+            f"tool {names} took longer than {budget:g} s and was stopped (the agent did not "
+            "answer and was restarted on the saved document)"
+        )
+    events: list[agui.AguiEvent] = [
+        agui.ToolCallResult(
+            message_id=message_id,
+            tool_call_id=call_id,
+            content=error_text(text),
+            metadata={"solidtype": {"isError": True}},
+        )
+        for call_id, (_, message_id) in open_calls.items()
+    ]
+    if stopped:
+        events.append(
+            agui.RunFinished(
+                run_id=turn.run_id,
+                thread_id=turn.thread_id,
+                metadata={
+                    **agui.tanstack_metadata(finishReason="stop"),
+                    "solidtype": {"reason": "cancelled"},
+                },
+            )
+        )
+    else:
+        events.append(
+            agui.RunError(
+                message=f"{text}. Send your message again, asking for a simpler or smaller "
+                "step; the limit is the server's tool_timeout setting",
+                code="tool_timeout",
+            )
+        )
+    return events
 
 
 class RuntimeChatAgent:
@@ -403,8 +609,10 @@ class RuntimeChatAgent:
         fallback: Any = None,
         tool_modules: list[str] | None = None,
         approval_overrides: dict[str, str] | None = None,
+        tool_timeout: float | None = None,
     ) -> None:
         self.runtimes = runtimes
+        self.tool_timeout = tool_timeout
         self.tool_modules = list(tool_modules or [])
         self.approval_overrides = dict(approval_overrides or {})
         self.model = model
@@ -426,6 +634,7 @@ class RuntimeChatAgent:
                 runtime=self.runtime,
                 tool_modules=self.tool_modules,
                 approval_overrides=self.approval_overrides,
+                tool_timeout=self.tool_timeout,
             )
             self._clients[turn.thread_id] = client
         return client

@@ -28,6 +28,7 @@ from ..llm import (
     create_adapter,
     history_from_agui,
 )
+from ..llm.loop import DEFAULT_TOOL_TIMEOUT
 from ..llm.model_choice import resolve_model
 from ..protocol import agent as proto
 from ..protocol import agui
@@ -130,7 +131,14 @@ class AgentCore:
             adapter,
             root_dir=root,
             registries={config.context: registry},
-            config=LoopConfig(approval_overrides=config.approval_overrides),
+            config=LoopConfig(
+                approval_overrides=config.approval_overrides,
+                tool_timeout=(
+                    DEFAULT_TOOL_TIMEOUT
+                    if config.tool_timeout is None
+                    else config.tool_timeout or None
+                ),
+            ),
         )
         self.set_state(status="ready", current_task=None, progress=None, error=None)
 
@@ -207,6 +215,15 @@ class AgentCore:
                 done = event.type in ("RUN_FINISHED", "RUN_ERROR")
                 if done:  # the agent is ready again by the time the client sees the end
                     self._end_run(turn.run_id)
+                    if turn.abandoned_tools:
+                        # A stopped tool may go on in its thread: the host replaces us.
+                        self.emit(
+                            proto.ErrorEvent(
+                                message=f"{', '.join(turn.abandoned_tools)} was stopped while "
+                                "running and may still be running; this agent is replaced",
+                                code=proto.TOOL_ABANDONED,
+                            )
+                        )
                 self.emit(
                     proto.ChatResponseEvent(run_id=turn.run_id, event=event.to_wire(), done=done)
                 )

@@ -54,6 +54,8 @@ class AgentTurn:
     document_path: str | None = None  # the document's contents path, when it is a file
     stored_results: Sequence[StoredResult] = ()
     tool_rounds: int = 0  # rounds the run already did (a run finished after a restart)
+    # Filled by the run: tools stopped while still running (the agent should be replaced).
+    abandoned_tools: list[str] = field(default_factory=list)
 
 
 class ChatAgent(Protocol):
@@ -164,4 +166,5 @@ class InProcessAgent:
             decisions=turn.decisions,
         )
         run.tool_rounds = turn.tool_rounds
+        run.abandoned_tools = turn.abandoned_tools
         return aiter(run)

@@ -217,6 +217,14 @@ class KernelRuntime(AgentRuntime):
         if self.state.status != "terminated":
             self.dispatch(proto.StateChangeEvent(state=proto.AgentState(status="terminated")))
 
+    async def abandon(self) -> None:
+        """Shut the kernel down at once: its agent is stuck (a tool in blocking C code, which
+        neither a cancel nor a kernel interrupt can stop; ipykernel even ignores SIGINT
+        outside an execute request, and the agent runs outside one)."""
+        await self._discard_kernel()
+        if self.state.status != "terminated":
+            self.dispatch(proto.StateChangeEvent(state=proto.AgentState(status="terminated")))
+
     async def _discard_kernel(self) -> None:
         """Stop reading and shut the kernel down, once (concurrent callers wait for it)."""
         if self._discarding is None:

@@ -3,6 +3,8 @@ registered, so spawning an agent is opening a comm rather than starting Python a
 
 ``take()`` hands out a ready kernel (starting one on the spot when the pool is empty) and
 refills the pool in the background; ``close()`` shuts down the kernels still waiting.
+``room``, when set, says how many more kernels the pool may start (``AgentRuntimes`` counts
+the pool's kernels against ``max_agents``): the pool then stays below ``size``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from .kernel_runtime import PRELOAD_CODE, start_agent_kernel
@@ -36,14 +39,23 @@ class KernelPool:
         self._starting = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self.room: Callable[[], int] | None = None
 
     @property
     def available(self) -> int:
         return self._ready.qsize()
 
+    @property
+    def starting(self) -> int:
+        return self._starting
+
     def fill(self) -> None:
         """Start kernels until ``size`` are ready or starting."""
-        while not self._closed and self._ready.qsize() + self._starting < self.size:
+        while (
+            not self._closed
+            and self._ready.qsize() + self._starting < self.size
+            and (self.room is None or self.room() > 0)
+        ):
             self._starting += 1
             task = asyncio.ensure_future(self._start_one())
             self._tasks.add(task)

@@ -3,8 +3,10 @@
 The other server (with this extension) serves ``{base}solidtype/api/ai/agent/{session}/ws``
 (``server.agent_socket``) and bridges it to its own kernel runtime. Frames are binary
 (``protocol.agent.pack_frame``: the JSON header, then Yjs updates as raw buffers). The
-first frame is the ``init`` command; the remote server answers with the agent's state. A
-connection that closes turns the runtime to ``error``.
+first frame is the ``init`` command, without the settings the remote server decides
+(model, tool modules, approval levels, root, tool time budget: it refuses an ``init`` that
+sets them); the remote server answers with the agent's state. A connection that closes
+turns the runtime to ``error``.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class RemoteRuntime(AgentRuntime):
         if self._socket.protocol is not None:
             self._socket.protocol.set_nodelay(True)
         self._reader = asyncio.ensure_future(self._read())
-        await self.send_command(proto.InitCommand(config=config))
+        await self.send_command(proto.InitCommand(config=proto.without_server_settings(config)))
         try:
             await self.wait_ready(init_timeout)
         except AgentInitError:
@@ -112,6 +114,15 @@ class RemoteRuntime(AgentRuntime):
             with contextlib.suppress(Exception):
                 await self.send_command(proto.TerminateCommand())
                 await asyncio.wait_for(self.wait_status("terminated"), 10)
+        await self._close()
+        if self.state.status != "terminated":
+            self.dispatch(proto.StateChangeEvent(state=proto.AgentState(status="terminated")))
+
+    async def abandon(self) -> None:
+        """Ask the other server to stop the agent (it shuts a stuck kernel down) and leave."""
+        if self._socket is not None and self.alive:
+            with contextlib.suppress(Exception):
+                await self.send_command(proto.TerminateCommand())
         await self._close()
         if self.state.status != "terminated":
             self.dispatch(proto.StateChangeEvent(state=proto.AgentState(status="terminated")))

@@ -3,6 +3,8 @@
 ``initialize`` starts the agent and returns once it reports ``ready`` (``AgentInitError``
 after ``init_timeout`` seconds or when it reports an error); ``send_command`` passes a
 command; ``on_event`` subscribes to its events (returns the unsubscribe function);
+``abandon`` stops an agent that may not answer any more (a tool stuck in C code), without
+asking it first;
 ``update_awareness`` sets the presence state published for it; ``identity`` and ``state``
 (the last ``state-change`` seen) describe it. Implementations: ``ThreadRuntime``,
 ``KernelRuntime``.
@@ -28,6 +30,15 @@ DEFAULT_INIT_TIMEOUT = 30.0
 class AgentInitError(RuntimeError):
     """The agent did not become ready; ``str(exc)`` says why (timeout, error at start)."""
 
+    code = "agent_unavailable"  # the RUN_ERROR code a chat turn ends with
+
+
+class AgentLimitError(AgentInitError):
+    """No agent may start now (``SolidTypeApp.max_agents`` / ``max_agents_per_user`` reached
+    and none idle); ``str(exc)`` says what to do."""
+
+    code = "agent_limit"
+
 
 class AgentRuntime(ABC):
     kind: proto.RuntimeKind
@@ -49,6 +60,10 @@ class AgentRuntime(ABC):
 
     @abstractmethod
     async def send_command(self, command: Any) -> None: ...
+
+    async def abandon(self) -> None:
+        """Stop an agent that may not answer (``terminate`` asks it first and waits)."""
+        await self.terminate()
 
     @property
     def alive(self) -> bool:

@@ -77,6 +77,17 @@ class ThreadRuntime(AgentRuntime):
         if self.state.status != "terminated":
             self.dispatch(proto.StateChangeEvent(state=proto.AgentState(status="terminated")))
 
+    async def abandon(self) -> None:
+        """Leave a stuck agent behind: a thread cannot be killed, so its loop is told to stop
+        (it does once the stuck call returns) and this runtime stops waiting for it."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
+        self._loop = self._core = None
+        self._thread = None
+        if self.state.status != "terminated":
+            self.dispatch(proto.StateChangeEvent(state=proto.AgentState(status="terminated")))
+
     async def _stop_thread(self) -> None:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
@@ -84,5 +95,6 @@ class ThreadRuntime(AgentRuntime):
         if not loop.is_closed():
             loop.call_soon_threadsafe(loop.stop)
             await asyncio.to_thread(thread.join, 10)
-            loop.close()
+            if not thread.is_alive():  # a loop still stuck in a call cannot be closed
+                loop.close()
         self._thread = None

@@ -14,6 +14,12 @@ One run (one POST of the chat) goes:
    (``outcome.type == "interrupt"``, one interrupt per call); a model failure ends it with
    ``RUN_ERROR``.
 
+Every tool call has a time budget (``LoopConfig.tool_timeout``): a call that outlasts it
+ends with a tool error the model reads. A call stopped that way or by a cancel may still be
+running in a worker thread (CAD work cannot be interrupted from Python): its name goes to
+``AgentRun.abandoned_tools``, later calls of the run are not run, and the host should
+replace the agent once the run ends (``agent.core`` does).
+
 ``AgentRun.messages`` is the whole conversation after the run (history + what the run added),
 ``AgentRun.pending`` the approvals it waits for.
 """
@@ -68,6 +74,10 @@ _TANSTACK_FINISH = {
 }
 
 
+#: Seconds one tool call may take unless configured otherwise (``SolidTypeApp.tool_timeout``).
+DEFAULT_TOOL_TIMEOUT = 120.0
+
+
 def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
@@ -111,8 +121,12 @@ class LoopConfig:
     # addToolApprovalResponse / interrupt.resolveInterrupt); "native": TanStack's own shape
     # with schema hashes, for clients that declare the same tool schemas.
     interrupt_style: Literal["descriptor", "native"] = "descriptor"
+    # Seconds one tool call may take; None: no limit.
+    tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT
 
     def __post_init__(self) -> None:
+        if self.tool_timeout is not None and not self.tool_timeout > 0:
+            raise ValueError("tool_timeout must be a positive number of seconds (or None)")
         if self.interrupt_style not in ("descriptor", "native"):
             raise ValueError("interrupt_style must be 'descriptor' or 'native'")
         if self.max_tool_iterations < 1:
@@ -277,6 +291,8 @@ class AgentRun:
         self.finish_reason: str | None = None
         self.usage = Usage()
         self.tool_rounds = 0
+        #: Tools stopped (time budget, cancel) while still running; see the module's doc.
+        self.abandoned_tools: list[str] = []
         self._started = False
         self._generator: AsyncGenerator[agui.AguiEvent, None] | None = None
 
@@ -457,18 +473,42 @@ class AgentRun:
         notify: bool,
         edited: bool = False,
     ) -> AsyncIterator[agui.AguiEvent]:
+        if self.abandoned_tools:
+            # The stopped call may still be changing the document in its thread.
+            yield self._record_result(
+                message_id,
+                call_id,
+                error_text(
+                    f"not run: {self.abandoned_tools[0]} was stopped but may still be running; "
+                    "the agent restarts after this answer, ask again then"
+                ),
+                True,
+            )
+            return
+        budget = self._loop.config.tool_timeout
         task = asyncio.ensure_future(self._loop.tools.execute(name, args, self._loop.tool_context))
         cancelled = asyncio.ensure_future(self.cancel.wait())
         try:
-            await asyncio.wait({task, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {task, cancelled}, timeout=budget, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             cancelled.cancel()
             if not task.done():
+                self.abandoned_tools.append(name)
                 task.cancel()
         if not task.done() or task.cancelled():
-            yield self._record_result(
-                message_id, call_id, error_text("cancelled by the user"), True
-            )
+            if self.cancel.cancelled:
+                text = error_text("cancelled by the user")
+            else:
+                text = error_text(
+                    f"tool {name} took longer than {budget:g} s and was stopped; check the "
+                    "document before going on (list_features), and try a simpler or smaller "
+                    "step (fewer or simpler features at once). The limit is the server's "
+                    "tool_timeout setting",
+                    timeout_seconds=budget,
+                )
+            yield self._record_result(message_id, call_id, text, True)
             return
         output = task.result()
         content, is_error = output.text, output.is_error

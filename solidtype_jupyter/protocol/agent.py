@@ -100,7 +100,12 @@ class AgentConfig(_Wire):
     """What an agent needs to start. ``model`` is the ``provider:name`` setting (the agent
     reads the provider's keys from its own environment); ``tool_modules`` are modules the
     agent imports whose ``register(registry)`` adds tools (extensions, tests);
-    ``approval_overrides`` is the server's ``approval_overrides`` setting."""
+    ``approval_overrides`` is the server's ``approval_overrides`` setting; ``tool_timeout``
+    the seconds one tool call may take (0: no limit; ``None``: the loop's default).
+
+    The fields in ``SERVER_SETTINGS`` are decided by the server that runs the agent, never
+    by a client of its WebSocket (``server.agent_socket`` refuses an ``init`` that sets
+    them): a module to import or a model file is code and data of that server's choosing."""
 
     identity: AgentIdentity
     session_id: str = Field(min_length=1)
@@ -114,6 +119,33 @@ class AgentConfig(_Wire):
         default_factory=dict,
         description="tool name -> approval level, winning over the tool's own level",
     )
+    tool_timeout: float | None = Field(default=None, ge=0)
+
+
+#: ``AgentConfig`` fields only the server running the agent sets (see ``AgentConfig``).
+SERVER_SETTINGS: tuple[str, ...] = (
+    "model",
+    "root_dir",
+    "document_id",
+    "tool_modules",
+    "approval_overrides",
+    "tool_timeout",
+)
+
+
+def _server_defaults() -> dict[str, Any]:
+    fields = AgentConfig.model_fields
+    return {name: fields[name].get_default(call_default_factory=True) for name in SERVER_SETTINGS}
+
+
+def client_set_settings(config: AgentConfig) -> list[str]:
+    """The ``SERVER_SETTINGS`` that ``config`` sets to something other than their default."""
+    return [name for name, value in _server_defaults().items() if getattr(config, name) != value]
+
+
+def without_server_settings(config: AgentConfig) -> AgentConfig:
+    """``config`` with every ``SERVER_SETTINGS`` field at its default (what a client sends)."""
+    return config.model_copy(update=_server_defaults())
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -239,6 +271,11 @@ class AwarenessUpdateEvent(_Wire):
 
     type: Literal["awareness-update"] = "awareness-update"
     state: JsonObject | None = None
+
+
+#: ``ErrorEvent.code`` of an agent whose run stopped a tool that may still be running (CAD
+#: work in a thread cannot be interrupted): its host replaces it once the run has ended.
+TOOL_ABANDONED = "tool_abandoned"
 
 
 class ErrorEvent(_Wire):

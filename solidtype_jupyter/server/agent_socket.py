@@ -3,9 +3,14 @@
 The remote runtime of another Jupyter server connects here; this server runs the agent in
 its own runtime (``SolidTypeApp.agents``, kernel by default; never remote again) and relays
 commands and events as binary frames (``protocol.agent.pack_frame``). The first frame must
-be ``init``: its config is taken except the user, which is this server's identity of the
-caller, and the session, which must be one of theirs. ``terminate`` stops the agent; a
-closed socket only detaches (other clients may share the agent).
+be ``init``: from its config only the identity and the context are the client's (the
+context must be the session's); the user is this server's identity of the caller, the
+session must be one of theirs, and every other setting (model, tool modules, approval
+levels, root, tool time budget: ``protocol.agent.SERVER_SETTINGS``) is this server's own
+configuration. An ``init`` that sets one of those is refused with an error event and the
+socket is closed (1008): those settings name code and files on this server, and the caller
+may hold no right to run code here. ``terminate`` stops the agent; a closed socket only
+detaches (other clients may share the agent).
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ class AgentSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin
         if session is None:
             raise web.HTTPError(404, "no such chat session")
         self.session_id = str(session.id)
+        self.session_context = str(session.context)
         self.user = user
         await super().get(*args, **kwargs)
 
@@ -88,14 +94,31 @@ class AgentSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin
                 self._send(proto.ErrorEvent(message=str(exc), fatal=True, code="agent_died"))
 
     async def _attach(self, config: proto.AgentConfig) -> None:
-        agents = self.app.agents
+        app = self.app
+        agents = app.agents
+        refused = proto.client_set_settings(config)
+        if refused:
+            self._refuse(
+                f"init sets {', '.join(refused)}: the server that runs the agent decides "
+                "these (its SolidTypeApp configuration); send init without them"
+            )
+            return
+        if config.context != self.session_context:
+            self._refuse(
+                f"init asks for a {config.context} agent, but session {self.session_id} "
+                f"has the context {self.session_context}"
+            )
+            return
         kind = "thread" if agents.default_runtime == "thread" else "kernel"
         config = config.model_copy(
             update={
                 "user_id": self.user,
                 "session_id": self.session_id,
-                "model": config.model or self.app.model,
+                "model": app.model,
                 "root_dir": str(self.serverapp.root_dir) if self.serverapp else None,
+                "tool_modules": list(app.agent_tool_modules),
+                "approval_overrides": dict(app.approval_overrides),
+                "tool_timeout": app.tool_timeout,
             }
         )
         try:
@@ -109,6 +132,13 @@ class AgentSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin
         self.runtime = runtime
         self._unsubscribe = runtime.on_event(self._send)
         self._send(proto.StateChangeEvent(state=runtime.state))
+
+    def _refuse(self, message: str) -> None:
+        """A refused ``init``: the error as the agent's state (what the remote runtime
+        reports), then the socket closes with 1008 (policy violation)."""
+        self._send(proto.ErrorEvent(message=message, fatal=True, code="forbidden_setting"))
+        self._send(proto.StateChangeEvent(state=proto.AgentState(status="error", error=message)))
+        self.close(1008, "init refused")
 
     def _send(self, event: Any) -> None:
         header, buffers = proto.encode(event)

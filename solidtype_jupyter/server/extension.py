@@ -96,6 +96,29 @@ class SolidTypeApp(ExtensionApp):
         "(extensions of the CAD tool set). They must be importable in agent kernels.",
     ).tag(config=True)
 
+    tool_timeout = Float(
+        120.0,
+        help="Seconds one tool call may take. A call that takes longer is stopped and the "
+        "model reads a tool error saying so; an agent whose tool does not return then (CAD "
+        "kernels run blocking C code) is replaced, and so is one whose tool was running "
+        "when the user pressed Stop. Also read by `%ai_chat`. 0: no limit.",
+    ).tag(config=True)
+
+    max_agents = Int(
+        4,
+        help="Most agent kernels this server keeps at once, the warm pool's included (each "
+        "holds about 700 MB, BENCHMARKS.md). A new agent first stops the least recently "
+        "used idle one; when every agent is busy the turn ends with an error saying so. "
+        "0: no limit.",
+    ).tag(config=True)
+
+    max_agents_per_user = Int(
+        2,
+        help="Most agent kernels one user's sessions hold at once (the user's least "
+        "recently used idle agent is stopped first; when all are busy the turn ends with "
+        "an error saying so). 0: no limit.",
+    ).tag(config=True)
+
     anonymous_owner = Unicode(
         help="Owner of the sessions of logins that name no user (a single-user server's "
         "token or password; jupyter_server gives each browser a random anonymous user). "
@@ -326,11 +349,20 @@ class SolidTypeApp(ExtensionApp):
             raise TraitError(f"agent_idle_timeout cannot be negative, got {value}")
         return value
 
-    @validate("max_stream_append_bytes")
-    def _validate_max_stream_append_bytes(self, proposal: dict[str, Any]) -> int:
+    @validate("tool_timeout")
+    def _validate_tool_timeout(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        if not 0 <= value <= 86400:
+            raise TraitError(f"tool_timeout must be in [0, 86400] seconds, got {value}")
+        return value
+
+    @validate("max_agents", "max_agents_per_user")
+    def _validate_max_agents(self, proposal: dict[str, Any]) -> int:
         value = int(proposal["value"])
-        if value < 1:
-            raise TraitError(f"max_stream_append_bytes must be at least 1, got {value}")
+        if not 0 <= value <= 1000:
+            raise TraitError(
+                f"{proposal['trait'].name} must be between 0 (no limit) and 1000, got {value}"
+            )
         return value
 
     @validate("max_chat_message_chars", "max_messages_per_request", "max_chat_request_bytes")
@@ -338,6 +370,13 @@ class SolidTypeApp(ExtensionApp):
         value = int(proposal["value"])
         if value < 1:
             raise TraitError(f"{proposal['trait'].name} must be at least 1, got {value}")
+        return value
+
+    @validate("max_stream_append_bytes")
+    def _validate_max_stream_append_bytes(self, proposal: dict[str, Any]) -> int:
+        value = int(proposal["value"])
+        if value < 1:
+            raise TraitError(f"max_stream_append_bytes must be at least 1, got {value}")
         return value
 
     @validate("long_poll_timeout")
@@ -421,6 +460,8 @@ class SolidTypeApp(ExtensionApp):
             remote_url=self.agent_remote_url or None,
             remote_token=self.agent_remote_token or None,
             idle_timeout=self.agent_idle_timeout or None,
+            max_agents=self.max_agents or None,
+            max_agents_per_user=self.max_agents_per_user or None,
         )
         from ..presence import AgentPresence
 
@@ -440,7 +481,9 @@ class SolidTypeApp(ExtensionApp):
             lambda: create_adapter(self.model_choice, os.environ),
             catalog=self.catalog,
             root_dir=Path(root) if root else None,
-            config=LoopConfig(approval_overrides=self.approval_overrides),
+            config=LoopConfig(
+                approval_overrides=self.approval_overrides, tool_timeout=self.tool_timeout or None
+            ),
         )
         # Editor turns run in the session's agent (default_runtime); the dashboard's tools
         # work on this server's catalog and stay in process.
@@ -451,6 +494,7 @@ class SolidTypeApp(ExtensionApp):
             fallback=in_process,
             tool_modules=list(self.agent_tool_modules),
             approval_overrides=dict(self.approval_overrides),
+            tool_timeout=self.tool_timeout,
         )
         self.chat = ChatService(
             self.started_stream_engine,

@@ -169,7 +169,10 @@ class AIChatMagics(Magics):
             runtime = shared_runtime(database_url)
         except Exception as exc:
             raise UsageError(f"cannot open the chat database {database_url}: {exc}") from None
-        runtime.agent.loop_config = LoopConfig(approval_overrides=configured.approval_overrides)
+        runtime.agent.loop_config = LoopConfig(
+            approval_overrides=configured.approval_overrides,
+            tool_timeout=configured.tool_timeout or None,
+        )
         key = (database_url, str(path or ""), args.context)
         previous = self.chats.pop(key, None)
         if previous is not None and previous.runtime is not runtime:

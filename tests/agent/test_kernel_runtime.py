@@ -133,7 +133,7 @@ async def test_kernel_pool_spawn_and_init_timeout(jp_serverapp):
 
         # An agent that does not get ready in time: a clear error, its kernel stopped.
         slow = AgentClient(
-            runtimes, "session-slow", user_id="alice", tool_modules=["tests.agent.slow_tools"]
+            runtimes, "session-slow", user_id="alice", tool_modules=["tests.agent.slow_import"]
         )
         with pytest.raises(AgentInitError, match=r"did not become ready within 3 s"):
             await slow.spawn()

@@ -11,9 +11,12 @@ from typing import Any
 
 import pytest
 from chat.conftest import HeaderIdentityProvider
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
 
 from solidtype_jupyter.agent.client import AgentClient, AgentRuntimes
 from solidtype_jupyter.agent.in_process import AgentTurn
+from solidtype_jupyter.agent.remote_runtime import agent_socket_url
 from solidtype_jupyter.agent.runtime import AgentInitError
 from solidtype_jupyter.cad import CadDocument
 from solidtype_jupyter.llm import UserMessage
@@ -115,3 +118,49 @@ async def test_remote_agent_over_the_websocket(jp_fetch, jp_serverapp):
     stranger = AgentClient(runtimes, "00000000-0000-0000-0000-000000000000", user_id="x")
     with pytest.raises(AgentInitError, match=r"cannot reach the remote agent.*404"):
         await stranger.spawn()
+
+
+async def test_the_agent_socket_refuses_settings_from_the_client(jp_fetch, jp_serverapp):
+    """A caller who may only use solidtype must not pick the module an agent kernel
+    imports, nor its model or any other setting of the server's: such an init is refused
+    before any kernel starts."""
+    response = await jp_fetch(
+        "solidtype",
+        "api",
+        "ai",
+        "sessions",
+        method="POST",
+        body=json.dumps({"context": "editor"}),
+        headers={"X-Test-User": "bob"},
+    )
+    session_id = json.loads(response.body)["id"]
+    remote = jp_serverapp.extension_manager.extension_points["solidtype"].app
+    km = jp_serverapp.kernel_manager
+    url = agent_socket_url(jp_serverapp.connection_url, session_id)
+    headers = {
+        "Authorization": f"token {jp_serverapp.identity_provider.token}",
+        "X-Test-User": "bob",
+    }
+    identity = proto.AgentIdentity.for_session(session_id, "x", "remote")
+    base = {"identity": identity, "session_id": session_id, "user_id": "bob"}
+    attempts = [
+        ({"tool_modules": ["tests.agent.crash_tools"]}, "tool_modules"),
+        ({"model": "scripted:/etc/hostname"}, "model"),
+        ({"approval_overrides": {"delete_feature": "auto"}, "root_dir": "/"}, "approval_over"),
+        ({"tool_timeout": 86400}, "tool_timeout"),
+        ({"context": "dashboard"}, "has the context editor"),
+    ]
+    for settings, reason in attempts:
+        socket = await websocket_connect(HTTPRequest(url, headers=headers))
+        init = proto.InitCommand(config=proto.AgentConfig(**base, **settings))
+        await socket.write_message(proto.pack_frame(*proto.encode(init)), binary=True)
+        events = []
+        while (frame := await asyncio.wait_for(socket.read_message(), 30)) is not None:
+            events.append(proto.decode_event(*proto.unpack_frame(frame)))
+        assert socket.close_code == 1008, (settings, events)
+        errors = [e for e in events if isinstance(e, proto.ErrorEvent)]
+        assert errors and errors[0].code == "forbidden_setting" and errors[0].fatal
+        assert reason in errors[0].message, errors[0].message
+        states = [e.state for e in events if isinstance(e, proto.StateChangeEvent)]
+        assert [s.status for s in states] == ["error"] and reason in states[0].error
+        assert remote.agents.live(session_id) is None and km.list_kernel_ids() == []

@@ -16,6 +16,9 @@ from solidtype_jupyter.server.extension import SolidTypeApp
         ("agent_init_timeout", 0, r"\(0, 3600\]"),
         ("default_runtime", "worker", "kernel"),
         ("agent_idle_timeout", -1, "cannot be negative"),
+        ("tool_timeout", -1, r"\[0, 86400\]"),
+        ("max_agents", -1, "between 0 \\(no limit\\) and 1000"),
+        ("max_agents_per_user", 5000, "max_agents_per_user must be between"),
     ],
 )
 def test_bad_agent_settings_are_refused(name, value, reason):
@@ -32,3 +35,4 @@ def test_agent_settings_from_the_environment(monkeypatch):
         "t0ken",
     )
     assert (app.agent_pool_size, app.agent_init_timeout, app.default_runtime) == (1, 30.0, "kernel")
+    assert (app.tool_timeout, app.max_agents, app.max_agents_per_user) == (120.0, 4, 2)

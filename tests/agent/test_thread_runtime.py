@@ -89,7 +89,7 @@ async def test_thread_agent_runs_a_turn_on_the_owners_document(plate_script: Pat
 async def test_thread_agent_init_timeout_is_a_clear_error():
     runtimes = AgentRuntimes(default_runtime="thread", init_timeout=0.5)
     client = AgentClient(
-        runtimes, "session-slow", user_id="alice", tool_modules=["tests.agent.slow_tools"]
+        runtimes, "session-slow", user_id="alice", tool_modules=["tests.agent.slow_import"]
     )
     with pytest.raises(AgentInitError, match=r"did not become ready within 0.5 s"):
         await client.spawn()
