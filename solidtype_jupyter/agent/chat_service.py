@@ -24,9 +24,10 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
-from ..cad import CadDocument
+from ..cad import CadDocument, CadError
+from ..cad.document import document_file
 from ..llm import (
     ApprovalDecision,
     CancelToken,
@@ -85,16 +86,53 @@ class LiveRun:
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+class DocumentAccess(Protocol):
+    """Whether the user whose request started a run may read or write files, asked when
+    the run opens its editor document and again before every save (the server's is
+    ``server.documents.ContentsAccess``, jupyter_server's ``contents`` permission)."""
+
+    async def allowed(self, action: Literal["read", "write"]) -> bool: ...
+
+
+class DocumentRefused(Exception):
+    """A run's document cannot be opened or saved. The message is for the client: it names
+    the document by its contents path, never by where the server keeps it."""
+
+    def __init__(self, message: str, code: str = "document_error") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+_NO_READ = "you may not read files (jupyter_server's `contents` permission)"
+_NO_WRITE = "you may no longer write files (jupyter_server's `contents` permission)"
+
+
 class _OpenDocument:
-    def __init__(self, document: CadDocument, path: Path) -> None:
+    def __init__(self, document: CadDocument, path: Path, relative: str, root: Path | None) -> None:
         self.document = document
         self.path = path
+        self.relative = relative  # the contents path: what messages name
+        self.root = root
         self.saved_revision = document.revision
 
-    async def save_if_changed(self) -> None:
-        if self.document.revision != self.saved_revision:
-            self.saved_revision = self.document.revision
-            await asyncio.to_thread(self.document.save, self.path)
+    async def save_if_changed(self, access: DocumentAccess | None, required: bool) -> None:
+        revision = self.document.revision
+        if revision == self.saved_revision:
+            return
+        if required and (access is None or not await access.allowed("write")):
+            raise DocumentRefused(
+                f"{self.relative} was not saved: {_NO_WRITE}; the change is discarded",
+                code="forbidden",
+            )
+        self.saved_revision = revision  # a failed save is reported once, not at every result
+        try:
+            await asyncio.to_thread(self.document.save, self.path, root=self.root)
+        except CadError as exc:  # the file now resolves outside the root (a planted link)
+            raise DocumentRefused(f"{self.relative} was not saved: {exc}") from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise DocumentRefused(f"{self.relative} was not saved: {reason}") from None
 
 
 def parse_position(offset: str) -> int:
@@ -124,12 +162,17 @@ class ChatService:
         catalog: Any = None,
         root_dir: Path | None = None,
         cached_logs: int = 64,
+        require_document_access: bool = False,
     ) -> None:
         self._engine = engine
         self.sessions = sessions
         self.agent = agent
         self.catalog = catalog
         self.root_dir = root_dir
+        # A server sets it: every open and save of a document then needs the `access` of
+        # the request behind the run (none given: refused). A local process (the CLI, a
+        # notebook) works with its own user's files and passes none.
+        self.require_document_access = require_document_access
         self._runs: dict[str, LiveRun] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._logs: OrderedDict[str, SessionLog] = OrderedDict()
@@ -221,12 +264,14 @@ class ChatService:
         await ensure_stream(engine, path)
         return await read_all(engine, path, position)
 
-    async def hydrate(self, user_id: str, session: Any) -> dict[str, Any]:
+    async def hydrate(
+        self, user_id: str, session: Any, access: DocumentAccess | None = None
+    ) -> dict[str, Any]:
         """The conversation rebuilt from the stream, for Python callers: ``messages``
         (AG-UI wire messages, tool results as ``role: "tool"`` rows), ``activeRun``
         (``{runId}`` or null), ``interrupts`` (the waiting approval interrupts, a list) and
         ``offset`` (where a live read would go on)."""
-        await self.recover(user_id, session)
+        await self.recover(user_id, session, access)
         folded = await self.session_log(session)
         active = folded.open_run
         return {
@@ -238,11 +283,13 @@ class ChatService:
             "offset": format_offset(folded.position),
         }
 
-    async def client_hydrate(self, user_id: str, session: Any) -> dict[str, Any]:
+    async def client_hydrate(
+        self, user_id: str, session: Any, access: DocumentAccess | None = None
+    ) -> dict[str, Any]:
         """What ``ChatClient``'s hydrate reads (the HTTP routes answer this): ``messages``
         in TanStack's ``UIMessage`` shape, ``activeRun``, ``interrupts`` as ``{runId,
         pending}`` or null, and ``offset``."""
-        await self.recover(user_id, session)
+        await self.recover(user_id, session, access)
         folded = await self.session_log(session)
         transcript = folded.transcript
         active = folded.open_run
@@ -270,13 +317,24 @@ class ChatService:
         probe = getattr(self.agent, "must_start", None)
         return bool(probe(str(session.id), str(session.context))) if callable(probe) else False
 
-    async def start(self, user_id: str, session: Any, body: agui.RunAgentInput) -> TurnStart:
-        """Start the turn ``body`` asks for (or find it, when the same run is posted again)."""
+    async def start(
+        self,
+        user_id: str,
+        session: Any,
+        body: agui.RunAgentInput,
+        access: DocumentAccess | None = None,
+    ) -> TurnStart:
+        """Start the turn ``body`` asks for (or find it, when the same run is posted again).
+        ``access``: the permissions of the request's user, asked at every open and save of
+        an editor session's document."""
         if self._closed:
             raise ChatError(503, "the chat service is shutting down")
+        opens_document = self.require_document_access and self._has_document(session)
+        if opens_document and (access is None or not await access.allowed("read")):
+            raise ChatError(403, f"this session edits a document, and {_NO_READ}")
         key = str(session.id)
         async with self._lock(key):
-            await self._recover_locked(user_id, session)
+            await self._recover_locked(user_id, session, access)
             folded = await self.session_log(session)
             known = folded.runs.get(body.run_id)
             if known is not None:  # the same request again (a retry): follow that run
@@ -344,7 +402,7 @@ class ChatService:
                 history=history,
                 decisions=decisions,
             )
-            self._launch(user_id, session, turn, writer, None)
+            self._launch(user_id, session, turn, writer, None, access)
             return TurnStart(body.run_id, start)
 
     def _decisions(
@@ -371,10 +429,13 @@ class ChatService:
         turn: AgentTurn,
         writer: StreamWriter,
         replay: ReplayFilter | None,
+        access: DocumentAccess | None,
     ) -> LiveRun:
         live = LiveRun(str(session.id), turn.run_id, turn.cancel)
         self._runs[live.session_id] = live
-        live.task = asyncio.ensure_future(self._drive(user_id, session, turn, writer, replay, live))
+        live.task = asyncio.ensure_future(
+            self._drive(user_id, session, turn, writer, replay, live, access)
+        )
         return live
 
     async def _drive(
@@ -385,21 +446,26 @@ class ChatService:
         writer: StreamWriter,
         replay: ReplayFilter | None,
         live: LiveRun,
+        access: DocumentAccess | None,
     ) -> None:
         finished = False
+        document: _OpenDocument | None = None
+        events: AsyncIterator[agui.AguiEvent] | None = None
         try:
-            document = await self._document(user_id, session)
+            document = await self._document(user_id, session, access)
             turn.document = document.document if document else None
             if document is not None and self.root_dir is not None:
                 with contextlib.suppress(ValueError):
                     relative = document.path.relative_to(self.root_dir.resolve())
                     turn.document_path = relative.as_posix()
-            async for event in self.agent.run(turn):
+            events = self.agent.run(turn)
+            async for event in events:
                 out = replay.feed(event) if replay is not None else [event]
                 for item in out:
+                    item = self._without_server_paths(item)
                     await writer.put(item)
                     finished = finished or item.type in ("RUN_FINISHED", "RUN_ERROR")
-                    await self._after(user_id, session, item, document)
+                    await self._after(user_id, session, item, document, access)
             if replay is not None:
                 await writer.put_all(replay.flush_unmatched())
             if not finished:  # an agent that ended without saying so
@@ -413,6 +479,19 @@ class ChatService:
             with contextlib.suppress(BaseException):
                 await writer.drain()
             raise
+        except DocumentRefused as exc:
+            log.warning("chat run %s of session %s: %s", turn.run_id, session.id, exc.message)
+            turn.cancel.cancel()
+            if document is not None:  # reopened from the file by the next run
+                self._documents.pop(document.path, None)
+            with contextlib.suppress(Exception):
+                if not finished:
+                    await writer.put(agui.RunError(message=exc.message, code=exc.code))
+                await writer.drain()
+            if events is not None:  # the agent winds its cancelled run down; nothing is kept
+                with contextlib.suppress(Exception):
+                    async for _ in events:
+                        pass
         except Exception as exc:
             log.exception("chat run %s of session %s failed", turn.run_id, session.id)
             with contextlib.suppress(Exception):
@@ -427,7 +506,12 @@ class ChatService:
             live.done.set()
 
     async def _after(
-        self, user_id: str, session: Any, event: agui.AguiEvent, document: _OpenDocument | None
+        self,
+        user_id: str,
+        session: Any,
+        event: agui.AguiEvent,
+        document: _OpenDocument | None,
+        access: DocumentAccess | None,
     ) -> None:
         if isinstance(event, agui.TextMessageEnd):
             await self.sessions.record_message(
@@ -436,30 +520,60 @@ class ChatService:
         elif isinstance(event, agui.ToolCallResult):
             await self.sessions.record_message(user_id, session.id, role=MessageRole.TOOL, text="")
             if document is not None:
-                await document.save_if_changed()
+                await document.save_if_changed(access, self.require_document_access)
 
-    async def _document(self, user_id: str, session: Any) -> _OpenDocument | None:
-        """The editor session's CAD document (loaded once per file), or ``None``."""
-        if str(session.context) != "editor" or session.document_id is None:
+    def _has_document(self, session: Any) -> bool:
+        return (
+            str(session.context) == "editor"
+            and session.document_id is not None
+            and self.catalog is not None
+            and self.root_dir is not None
+        )
+
+    async def _document(
+        self, user_id: str, session: Any, access: DocumentAccess | None
+    ) -> _OpenDocument | None:
+        """The editor session's CAD document (loaded once per file), or ``None``;
+        ``DocumentRefused`` when the user may not read it or it cannot be opened."""
+        if not self._has_document(session):
             return None
-        if self.catalog is None or self.root_dir is None:
-            return None
+        assert self.root_dir is not None
         entry = await self.catalog.get_document(user_id, session.document_id)
         if entry is None:
             return None
-        path = (self.root_dir / entry.path).resolve()
-        if not path.is_relative_to(self.root_dir.resolve()):
-            return None
+        if self.require_document_access and (access is None or not await access.allowed("read")):
+            raise DocumentRefused(f"{entry.path} cannot be opened: {_NO_READ}", code="forbidden")
+        try:
+            path = document_file(self.root_dir, entry.path)
+        except CadError as exc:  # a link out of the root
+            raise DocumentRefused(f"{entry.path} cannot be opened: {exc}") from None
         cached = self._documents.get(path)
         if cached is not None:
             return cached
-        if path.exists() and path.stat().st_size > 0:
-            document = await asyncio.to_thread(CadDocument.load, path)
-        else:
-            document = CadDocument(entry.name)
-        opened = _OpenDocument(document, path)
+        try:
+            if await asyncio.to_thread(lambda: path.exists() and path.stat().st_size > 0):
+                document = await asyncio.to_thread(CadDocument.load, path)
+            else:
+                document = CadDocument(entry.name)
+        except CadError as exc:
+            raise DocumentRefused(f"{entry.path} cannot be opened: {exc}") from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise DocumentRefused(f"{entry.path} cannot be opened: {reason}") from None
+        opened = _OpenDocument(document, path, entry.path, self.root_dir)
         self._documents[path] = opened
         return opened
+
+    def _without_server_paths(self, event: agui.AguiEvent) -> agui.AguiEvent:
+        """``event`` with the server's root folder cut out of error texts and tool results
+        (an OS error names absolute paths; clients see contents paths only)."""
+        if self.root_dir is None or not isinstance(event, agui.RunError | agui.ToolCallResult):
+            return event
+        field = "message" if isinstance(event, agui.RunError) else "content"
+        text = original = getattr(event, field)
+        for root in sorted({str(self.root_dir), str(self.root_dir.resolve())}, key=len)[::-1]:
+            text = text.replace(root.rstrip("/") + "/", "").replace(root, ".")
+        return event if text == original else event.model_copy(update={field: text})
 
     # --- stop and recovery ----------------------------------------------------------------
 
@@ -471,12 +585,17 @@ class ChatService:
         live.cancel.cancel()
         return live.run_id
 
-    async def recover(self, user_id: str, session: Any) -> bool:
-        """Finish a run the stream shows open while no task runs it (the server died)."""
+    async def recover(
+        self, user_id: str, session: Any, access: DocumentAccess | None = None
+    ) -> bool:
+        """Finish a run the stream shows open while no task runs it (the server died); its
+        document is opened and saved with ``access``, the caller's permissions."""
         async with self._lock(str(session.id)):
-            return await self._recover_locked(user_id, session)
+            return await self._recover_locked(user_id, session, access)
 
-    async def _recover_locked(self, user_id: str, session: Any) -> bool:
+    async def _recover_locked(
+        self, user_id: str, session: Any, access: DocumentAccess | None
+    ) -> bool:
         if self._closed or str(session.id) in self._runs:
             return False
         folded = await self.session_log(session)
@@ -514,7 +633,12 @@ class ChatService:
         )
         writer = StreamWriter(engine, chat_stream_path(session.id))
         self._launch(
-            user_id, session, turn, writer, ReplayFilter(plan.stored, run_started=run.started)
+            user_id,
+            session,
+            turn,
+            writer,
+            ReplayFilter(plan.stored, run_started=run.started),
+            access,
         )
         return True
 

@@ -8,9 +8,13 @@ Each accepted change is one Yjs transaction, hence one undo step.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import re
+import secrets
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -123,10 +127,15 @@ class CadDocument:
     @classmethod
     def load(cls, path: str | Path) -> CadDocument:
         """Read a `*.solid.json` file."""
+        # Errors name the file only: their text reaches clients, which must not learn
+        # where the server keeps its files.
+        name = Path(path).name
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise DocumentError(f"cannot read {path}: {exc}") from None
+        except OSError as exc:
+            raise DocumentError(f"cannot read {name}: {exc.strerror or exc}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DocumentError(f"cannot read {name}: {exc}") from None
         return cls.from_state(data)
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,12 +144,25 @@ class CadDocument:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
-    def save(self, path: str | Path) -> Path:
-        """Write the document as readable JSON (atomically: a temp file, then rename)."""
-        target = Path(path)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(self.to_json(), encoding="utf-8")
-        tmp.replace(target)
+    def save(self, path: str | Path, *, root: str | Path | None = None) -> Path:
+        """Write the document as readable JSON, atomically: a new temporary file beside
+        `path`, then a rename over it. With `root`, the file is written at `path`'s real
+        location (links followed), which must be inside `root` (DocumentError if not)."""
+        target = Path(path) if root is None else document_file(root, path)
+        data = self.to_json().encode("utf-8")
+        fd, temporary = _exclusive_temporary(target)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                with contextlib.suppress(OSError):
+                    # A rename keeps the temporary file's mode: keep the document's.
+                    os.fchmod(handle.fileno(), stat.S_IMODE(os.stat(target).st_mode))
+                handle.write(data)
+            # The rename replaces a link at `target` itself instead of writing through it.
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
         return target
 
     # --- Yjs -----------------------------------------------------------------------------
@@ -487,6 +509,35 @@ class CadDocument:
                 del self._features[head:stop]
             for offset, feature in enumerate(features[head : len(features) - tail]):
                 self._features.insert(head + offset, Map(feature))
+
+
+def document_file(root: str | Path, path: str | Path) -> Path:
+    """The real location of `path` (absolute, or relative to `root`), links followed;
+    DocumentError when that is not inside `root` or the path cannot be resolved. The
+    message names the path as given, never where `root` is."""
+    real_root = Path(root).resolve()
+    try:
+        real = (real_root / path).resolve()
+    except (OSError, RuntimeError, ValueError):  # too long, a link loop, a NUL
+        raise DocumentError(f"{Path(path).name!r} is not a usable file path") from None
+    if real == real_root or not real.is_relative_to(real_root):
+        raise DocumentError(f"{Path(path).name!r} is outside the server's root folder")
+    return real
+
+
+def _exclusive_temporary(target: Path) -> tuple[int, str]:
+    """A new file in `target`'s folder, opened for writing: created exclusively (a file or
+    link already there, even one planted to redirect the write, is never opened) under an
+    unguessable hidden name."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
+    for _ in range(16):
+        temporary = str(target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp"))
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {target.name}")
 
 
 def _same(stored: dict[str, Any], wanted: dict[str, Any]) -> bool:

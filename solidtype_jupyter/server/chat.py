@@ -36,6 +36,7 @@ from ..protocol import agui
 from ..protocol.api import CancelAccepted, ChatHydrate, EventsPage, TranscriptPage
 from ..streams import format_offset
 from .base import SolidTypeAPIHandler
+from .documents import ContentsAccess
 
 CHAT_ROUTE = "ai/chat"
 TRANSCRIPT_PAGE = 100
@@ -67,6 +68,11 @@ class _ChatBase(SolidTypeAPIHandler):
         if session is None:  # missing or another user's: the same answer
             raise web.HTTPError(404, f"no session {session_id}")
         return session
+
+    @property
+    def access(self) -> ContentsAccess:
+        """The caller's file permissions, for the runs this request starts or finishes."""
+        return ContentsAccess(self)
 
     def chat_error(self, exc: ChatError) -> None:
         self.set_status(exc.status)
@@ -103,7 +109,7 @@ class _ChatBase(SolidTypeAPIHandler):
             task.cancel()
 
     async def hydrate(self, session: Any) -> None:
-        hydrated = await self.chat.client_hydrate(self.username, session)
+        hydrated = await self.chat.client_hydrate(self.username, session, self.access)
         self.write_json(ChatHydrate.model_validate(hydrated))
 
     async def resume_from(self, session: Any, offset: str) -> None:
@@ -112,7 +118,7 @@ class _ChatBase(SolidTypeAPIHandler):
         except ChatError as exc:
             self.chat_error(exc)
             return
-        await self.chat.recover(self.username, session)
+        await self.chat.recover(self.username, session, self.access)
         await self.send_sse(session, position)
 
 
@@ -167,7 +173,7 @@ class ChatHandler(_ChatBase):
             await self.resume_from(session, last_event_id.strip())
             return
         try:
-            started = await self.chat.start(self.username, session, body)
+            started = await self.chat.start(self.username, session, body, self.access)
         except ChatError as exc:
             self.chat_error(exc)
             return
@@ -238,7 +244,7 @@ class SessionChatHandler(_ChatBase):
         except ChatError as exc:
             self.chat_error(exc)
             return
-        await self.chat.recover(self.username, session)
+        await self.chat.recover(self.username, session, self.access)
         events: list[LoggedEvent] = []
         if live == "long-poll":
             async for batch in self.chat.follow(session, position, until_terminal=False):
@@ -258,7 +264,7 @@ class SessionChatHandler(_ChatBase):
         )
 
     async def transcript_page(self, session: Any) -> None:
-        hydrated = await self.chat.hydrate(self.username, session)
+        hydrated = await self.chat.hydrate(self.username, session, self.access)
         messages = hydrated["messages"]
         total = len(messages)
         before = self.int_query("before", total, 0, total)

@@ -5,6 +5,9 @@ session (the side panel's picture of the model the agent edits).
 
 The picture is rebuilt from the file as saved; pictures are cached by (path, modification
 time, view, size), so a viewer that polls after every save costs one render per change.
+
+Reading a picture is reading the file: the route needs jupyter_server's ``contents`` read
+permission. ``ContentsAccess`` asks the same question for the chat's editor sessions.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ import asyncio
 import threading
 import uuid
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 
 from .base import SolidTypeAPIHandler
@@ -26,6 +32,28 @@ _CACHE_SIZE = 64
 # VTK's offscreen renderer is not safe to use from two threads at once.
 _render_lock = threading.Lock()
 _cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+# Rebuilding and rendering never run on the event loop, and renders wait for each other in
+# their own thread: queued renders must not take the threads of asyncio's default executor
+# that the rest of the server (saves, tools) uses.
+_render_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solidtype-render")
+
+
+class ContentsAccess:
+    """One request's user and jupyter_server Authorizer, kept for the work the request
+    starts: a chat run asks ``allowed("read")`` when it opens its session's document and
+    ``allowed("write")`` before every save, so a permission taken away mid-session counts.
+    Nothing of it comes from the request's body."""
+
+    def __init__(self, handler: JupyterHandler) -> None:
+        self._handler = handler
+        self._user = handler.current_user
+        self._authorizer = handler.authorizer
+
+    async def allowed(self, action: Literal["read", "write"]) -> bool:
+        if self._user is None:
+            return False
+        decision = self._authorizer.is_authorized(self._handler, self._user, action, "contents")
+        return bool(await ensure_async(decision))
 
 
 def _render(path: Path, view: str, width: int, height: int) -> bytes:
@@ -63,10 +91,13 @@ class DocumentRenderHandler(SolidTypeAPIHandler):
         width = self._size("width", 640)
         height = self._size("height", 480)
         path = self._document_path(raw_path)
+        loop = asyncio.get_running_loop()
         try:
-            png = await asyncio.to_thread(_render, path, view, width, height)
-        except FileNotFoundError:
+            png = await loop.run_in_executor(_render_thread, _render, path, view, width, height)
+        except (FileNotFoundError, NotADirectoryError):
             raise web.HTTPError(404, f"no document {raw_path}") from None
+        except OSError as exc:  # e.g. a name too long for the file system
+            raise web.HTTPError(422, f"{raw_path}: {exc.strerror or 'cannot be read'}") from None
         except RenderError as exc:
             raise web.HTTPError(503, f"rendering is not available here: {exc}") from None
         except (CadError, ValueError) as exc:
@@ -104,16 +135,42 @@ class DocumentRenderHandler(SolidTypeAPIHandler):
         return value
 
     def _document_path(self, raw: str) -> Path:
-        from ..store.catalog import DOCUMENT_SUFFIX, CatalogError, normalize_path
+        return document_location(self.serverapp.root_dir, raw)
 
-        try:
-            relative = normalize_path(raw)
-        except CatalogError as exc:
-            raise web.HTTPError(422, str(exc)) from None
-        if not relative.endswith(DOCUMENT_SUFFIX):
-            raise web.HTTPError(422, f"{raw!r} is not a {DOCUMENT_SUFFIX} document")
-        root = Path(self.serverapp.root_dir).resolve()
-        path = (root / relative).resolve()
-        if not path.is_relative_to(root):  # a symbolic link out of the tree
-            raise web.HTTPError(404, f"no document {raw}")
-        return path
+
+def document_location(root: str | Path, raw: str, *, folder_must_exist: bool = False) -> Path:
+    """The real location of the ``*.solid.json`` at contents path ``raw``, or the HTTP
+    error that says what is wrong with it: 422 for a malformed path, 404 for one that leaves
+    the root (a link out of the tree) or, with ``folder_must_exist``, whose folder is
+    missing. Messages quote the path as given, never the server's own paths."""
+    from ..cad import DocumentError
+    from ..cad.document import document_file
+    from ..protocol.sessions import DOCUMENT_PATH_MAX_LENGTH
+    from ..store.catalog import DOCUMENT_SUFFIX, CatalogError, normalize_path
+
+    shown = raw if len(raw) <= 80 else raw[:77] + "..."
+    if len(raw) > DOCUMENT_PATH_MAX_LENGTH:
+        raise web.HTTPError(
+            422, f"{shown!r}: a path has at most {DOCUMENT_PATH_MAX_LENGTH} characters"
+        )
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in raw):
+        raise web.HTTPError(422, f"{shown!r}: a path cannot contain control characters")
+    try:
+        relative = normalize_path(raw)
+    except CatalogError as exc:
+        raise web.HTTPError(422, str(exc)) from None
+    if not relative.endswith(DOCUMENT_SUFFIX):
+        raise web.HTTPError(422, f"{shown!r} is not a {DOCUMENT_SUFFIX} document")
+    try:
+        path = document_file(root, relative)
+    except DocumentError:  # a link out of the tree, or a path the OS cannot resolve
+        raise web.HTTPError(404, f"no document {shown}") from None
+    try:
+        if path.is_dir():
+            raise web.HTTPError(422, f"{shown!r} is a folder, not a {DOCUMENT_SUFFIX} file")
+        if folder_must_exist and not path.parent.is_dir():
+            folder = relative.rpartition("/")[0]
+            raise web.HTTPError(404, f"no folder {folder!r} for {shown!r}: create the folder first")
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise web.HTTPError(422, f"{shown!r}: {exc.strerror or 'not a usable path'}") from None
+    return path

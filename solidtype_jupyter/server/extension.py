@@ -502,6 +502,7 @@ class SolidTypeApp(ExtensionApp):
             agent,
             catalog=self.catalog,
             root_dir=Path(root) if root else None,
+            require_document_access=True,
         )
 
     def initialize_handlers(self) -> None:

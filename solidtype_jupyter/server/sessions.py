@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from tornado import web
 
 from ..protocol.sessions import (
+    ChatContext,
     ChatSessionList,
     ChatSessionSchema,
     CreateChatSessionRequest,
@@ -24,6 +25,7 @@ from ..protocol.sessions import (
 )
 from ..store.sessions import ChatSession, ChatSessionRepository, SessionReferenceError
 from .base import ModelT, SolidTypeAPIHandler
+from .documents import ContentsAccess, document_location
 
 SESSIONS_ROUTE = "ai/sessions"
 SESSION_ID = r"([^/]+)"
@@ -54,6 +56,17 @@ class _SessionsBase(SolidTypeAPIHandler):
         except CatalogError as exc:
             raise web.HTTPError(422, str(exc)) from None
         return uuid.UUID(str(document.id))
+
+    async def check_document_access(self) -> None:
+        """403 unless the caller may read and write files: an editor session's agent reads
+        its document and saves every change (each save asks again, see ``ContentsAccess``)."""
+        access = ContentsAccess(self)
+        if not (await access.allowed("read") and await access.allowed("write")):
+            raise web.HTTPError(
+                403,
+                "an editor session reads and saves its document: that needs permission to "
+                "read and write files (jupyter_server's `contents`), which this account lacks",
+            )
 
     def session_id(self, raw: str) -> uuid.UUID:
         try:
@@ -104,8 +117,18 @@ class SessionsHandler(_SessionsBase):
     async def post(self) -> None:
         body = self.parse_body(CreateChatSessionRequest)
         document_id = body.document_id
+        if body.context == ChatContext.EDITOR and (document_id or body.document_path):
+            await self.check_document_access()
         if body.document_path is not None:
+            document_location(self.serverapp.root_dir, body.document_path, folder_must_exist=True)
             document_id = await self.catalogued_document(body.document_path)
+        elif document_id is not None and body.context == ChatContext.EDITOR:
+            catalog = getattr(self.extensionapp, "catalog", None)
+            entry = (
+                None if catalog is None else await catalog.get_document(self.username, document_id)
+            )
+            if entry is not None:  # an unknown id is the repository's 404 below
+                document_location(self.serverapp.root_dir, entry.path)
         try:
             session = await self.sessions.create(
                 self.username,

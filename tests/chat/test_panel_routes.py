@@ -14,7 +14,10 @@ from solidtype_jupyter.cad import CadDocument
 from .conftest import ALICE, BOB, ChatClient, extension, write_script
 
 
-async def test_an_editor_session_on_a_document_path(chat: ChatClient, jp_serverapp):
+async def test_an_editor_session_on_a_document_path(
+    chat: ChatClient, jp_serverapp, chat_root: Path
+):
+    (chat_root / "parts").mkdir()  # the file may be missing (the first change creates it)
     code, _, body = await chat.call(
         ALICE, "POST", "sessions", body={"context": "editor", "documentPath": "parts/a.solid.json"}
     )
