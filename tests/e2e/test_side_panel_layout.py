@@ -15,6 +15,7 @@ Screenshots: test-artifacts/layout-*.png and latency-*.png.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
 import time
@@ -144,6 +145,16 @@ def send_watched(page: Any, panel: Any, text: str) -> None:
 
 def watched(page: Any) -> dict[str, Any]:
     return dict(page.evaluate("() => window.__stWatch"))
+
+
+def phases(statuses: list[str]) -> list[str]:
+    """The statuses shown, once each ("Starting the agent… 3 s" counts as its phase)."""
+    out: list[str] = []
+    for status in statuses:
+        phase = re.sub(r" \d+ s$", "", status)
+        if phase not in out:
+            out.append(phase)
+    return out
 
 
 # --- layout ----------------------------------------------------------------------------------
@@ -454,12 +465,12 @@ class TestAgentKernel:
 
         record = {
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+            "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, {platform.platform()}",
             "cases": {
                 case: {
                     "enter_to_message_ms": round(t["message"], 1),
                     "enter_to_first_token_ms": round(t["token"], 1),
-                    "statuses": t["statuses"],
+                    "statuses": phases(t["statuses"]),
                 }
                 for case, t in results.items()
             },
