@@ -37,6 +37,7 @@ from ..llm import (
     decide_approvals,
     user_message_events,
 )
+from ..llm.redact import redact, redact_event
 from ..llm.transcript import Transcript
 from ..protocol import agui
 from ..protocol.sessions import MessageRole, chat_stream_path
@@ -462,7 +463,9 @@ class ChatService:
             async for event in events:
                 out = replay.feed(event) if replay is not None else [event]
                 for item in out:
-                    item = self._without_server_paths(item)
+                    # Every agent's events pass here (thread, kernel, remote): no secret
+                    # a provider echoed reaches the stream, SSE or the CLI.
+                    item = redact_event(self._without_server_paths(item))
                     await writer.put(item)
                     finished = finished or item.type in ("RUN_FINISHED", "RUN_ERROR")
                     await self._after(user_id, session, item, document, access)
@@ -497,7 +500,7 @@ class ChatService:
             with contextlib.suppress(Exception):
                 if not finished:
                     await writer.put(
-                        agui.RunError(message=f"internal error: {exc}", code="internal")
+                        agui.RunError(message=redact(f"internal error: {exc}"), code="internal")
                     )
                 await writer.drain()
         finally:

@@ -30,6 +30,7 @@ from ..llm import (
 )
 from ..llm.loop import DEFAULT_TOOL_TIMEOUT
 from ..llm.model_choice import resolve_model
+from ..llm.redact import redact
 from ..protocol import agent as proto
 from ..protocol import agui
 from ..tools import ToolContext, ToolRegistry, dashboard_registry, editor_registry
@@ -235,7 +236,7 @@ class AgentCore:
                     proto.ChatResponseEvent(
                         run_id=turn.run_id,
                         event=agui.RunError(
-                            message=f"agent error: {exc}", code="internal"
+                            message=redact(f"agent error: {exc}"), code="internal"
                         ).to_wire(),
                         done=True,
                     )

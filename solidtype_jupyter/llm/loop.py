@@ -38,6 +38,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..protocol import agui
+from .redact import redact
 from .tool_executor import (
     ApprovalPolicy,
     ToolBox,
@@ -337,7 +338,9 @@ class AgentRun:
                     yield agui.RunError(message=str(exc), code=exc.code)
                 else:  # a bug (adapter, prompt builder): the stream still ends properly
                     log.exception("chat run %s failed", self.run_id)
-                    yield agui.RunError(message=f"internal error: {exc!r}", code="internal_error")
+                    yield agui.RunError(
+                        message=redact(f"internal error: {exc!r}"), code="internal_error"
+                    )
                 return
             for event in turn.close(
                 self.messages, "cancelled by the user" if turn.cancelled else None

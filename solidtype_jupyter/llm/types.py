@@ -134,6 +134,8 @@ class ModelError(Exception):
     (``rate_limited``, ``overloaded``, ``connection``, ``auth``, ``bad_request``, ``provider``)."""
 
     def __init__(self, message: str, code: str = "provider", *, retryable: bool = False):
-        super().__init__(message)
+        from .redact import redact  # providers echo keys in errors (issue 19, finding 11)
+
+        super().__init__(redact(message))
         self.code = code
         self.retryable = retryable

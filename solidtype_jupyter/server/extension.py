@@ -444,6 +444,10 @@ class SolidTypeApp(ExtensionApp):
     def _open_agents(self) -> None:
         from ..agent.client import AgentRuntimes
         from ..agent.pool import KernelPool
+        from ..llm.redact import register_secret
+
+        # Set in a config file it is in no environment: errors must not show it either.
+        register_secret(self.agent_remote_token)
 
         kernel_manager = getattr(self.serverapp, "kernel_manager", None)
         pool = None
