@@ -12,7 +12,14 @@ jupyter_client ``AsyncMultiKernelManager`` (the base class of the server's kerne
   whose agents run on its thread runtime);
 * memory: RSS of one idle agent kernel (with CadQuery imported) after a spawn.
 
+``--memory`` measures only the memory of one agent kernel, at each step of its life: a bare
+kernel, after importing CadQuery (a kernel waiting in the warm pool), once its agent is
+ready, and after one plate has been built by tools (sketch, rectangle, extrude, geometry,
+a rendered view); RSS, PSS (shared pages split among the processes that map them) and USS
+(pages only that process holds): what ``max_agents`` budgets.
+
     .venv/bin/python benchmarks/runtime.py [--spawns 3] [--round-trips 200]
+    .venv/bin/python benchmarks/runtime.py --memory
 """
 
 from __future__ import annotations
@@ -139,9 +146,59 @@ async def main(spawns: int, round_trips: int) -> None:
         await km.shutdown_all(now=True)
 
 
+def _memory_mib(pid: int) -> str:
+    info = psutil.Process(pid).memory_full_info()
+    mib = {name: getattr(info, name) / 2**20 for name in ("rss", "pss", "uss")}
+    return ", ".join(f"{name.upper()} {value:.0f} MiB" for name, value in mib.items())
+
+
+async def memory() -> None:
+    """One agent kernel's memory at each step of its life (see the module's doc)."""
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    km: Any = AsyncMultiKernelManager()
+    pool = KernelPool(km, 1)
+    runtimes = AgentRuntimes(kernel_manager=km, pool=pool, init_timeout=120)
+    try:
+        bare = await km.start_kernel()
+        kernel = km.get_kernel(bare).client()
+        kernel.start_channels()
+        await kernel.wait_for_ready(timeout=120)
+        kernel.stop_channels()
+        print(f"bare kernel: {_memory_mib(km.get_kernel(bare).provisioner.pid)}")
+        await km.shutdown_kernel(bare, now=True)
+        await pool.wait_filled()
+        (kernel_id,) = km.list_kernel_ids()
+        pid = km.get_kernel(kernel_id).provisioner.pid
+        print(f"CadQuery imported (a warm pool kernel): {_memory_mib(pid)}")
+        pool.size = 0  # the agent below takes this kernel; start no other meanwhile
+        client = AgentClient(runtimes, "memory", user_id="bench", document=CadDocument("bench"))
+        await client.spawn()
+        print(f"agent ready: {_memory_mib(pid)}")
+        await client.sync_document(CadDocument("bench"))
+        for name, args in (
+            ("create_sketch", {"plane": "XY"}),
+            ("add_rectangle", {"sketch_id": "sketch1", "width": 60, "height": 40}),
+            ("extrude", {"sketch_id": "sketch1", "distance": 8}),
+            ("get_geometry", {}),
+        ):
+            result = await client.execute_tool(name, args, limit=120)
+            assert result.error is None, (name, result.error)
+        print(f"after a plate (sketch, extrude, geometry): {_memory_mib(pid)}")
+        rendered = await client.execute_tool("render_view", {"view": "iso"}, limit=120)
+        note = "" if rendered.error is None else f" (render failed: {rendered.error})"
+        print(f"after one rendered view: {_memory_mib(pid)}{note}")
+        await client.terminate()
+    finally:
+        await runtimes.close()
+        await km.shutdown_all(now=True)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spawns", type=int, default=3)
     parser.add_argument("--round-trips", type=int, default=200)
+    parser.add_argument("--memory", action="store_true", help="only one agent's memory, by step")
     args = parser.parse_args()
-    asyncio.run(main(args.spawns, args.round_trips))
+    asyncio.run(memory() if args.memory else main(args.spawns, args.round_trips))
