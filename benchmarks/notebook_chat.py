@@ -7,8 +7,9 @@ kernel-side code of ``%ai_chat`` (``ChatRuntime`` + ``Chat``, SQLite file):
 - open: ``Chat.open`` on the existing session until the panel's first page is sent
   (cold: the stream is folded from the start; warm: a second open, folded log cached);
 - the bytes of that first page, and of an older page (``more``);
-- a new turn (the scripted model's one-sentence reply: its script is used up by the long
-  history): custom messages and bytes sent to the panel, i.e. the increments only.
+- a new turn (the scripted demo's short answer to a request it has not recorded, so the
+  turn is the same at every size): custom messages and bytes sent to the panel, i.e. the
+  increments only.
 
 Run: ``.venv/bin/python benchmarks/notebook_chat.py [--sizes 2000,10000]``
 """
@@ -106,7 +107,7 @@ def main() -> None:
                     time.sleep(0.01)
                 older = size("history")
                 before = len(sent)
-                chat.send("a 60x40x8 mm plate with four 5 mm corner holes")
+                chat.send("and one more question")
                 time.sleep(1.0)  # the last view picture
                 turn = sent[before:]
                 turn_bytes = sum(

@@ -14,8 +14,9 @@ DEFAULT_ANTHROPIC_MODEL = "claude-sonnet"
 # One line, shown wherever a recorded demo answers (panels, terminal, the demo's own replies):
 # where the setting is read differs (server, kernel, terminal), so it names no place.
 CONNECT_A_MODEL = (
-    "To use a real model, set ANTHROPIC_API_KEY, or SOLIDTYPE_MODEL=openai-compatible:<model> "
-    "with OPENAI_BASE_URL for a local server (Ollama: http://localhost:11434/v1), and restart."
+    "To use a real model, set `ANTHROPIC_API_KEY`, or "
+    "`SOLIDTYPE_MODEL=openai-compatible:<model>` with `OPENAI_BASE_URL` for a local server "
+    "(Ollama: `http://localhost:11434/v1`), and restart."
 )
 # Shown after a "Recorded demo" label (banners, the terminal's first line).
 DEMO_NOTICE = (

@@ -26,11 +26,6 @@ class HealthModel(BaseModel):
     configured: bool
     provider: str | None
     name: str | None
-    demo: bool = Field(False, description="a recorded demo (the scripted model), not a model")
-    demo_notice: str | None = Field(None, description="what a UI says about the demo")
-    demo_prompts: list[str] = Field(
-        default_factory=list, description="the requests the demo can replay"
-    )
     demo: bool = Field(
         default=False,
         description="a recorded demo (the `scripted` provider), not a model: UIs say so",

@@ -36,6 +36,14 @@ def tool_events(frames: list[tuple[str | None, dict[str, Any]]]) -> list[dict[st
     return [e for _, e in frames if e["type"].startswith("TOOL_CALL")]
 
 
+async def test_health_says_the_model_is_a_recorded_demo(jp_fetch):
+    response = await jp_fetch("solidtype", "api", "health")
+    model = json.loads(response.body)["model"]
+    assert model["provider"] == "scripted" and model["demo"] is True
+    assert CONNECT_A_MODEL in model["demo_notice"]
+    assert model["demo_prompts"] == [QUICKSTART]
+
+
 async def test_the_demo_in_a_dashboard_chat_runs_no_tool_and_claims_nothing(chat):
     session_id = await chat.session(ALICE, "dashboard")
     code, frames = await chat.turn(ALICE, session_id, QUICKSTART)

@@ -30,6 +30,9 @@ async def test_health_never_shows_the_api_key(jp_fetch, jp_serverapp, monkeypatc
         "configured": True,
         "provider": "anthropic",
         "name": "claude-sonnet",
+        "demo": False,  # a real model: no demo banner
+        "demo_notice": None,
+        "demo_prompts": [],
     }
 
 

@@ -63,6 +63,7 @@ assistant turns, whatever was asked (tests and benchmarks).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -225,6 +226,7 @@ _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
 _MATCH = 0.6  # Dice coefficient of the two requests' words
 
 
+@functools.lru_cache(maxsize=4096)  # a demo re-reads every earlier request at each turn
 def _tokens(text: str) -> frozenset[str]:
     """The words and numbers of a request: ``"A 60x40 mm plate!"`` → a, 60, 40, mm, plate."""
     out = set()
@@ -390,7 +392,8 @@ class ScriptedAdapter:
     # --- streaming -------------------------------------------------------------------------
 
     async def _say(self, text: str, reason: str) -> AsyncIterator[ModelEvent]:
-        for delta in re.findall(r"\s*\S+\s*|\s+", text):
+        # A line per delta: words would be a stream event each, for words written here.
+        for delta in re.findall(r"[^\n]+\n*|\n+", text):
             yield TextDelta(delta)
         yield ModelStopped("stop", Usage(), reason)
 
