@@ -37,6 +37,7 @@ MINUS = "\N{MINUS SIGN}"
 STORY = [f"word{i:02d} " for i in range(30)]
 SCRIPT = [
     {
+        "prompt": REQUEST,
         "text": "I'll sketch the plate outline, extrude it, round the edges. First the sketch:",
         "tool_calls": [{"name": "create_sketch", "arguments": {"plane": "XY"}}],
     },
@@ -389,6 +390,18 @@ def test_side_panel_layout_and_feedback(lab: Lab, browser_page: Any) -> None:
     assert contexts == ["dashboard", "editor", "editor"], contexts
     assert_layout(page, "dashboard chat")
     shot(page, "layout-8-new-dashboard-chat")
+    # The editor demo asked where its tools are missing: an answer, no failed tool cards.
+    box = panel.locator(".st-chat-input")
+    box.click()
+    box.type(REQUEST)
+    page.keyboard.press("Enter")
+    panel.locator(".st-chat-message--assistant").first.wait_for(timeout=TIMEOUT)
+    panel.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=TIMEOUT)
+    log_text = panel.locator(".st-chat-log").inner_text()
+    for bad in ("unknown tool", "[object Object]"):
+        assert bad not in log_text, f"{bad!r} in the dashboard chat: {log_text}"
+    assert_layout(page, "dashboard chat answered")
+    shot(page, "layout-9-dashboard-answer")
     errors = [m for m in page.console_messages if m.startswith("pageerror")]
     assert not errors, errors
 
@@ -431,7 +444,12 @@ class TestAgentKernel:
         panel.locator(".st-chat-status-text", has_text=re.compile(r"agent… \d+ s")).wait_for(
             timeout=10_000
         )
-        assert api(lab, page, "ai/sessions")["sessions"][0]["messageCount"] == 1
+        # The session list counts the message while the agent starts (it read "0 msgs").
+        panel.locator(".st-chat-icon-button[title=Sessions]").click()
+        count = panel.locator(".st-chat-session--active .st-chat-session-count")
+        count.filter(has_text="1 msg").wait_for(timeout=10_000)
+        shot(page, "latency-1-starting-sessions")
+        panel.locator(".st-chat-icon-button[title=Sessions]").click()
         panel.locator(".st-chat-text", has_text="Hello from the agent kernel.").wait_for(
             timeout=300_000
         )

@@ -1184,7 +1184,7 @@ class ChatPanel {
             },
           },
           h("span", { class: cls("session-title") }, session.title || "New chat"),
-          h("span", { class: cls("session-count") }, `${session.messageCount || 0} msgs`),
+          h("span", { class: cls("session-count") }, `${session.messageCount || 0} msg${session.messageCount === 1 ? "" : "s"}`),
           h(
             "button",
             {
