@@ -394,7 +394,9 @@ class AgentClient:
 
     def _on_event(self, event: Any) -> None:
         if isinstance(event, proto.DocumentUpdateEvent) and self.document is not None:
-            self.document.apply_update(event.updates)
+            # On the event loop: merge only; a rebuild (CadQuery, seconds for a big model)
+            # would stall the server. Whoever needs the solid rebuilds it, in a thread.
+            self.document.apply_update(event.updates, rebuild=False)
             if self.document_path is not None:
                 self.document.save(self.document_path)
         for handler in list(self._handlers.get(event.type, ())):

@@ -175,11 +175,14 @@ class CadDocument:
         """This document's Yjs state vector."""
         return self.ydoc.get_state()
 
-    def apply_update(self, update: bytes) -> None:
-        """Merge a peer's Yjs update and rebuild; a peer's broken model shows as build_error."""
+    def apply_update(self, update: bytes, *, rebuild: bool = True) -> None:
+        """Merge a peer's Yjs update and rebuild; a peer's broken model shows as build_error.
+        ``rebuild=False`` only merges (the model is rebuilt when first asked for): what an
+        event loop does, which must not run CadQuery."""
         with self._lock:
             self.ydoc.apply_update(update)
-            self._refresh()
+            if rebuild:
+                self._refresh()
 
     # --- reading -------------------------------------------------------------------------
 

@@ -78,3 +78,15 @@ def test_unreadable_documents_name_the_file_only(tmp_path: Path) -> None:
         with pytest.raises(DocumentError, match=f"cannot read {name}") as caught:
             CadDocument.load(tmp_path / name)
         assert str(tmp_path) not in str(caught.value)
+
+
+def test_a_merge_without_rebuild_runs_no_cadquery_until_the_model_is_asked_for() -> None:
+    """What the server's event loop does with an agent's update (issue 19 #3)."""
+    source = _document()
+    source.add_feature({"type": "sketch", "entities": [{"kind": "circle", "radius": 5}]})
+    source.add_feature({"type": "extrude", "sketch": "sketch1", "distance": "width"})
+    replica = CadDocument()
+    replica.apply_update(source.get_update(), rebuild=False)
+    assert replica.last_executed == [] and replica.revision == source.revision
+    assert abs(replica.geometry()["volume"] - source.geometry()["volume"]) < 1e-6
+    assert replica.last_executed == ["sketch1", "extrude1"]  # built when first asked for
