@@ -499,9 +499,8 @@ class ChatService:
             log.exception("chat run %s of session %s failed", turn.run_id, session.id)
             with contextlib.suppress(Exception):
                 if not finished:
-                    await writer.put(
-                        agui.RunError(message=redact(f"internal error: {exc}"), code="internal")
-                    )
+                    error = agui.RunError(message=redact(f"internal error: {exc}"), code="internal")
+                    await writer.put(self._without_server_paths(error))
                 await writer.drain()
         finally:
             if self._runs.get(live.session_id) is live:

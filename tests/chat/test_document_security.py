@@ -319,3 +319,24 @@ async def test_documents_that_resolve_outside_the_root_are_refused(
     assert sorted(p.name for p in elsewhere.iterdir()) == ["target.solid.json"]
     assert features(elsewhere / "target.solid.json") == []
     assert str(tmp_path) not in everything(frames)
+
+
+def test_the_servers_root_is_cut_out_of_errors_and_tool_results(tmp_path: Path):
+    from solidtype_jupyter.agent.chat_service import ChatService
+    from solidtype_jupyter.protocol import agui
+
+    root = tmp_path / "root"
+    root.mkdir()
+    (tmp_path / "alias").symlink_to(root)
+    service = ChatService(lambda: None, None, None, root_dir=tmp_path / "alias")  # type: ignore[arg-type]
+    error = agui.RunError(message=f"[Errno 2] No such file: '{root}/parts/x.solid.json'")
+    assert (
+        service._without_server_paths(error).message
+        == "[Errno 2] No such file: 'parts/x.solid.json'"
+    )
+    result = agui.ToolCallResult(
+        message_id="m", tool_call_id="t", content=json.dumps({"error": f"{tmp_path}/alias is busy"})
+    )
+    assert json.loads(service._without_server_paths(result).content) == {"error": ". is busy"}
+    untouched = agui.RunError(message="nothing to hide")
+    assert service._without_server_paths(untouched) is untouched
