@@ -182,7 +182,7 @@ def boxes(page: Any) -> dict[str, Any]:
                 panel: box(':scope'), header: box('.st-chat-header'),
                 log: box('.st-chat-conversation'), status: box('.st-chat-statusbar'),
                 input: box('.st-chat-composer'), sessions: box('.st-chat-sessions'),
-                viewer: box('.st-chat-viewer'),
+                viewer: box('.st-chat-viewer'), demo: box('.st-chat-demo'),
                 toggleOnTop: toggle === top || toggle.contains(top),
                 titleClipped: title.scrollWidth > title.clientWidth + 1,
                 title: title.textContent,
@@ -201,7 +201,7 @@ def overlap(a: dict[str, float], b: dict[str, float]) -> float:
 
 def assert_layout(page: Any, where: str) -> dict[str, Any]:
     found = boxes(page)
-    parts = ["header", "sessions", "viewer", "log", "status", "input"]
+    parts = ["header", "sessions", "viewer", "demo", "log", "status", "input"]
     shown = {name: found[name] for name in parts if found[name] is not None}
     for name in ("header", "log", "status", "input"):
         assert name in shown, f"{where}: the {name} is not visible: {found}"
@@ -324,6 +324,7 @@ def test_side_panel_layout_and_feedback(lab: Lab, browser_page: Any) -> None:
     assert details.get_attribute("open") is None
     extrude.click()
     assert details.locator("th", has_text="revision").is_visible()
+    assert details.locator("th", has_text="volume (mm³)").is_visible()
     sketch = panel.locator('.st-chat-tool[data-tool-name="add_rectangle"] .st-chat-tool-summary')
     assert "sketch1: 1 entity, 1 closed profile" in sketch.inner_text()
     # Code blocks come with a copy button.

@@ -237,6 +237,13 @@ function resultFigures(value) {
   return rows;
 }
 
+/** A result field as a row label: the geometry's fields by their name, with their unit. */
+function figureLabel(key) {
+  const name = key.startsWith("geometry.") ? key.slice("geometry.".length) : key;
+  const unit = { volume: "mm³", area: "mm²" }[name];
+  return unit ? `${name} (${unit})` : name.replace(/_/g, " ");
+}
+
 function plural(count, noun) {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
@@ -978,7 +985,7 @@ class ChatPanel {
       parts.push(h("div", { class: cls("tool-error") }, text));
     } else if (rows.length) {
       const table = h("table", { class: cls("figures") });
-      for (const [key, figure] of rows) table.append(h("tr", null, h("th", null, key), h("td", null, figure)));
+      for (const [key, figure] of rows) table.append(h("tr", null, h("th", null, figureLabel(key)), h("td", null, figure)));
       parts.push(
         h(
           "details",
