@@ -29,11 +29,16 @@ def script_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def second_server(tmp_path: Path, sqlite_url: str) -> Iterator[str]:
+def second_server(tmp_path: Path, sqlite_url: str, script_path: Path) -> Iterator[str]:
     workdir = tmp_path / "second"
     workdir.mkdir()
-    # A single-user agent server of alice's: its (token-less) logins act as alice.
-    extra = ["--SolidTypeApp.anonymous_owner=alice", "--SolidTypeApp.default_runtime=thread"]
+    # A single-user agent server of alice's: its (token-less) logins act as alice. The agent
+    # server decides its agents' settings, the model included (a client's are refused).
+    extra = [
+        "--SolidTypeApp.anonymous_owner=alice",
+        "--SolidTypeApp.default_runtime=thread",
+        f"--SolidTypeApp.model=scripted:{script_path}",
+    ]
     with jupyter_server(sqlite_url, workdir, extra) as base:
         yield base.removesuffix("solidtype")
 
