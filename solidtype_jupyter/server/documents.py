@@ -68,6 +68,8 @@ def _render(path: Path, view: str, width: int, height: int) -> bytes:
         document = CadDocument.load(path)
         if not document.features:
             raise ValueError("the document has no features yet")
+        if not document.bodies:  # a sketch only: nothing wrong with rendering (not a 503)
+            raise ValueError("the document has no solid yet")
         png = document.render(view, width, height)
         _cache[key] = png
         while len(_cache) > _CACHE_SIZE:

@@ -122,6 +122,12 @@ async def test_pictures_of_documents(jp_fetch, jp_root_dir: Path):
     assert (await render(jp_fetch, ALICE, path="parts/plate.solid.json", width="9000"))[0] == 422
     code, body, _ = await render(jp_fetch, ALICE, path="broken.solid.json")
     assert code == 422 and b"broken.solid.json" in body
+    # A sketch and no solid yet: said as such (the panels show it), not "not available here".
+    sketch = CadDocument("sketch")
+    sketch.add_feature({"type": "sketch", "entities": [{"kind": "circle", "radius": 5}]})
+    sketch.save(jp_root_dir / "sketch.solid.json")
+    code, body, _ = await render(jp_fetch, ALICE, path="sketch.solid.json")
+    assert code == 422 and b"sketch.solid.json: the document has no solid yet" in body, body
 
 
 async def test_the_picture_of_a_sessions_document(chat: ChatClient, jp_fetch, jp_root_dir: Path):
