@@ -16,7 +16,8 @@ DEFAULT_ANTHROPIC_MODEL = "claude-sonnet"
 CONNECT_A_MODEL = (
     "To use a real model, set `ANTHROPIC_API_KEY`, or "
     "`SOLIDTYPE_MODEL=openai-compatible:<model>` with `OPENAI_BASE_URL` for a local server "
-    "(Ollama: `http://localhost:11434/v1`), and restart."
+    "(Ollama: `http://localhost:11434/v1`) in the environment that starts Jupyter or "
+    "`solidtype-jupyter chat`."
 )
 # Shown after a "Recorded demo" label (banners, the terminal's first line).
 DEMO_NOTICE = (
