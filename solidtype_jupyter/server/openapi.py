@@ -106,6 +106,31 @@ _SESSION_ID = {
 }
 _OFFSET = {"type": "string", "description": "a stream offset, or -1 for the start"}
 
+_NEW_ID = "$response.body#/id"
+#: What a client does next with a new session (OpenAPI links; Schemathesis follows them).
+_LINKS: dict[str, Any] = {
+    **{
+        name: {"operationId": operation, "parameters": {"session_id": _NEW_ID}}
+        for name, operation in [
+            ("GetSession", "getChatSession"),
+            ("UpdateSession", "updateChatSession"),
+            ("ArchiveSession", "archiveChatSession"),
+            ("DeleteSession", "deleteChatSession"),
+            ("SessionEvents", "sessionEvents"),
+            ("CancelRun", "cancelRun"),
+        ]
+    },
+    "Hydrate": {"operationId": "chatHydrate", "parameters": {"threadId": _NEW_ID}},
+    "ChatTurn": {
+        "operationId": "chatTurn",
+        "requestBody": {
+            "threadId": f"{{{_NEW_ID}}}",
+            "runId": "run-1",
+            "messages": [{"role": "user", "content": "Hello"}],
+        },
+    },
+}
+
 
 def _session_paths() -> dict[str, Any]:
     sessions = f"/{SESSIONS_ROUTE}"
@@ -132,7 +157,7 @@ def _session_paths() -> dict[str, Any]:
                 "summary": "Create a session owned by the caller",
                 "requestBody": _body(CreateChatSessionRequest),
                 "responses": {
-                    "201": _json(ChatSessionSchema, "The new session"),
+                    "201": {**_json(ChatSessionSchema, "The new session"), "links": _LINKS},
                     **_errors(400, 403, 404, 422),
                 },
             },

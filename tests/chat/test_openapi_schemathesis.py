@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 from schemathesis.engine import Status, from_schema
 from schemathesis.engine import events as st_events
@@ -42,6 +44,8 @@ def _run(document: dict[str, Any], base_url: str, headers: dict[str, str]) -> di
             "max-stream-events": 200,
             "checks": {"enabled": True},
             "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
+            # Examples, coverage (boundaries, every undeclared method) and fuzzing. Random
+            # ids rarely name a session: the answers to real ones are checked below.
             "phases": {"stateful": {"enabled": False}},
             # These two take one of two query parameters (threadId or runId; path or
             # session), which OpenAPI cannot say of query parameters: neither is a 422.
@@ -61,11 +65,15 @@ def _run(document: dict[str, Any], base_url: str, headers: dict[str, str]) -> di
     schema = schemathesis.openapi.from_dict(document, config=config)
     failures: list[str] = []
     errors: list[str] = []
-    cases = 0
+    cases: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
     for event in from_schema(schema).execute():
         if isinstance(event, st_events.ScenarioFinished):
             recorder = event.recorder
-            cases += len(recorder.cases)
+            cases[event.phase.value] += len(recorder.cases)
+            for interaction in recorder.interactions.values():
+                if interaction.response is not None:
+                    statuses[f"{recorder.label} {interaction.response.status_code}"] += 1
             for case_id, checks in recorder.checks.items():
                 for check in checks:
                     if check.status != Status.FAILURE or check.failure_info is None:
@@ -85,7 +93,7 @@ def _run(document: dict[str, Any], base_url: str, headers: dict[str, str]) -> di
             errors.append(f"{event.label}: {event.info.format()}")
         elif isinstance(event, st_events.FatalError):
             errors.append(f"fatal: {event.exception!r}")
-    return {"failures": failures, "errors": errors, "cases": cases}
+    return {"failures": failures, "errors": errors, "cases": cases, "statuses": statuses}
 
 
 def _short(message: Any) -> str:
@@ -109,7 +117,7 @@ async def test_every_operation_conforms_to_the_published_schema(
     summary = await asyncio.wait_for(
         asyncio.to_thread(_run, document, base_url, headers), timeout=240
     )
-    assert summary["cases"] > 100, summary
+    assert summary["cases"].total() > 100, summary
     assert not summary["errors"], "\n".join(summary["errors"])
     assert not summary["failures"], "\n\n".join(summary["failures"][:30])
 
@@ -139,3 +147,49 @@ async def test_a_body_is_required_and_405_says_what_is_allowed(chat):
             response = exc.response
         assert response.code == 405
         assert set(response.headers["Allow"].split(", ")) == allowed, path
+
+
+def _validate_answers(document: dict[str, Any], base_url: str, headers: dict[str, str]) -> int:
+    """Real answers of a real session, each validated against its operation (blocking)."""
+    schema = schemathesis.openapi.from_dict(document)
+    session = requests.Session()
+    session.headers.update(headers)
+
+    def call(method: str, path: str, template: str, **kwargs: Any) -> requests.Response:
+        response = session.request(method, base_url + path, timeout=60, **kwargs)
+        assert response.status_code < 300, (method, path, response.status_code, response.text)
+        schema[template][method].validate_response(response)
+        return response
+
+    created = call("POST", "/ai/sessions", "/ai/sessions", json={"context": "dashboard"}).json()
+    sid = created["id"]
+    one = "/ai/sessions/{session_id}"
+    events = "/ai/session/{session_id}"
+    turn = {"threadId": sid, "runId": "run-1", "messages": [{"role": "user", "content": "Hi"}]}
+    answers = [
+        call("GET", "/health", "/health"),
+        call("GET", "/ai/sessions", "/ai/sessions"),
+        call("GET", f"/ai/sessions/{sid}", one),
+        call("PATCH", f"/ai/sessions/{sid}", one, json={"title": "Plate"}),
+        call("POST", "/ai/chat", "/ai/chat", json=turn),
+        call("GET", "/ai/chat", "/ai/chat", params={"threadId": sid}),
+        call("GET", "/ai/chat", "/ai/chat", params={"threadId": sid, "offset": "-1"}),
+        call("GET", f"/ai/session/{sid}", events),
+        call("GET", f"/ai/session/{sid}", events, params={"offset": "-1"}),
+        call("GET", f"/ai/session/{sid}", events, params={"offset": "-1", "live": "long-poll"}),
+        call("GET", f"/ai/session/{sid}", events, params={"offset": "-1", "live": "sse"}),
+        call("GET", f"/ai/session/{sid}", events, params={"view": "transcript", "limit": "1"}),
+        call("POST", f"/ai/sessions/{sid}/archive", f"{one}/archive"),
+        call("DELETE", f"/ai/sessions/{sid}", one),
+    ]
+    assert "RUN_FINISHED" in answers[4].text and answers[4].headers["Content-Type"].startswith(
+        "text/event-stream"
+    )
+    return len(answers)
+
+
+async def test_real_answers_match_the_schema(chat, jp_http_port, jp_base_url, jp_auth_header):
+    base_url = f"http://127.0.0.1:{jp_http_port}{jp_base_url.rstrip('/')}/solidtype/api"
+    headers = {**jp_auth_header, "X-Test-User": ALICE}
+    checked = await asyncio.to_thread(_validate_answers, openapi_document(), base_url, headers)
+    assert checked == 14
