@@ -103,6 +103,16 @@ def test_dashboard_context_has_no_document(shell: Any) -> None:
         chat.to_script()
 
 
+def test_tool_timeout_of_the_jupyter_config_applies(shell: Any, chat_env: Path) -> None:
+    config_file = Path(os.environ["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.json"
+    config_file.write_text(json.dumps({"SolidTypeApp": {"tool_timeout": 7}}))
+    chat = shell.run_line_magic("ai_chat", "--model scripted:quickstart --new")
+    assert chat.runtime.agent.bindings[chat.session_id].agent.config.tool_timeout == 7
+    config_file.write_text(json.dumps({"SolidTypeApp": {"tool_timeout": 0}}))  # no limit
+    chat = shell.run_line_magic("ai_chat", "--model scripted:quickstart --new")
+    assert chat.runtime.agent.bindings[chat.session_id].agent.config.tool_timeout is None
+
+
 def test_approval_overrides_of_the_jupyter_config_apply(shell: Any, chat_env: Path) -> None:
     config_dir = Path(os.environ["JUPYTER_CONFIG_DIR"])
     config_file = config_dir / "jupyter_server_config.json"
