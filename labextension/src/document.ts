@@ -21,6 +21,8 @@ export const DOCUMENT_SUFFIX = '.solid.json';
 const FILE_TYPE = 'solidtype-document';
 const FACTORY = 'SolidType CAD viewer';
 const VIEWS = ['iso', 'top', 'front', 'right'];
+const EMPTY_HINT =
+  'Open the SolidType chat (Ctrl+Shift+Y) with this document in front and describe a part';
 /** How often the viewer asks whether the file changed (a metadata request, no content). */
 const POLL_MS = 2000;
 
@@ -102,9 +104,12 @@ class SolidDocumentView extends Widget {
       } catch {
         // keep the status
       }
-      this._message.textContent = message;
+      // 422: nothing to picture yet (no features, a sketch only, a file that does not
+      // parse): said plainly, with what to do; anything else is a failure.
+      const empty = response.status === 422;
+      this._message.textContent = empty ? `${message}. ${EMPTY_HINT}` : message;
       this._image.hidden = true;
-      this.node.dataset.state = 'error';
+      this.node.dataset.state = empty ? 'empty' : 'error';
       return;
     }
     const blob = await response.blob();

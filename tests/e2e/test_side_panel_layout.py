@@ -65,6 +65,7 @@ SCRIPT = [
             "import cadquery as cq\n",
             "plate = cq.Workplane('XY').rect(60, 40).extrude(8)\n",
             "plate = plate.edges('|Z').fillet(3)\n```\n\n",
+            "| parameter | value |\n|---|---|\n| thickness | 8 mm |\n| fillet | 3 mm |\n\n",
             "Ask for holes, a chamfer, or an export next.",
         ]
     },
@@ -89,7 +90,10 @@ def shot(page: Any, name: str) -> None:
 def open_document(page: Any, lab: Lab, name: str) -> None:
     CadDocument(name.split(".")[0]).save(lab.root / name)
     page.goto(lab.open(name))
-    page.locator(".jp-SolidTypeDocumentView").wait_for(timeout=TIMEOUT)
+    # A new document is not an error: the viewer says what to do.
+    empty = page.locator(".jp-SolidTypeDocumentView[data-state=empty]")
+    empty.wait_for(timeout=TIMEOUT)
+    assert "describe a part" in empty.inner_text()
 
 
 def open_panel(page: Any) -> Any:
@@ -327,8 +331,14 @@ def test_side_panel_layout_and_feedback(lab: Lab, browser_page: Any) -> None:
     assert details.locator("th", has_text="volume (mm³)").is_visible()
     sketch = panel.locator('.st-chat-tool[data-tool-name="add_rectangle"] .st-chat-tool-summary')
     assert "sketch1: 1 entity, 1 closed profile" in sketch.inner_text()
-    # Code blocks come with a copy button.
-    assert panel.locator(".st-chat-code-wrap .st-chat-copy").count() == 1
+    # Code blocks come with a copy button; tables are tables.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    panel.locator(".st-chat-code-wrap .st-chat-copy").click()
+    panel.locator(".st-chat-copy", has_text="Copied").wait_for(timeout=5_000)
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.startswith("import cadquery as cq\n") and copied.endswith("fillet(3)"), copied
+    cells = panel.locator(".st-chat-md-table td").all_inner_texts()
+    assert cells == ["thickness", "8 mm", "fillet", "3 mm"], cells
 
     # Scrolled up, a button brings the reader back to the latest message.
     conversation = panel.locator(".st-chat-messages")

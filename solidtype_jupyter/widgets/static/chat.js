@@ -87,7 +87,13 @@ export function renderInline(text) {
   return frag;
 }
 
-/** Block Markdown: fenced code, headings, bullet and numbered lists, paragraphs. */
+const TABLE_RULE = /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/;
+
+function tableCells(line) {
+  return line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((cell) => cell.trim());
+}
+
+/** Block Markdown: fenced code, headings, tables, bullet and numbered lists, paragraphs. */
 export function renderMarkdown(source) {
   const root = document.createDocumentFragment();
   const lines = String(source || "").replace(/\r\n?/g, "\n").split("\n");
@@ -124,6 +130,22 @@ export function renderMarkdown(source) {
       flush();
       root.append(h(`h${Math.min(heading[1].length + 2, 6)}`, null, renderInline(heading[2])));
       i += 1;
+      continue;
+    }
+    // A GitHub-style table: a header row, a |---|---| line, then rows (parameters, figures).
+    if (/^\s*\|.*\|\s*$/.test(line) && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1])) {
+      flush();
+      const head = tableCells(line);
+      const rows = [];
+      i += 2;
+      while (i < lines.length && /^\s*\|.*\|\s*$/.test(lines[i])) rows.push(tableCells(lines[i++]));
+      const table = h(
+        "table",
+        { class: cls("md-table") },
+        h("thead", null, h("tr", null, ...head.map((cell) => h("th", null, renderInline(cell))))),
+        h("tbody", null, ...rows.map((row) => h("tr", null, ...row.map((cell) => h("td", null, renderInline(cell)))))),
+      );
+      root.append(h("div", { class: cls("md-table-wrap") }, table));
       continue;
     }
     const bullet = /^\s*[-*+]\s+(.*)$/;
