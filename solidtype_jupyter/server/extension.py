@@ -177,8 +177,9 @@ class SolidTypeApp(ExtensionApp):
         DEFAULT_MAX_APPEND_BYTES,
         help="Largest body (bytes) of a write to a durable stream through "
         "{base}solidtype/v1/stream/ (an append, or a create's first data); a larger one is "
-        "refused with 413 from its Content-Length, a chunked one as soon as it passes the "
-        "limit. The chat's own events are stored by the server and never pass this route.",
+        "refused with 413 and never stored or held in memory (up to 16 times the limit it is "
+        "read and dropped so the client reads the answer; beyond, the connection is closed). "
+        "The chat's own events are stored by the server and never pass this route.",
     ).tag(config=True)
 
     freeze_startup_heap = Bool(

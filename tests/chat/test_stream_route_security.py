@@ -245,23 +245,28 @@ async def test_malformed_events_in_a_chat_stream_are_skipped(
 
 
 def raw_request(
-    port: int, head: str, chunks: int = 0, chunk: bytes = b"z" * 300
-) -> tuple[int, str]:
+    port: int, head: str, chunks: int = 0, *, end: bool = False, chunk: bytes = b"z" * 2000
+) -> tuple[int, str, int]:
     """Send ``head``, then up to ``chunks`` chunks of a chunked body one at a time, each
-    once the server has had time to answer the one before; the status and body of the
-    answer. (Stopping as soon as it answers keeps its socket free of unread data, so it
-    closes cleanly and the answer is not lost to a reset.)"""
+    once the server has had time to answer the one before, and (``end``) the last chunk;
+    the status and body of the answer, and how many chunks were sent. (Stopping as soon as
+    it answers keeps its socket free of unread data, so it closes cleanly and the answer is
+    not lost to a reset.)"""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(head.encode())
+        sent = 0
         for _ in range(chunks):
             if select.select([sock], [], [], 0.2)[0]:
                 break
             sock.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            sent += 1
+        if end and not select.select([sock], [], [], 0.2)[0]:
+            sock.sendall(b"0\r\n\r\n")
         answer = b""
         while data := sock.recv(65536):
             answer += data
     status_line, _, rest = answer.decode("utf-8", "replace").partition("\r\n")
-    return int(status_line.split()[1]), rest.partition("\r\n\r\n")[2]
+    return int(status_line.split()[1]), rest.partition("\r\n\r\n")[2], sent
 
 
 async def test_stream_appends_are_bounded(
@@ -290,20 +295,64 @@ async def test_stream_appends_are_bounded(
     auth = "".join(f"{k}: {v}\r\n" for k, v in jp_auth_header.items())
     # A declared 100 MB body is refused from its headers: none of it is sent.
     head = (
-        f"POST {url} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}X-Test-User: {ALICE}\r\n"
+        f"POST {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}"
+        f"X-Test-User: {ALICE}\r\n"
         f"Content-Type: text/plain\r\nContent-Length: {100 * 1024 * 1024}\r\n\r\n"
     )
-    status, message = await asyncio.to_thread(raw_request, jp_http_port, head)
+    status, message, _ = await asyncio.to_thread(raw_request, jp_http_port, head)
     assert status == 413 and "max_stream_append_bytes" in message
-    # A chunked body is cut off once it passes the limit.
+    # So is a small one whose client waits for "100 Continue".
+    continued = head.replace("\r\n\r\n", "\r\nExpect: 100-continue\r\n\r\n").replace(
+        str(100 * 1024 * 1024), str(limit + 1)
+    )
+    status, message, _ = await asyncio.to_thread(raw_request, jp_http_port, continued)
+    assert status == 413 and "max_stream_append_bytes" in message
+    # A chunked body past the limit is read and dropped, then refused, while it stays
+    # small; past 16 times the limit it is cut off as it arrives.
     head = (
-        f"POST {url} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}X-Test-User: {ALICE}\r\n"
+        f"POST {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}"
+        f"X-Test-User: {ALICE}\r\n"
         "Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
-    status, message = await asyncio.to_thread(raw_request, jp_http_port, head, 50)
+    status, message, _ = await asyncio.to_thread(raw_request, jp_http_port, head, 2, end=True)
     assert status == 413 and "max_stream_append_bytes" in message
+    status, message, sent = await asyncio.to_thread(raw_request, jp_http_port, head, 200)
+    assert status == 413 and "max_stream_append_bytes" in message
+    assert sent <= 16 * limit // 2000 + 2, sent
     assert (await engine.head(path)).tail == tail
     # Another user's oversized write gets no further than the size check either.
-    status, _ = await asyncio.to_thread(raw_request, jp_http_port, head.replace(ALICE, BOB), 50)
+    status, _, _ = await asyncio.to_thread(raw_request, jp_http_port, head.replace(ALICE, BOB), 200)
     assert status in (403, 413)
     assert (await engine.head(path)).tail == tail
+
+
+async def test_an_oversized_append_sent_whole_reads_its_413(
+    streams: Streams, jp_serverapp, jp_base_url, jp_auth_header, jp_http_port
+):
+    """Most clients (the conformance suite's fetch) send the whole body before they read
+    the answer: a 10 MB append must come back as a 413, not as a connection reset."""
+    app = extension(jp_serverapp)
+    document = await app.catalog.create_document(ALICE, "plate")
+    path = f"documents/{document.id}"
+    assert (await streams(ALICE, "PUT", path, headers=TEXT)).code == 201
+    engine = await app.started_stream_engine()
+    url = f"{jp_base_url.rstrip('/')}/solidtype/v1/stream/{path}"
+    auth = "".join(f"{k}: {v}\r\n" for k, v in jp_auth_header.items())
+    size = 10 * 1024 * 1024
+    request = (
+        f"POST {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}"
+        f"X-Test-User: {ALICE}\r\nContent-Type: text/plain\r\nContent-Length: {size}\r\n\r\n"
+    ).encode() + b"x" * size
+
+    def send_whole() -> bytes:
+        with socket.create_connection(("127.0.0.1", jp_http_port), timeout=30) as sock:
+            sock.sendall(request)
+            answer = b""
+            while data := sock.recv(65536):
+                answer += data
+            return answer
+
+    answer = (await asyncio.to_thread(send_whole)).decode("utf-8", "replace")
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]
+    assert f"at most {app.max_stream_append_bytes} bytes" in answer
+    assert (await engine.head(path)).tail == 0
