@@ -426,6 +426,7 @@ class TestAgentKernel:
             {"text": "Hello from the agent kernel."},
             {"text": "A second answer from the same agent."},
             {"text": [*STORY, "THE END."], "delay_ms": 150},
+            {"text": [*STORY, "NEVER SHOWN."], "delay_ms": 300},
         ]
         script = write_script(tmp_path / "kernel.jsonl", turns)
         return {
@@ -491,6 +492,19 @@ class TestAgentKernel:
         text = panel.locator(".st-chat-log").inner_text()
         assert text.count("word00") == 1 and text.count("THE END.") == 1, text
         shot(page, "latency-3-resumed")
+
+        # Esc in the input stops an answer (the key the tooltip names).
+        panel.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=TIMEOUT)
+        box = panel.locator(".st-chat-input")
+        box.click()
+        box.type("and another")
+        page.keyboard.press("Enter")
+        panel.locator(".st-chat-message--assistant .st-chat-text").last.filter(
+            has_text="word02"
+        ).wait_for(timeout=TIMEOUT)
+        page.keyboard.press("Escape")
+        panel.locator(".st-chat-status-text", has_text="Stopped").wait_for(timeout=TIMEOUT)
+        assert "NEVER SHOWN." not in panel.locator(".st-chat-log").inner_text()
 
         record = {
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
