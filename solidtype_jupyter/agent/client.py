@@ -237,7 +237,9 @@ class AgentRuntimes:
         self._refill()
 
     def _refill(self) -> None:
-        if self.pool is not None and not self._closing:
+        # Not while a spawn makes room: a kernel the pool started then would take the room
+        # an idle agent was just stopped for (the spawn refills the pool when it is done).
+        if self.pool is not None and not self._closing and not self._admission.locked():
             self.pool.fill()
 
     def touch(self, session_id: str) -> None:

@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 from chat.conftest import ALICE, BOB, ChatClient, HeaderIdentityProvider, extension, write_script
 
+from solidtype_jupyter.agent.client import AgentClient, AgentRuntimes
+from solidtype_jupyter.agent.pool import KernelPool
+
 CAROL = "carol"
 SLOW = {"tool_calls": [{"name": "slow_tool", "arguments": {"seconds": 300}}]}
 QUICK = {"tool_calls": [{"name": "list_features", "arguments": {}}]}
@@ -137,3 +140,28 @@ async def test_agent_kernels_are_capped_per_server_and_per_user(
                 await asyncio.wait_for(turn, 10)
         await agents.close()
     assert km.list_kernel_ids() == []
+
+
+async def test_the_warm_pool_counts_against_max_agents(jp_serverapp):
+    km = jp_serverapp.kernel_manager
+    pool = KernelPool(km, 1)
+    runtimes = AgentRuntimes(kernel_manager=km, pool=pool, init_timeout=120, max_agents=2)
+    clients = [AgentClient(runtimes, f"session-{user}", user_id=user) for user in (ALICE, BOB)]
+    try:
+        await clients[0].spawn()  # the pool was empty: a kernel of its own, then the pool fills
+        await pool.wait_filled()
+        assert len(km.list_kernel_ids()) == 2
+        await clients[1].spawn()  # takes the pooled kernel, which is not replaced (2 of 2)
+        await asyncio.sleep(0.5)
+        assert len(km.list_kernel_ids()) == 2 and pool.available + pool.starting == 0
+
+        # A third agent stops the least recently used idle one, and only that one.
+        first = clients[0].runtime.kernel_id
+        carol = AgentClient(runtimes, "session-carol", user_id=CAROL)
+        await carol.spawn()
+        assert runtimes.live("session-alice") is None and first not in km.list_kernel_ids()
+        assert runtimes.live("session-bob") is clients[1].runtime
+        assert len(km.list_kernel_ids()) == 2 and pool.available + pool.starting == 0
+    finally:
+        await runtimes.close()
+    await _until(lambda: km.list_kernel_ids() == [])
