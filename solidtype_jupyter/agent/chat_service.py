@@ -454,6 +454,9 @@ class ChatService:
         events: AsyncIterator[agui.AguiEvent] | None = None
         try:
             document = await self._document(user_id, session, access)
+            if self.require_document_access and document is None:
+                # The dashboard's tools create folders and files: only with write access.
+                turn.may_write_files = access is not None and await access.allowed("write")
             turn.document = document.document if document else None
             if document is not None and self.root_dir is not None:
                 with contextlib.suppress(ValueError):

@@ -54,6 +54,9 @@ class AgentTurn:
     document_path: str | None = None  # the document's contents path, when it is a file
     stored_results: Sequence[StoredResult] = ()
     tool_rounds: int = 0  # rounds the run already did (a run finished after a restart)
+    # False when the user may not write files: the dashboard's create tools then record in
+    # the catalog only, without making folders or files under the server's root.
+    may_write_files: bool = True
     # Filled by the run: tools stopped while still running (the agent should be replaced).
     abandoned_tools: list[str] = field(default_factory=list)
 
@@ -155,7 +158,7 @@ class InProcessAgent:
                 user_id=turn.user_id,
                 document=turn.document,
                 catalog=self.catalog,
-                root_dir=self.root_dir,
+                root_dir=self.root_dir if turn.may_write_files else None,
             ),
         )
         run = loop.run(

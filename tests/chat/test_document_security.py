@@ -158,6 +158,23 @@ async def test_each_save_asks_again_and_a_lost_write_permission_refuses_it(
     assert features(document) == ["sketch1"]
 
 
+async def test_dashboard_tools_make_files_only_for_a_user_who_may_write_them(
+    chat: ChatClient, chat_root: Path, script_path: Path, denied
+):
+    write_script(
+        script_path,
+        {"tool_calls": [{"name": "create_document", "arguments": {"name": "bracket"}}]},
+        {"text": "Created."},
+    )
+    denied[BOB] = {"write"}
+    for user in (BOB, ALICE):
+        session_id = await chat.session(user, "dashboard")
+        code, frames = await chat.turn(user, session_id, "Create a bracket document")
+        assert code == 200 and frames[-1][1]["type"] == "RUN_FINISHED", frames
+        made = (chat_root / "bracket.solid.json").exists()
+        assert made == (user == ALICE), user
+
+
 # --- #3: expressions cannot stall the server ----------------------------------------------
 
 
