@@ -8,6 +8,7 @@ bodies reject unknown keys so a typo is an error instead of a silently ignored f
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -100,6 +102,7 @@ _NOT_DOTDOT = (
 _SUFFIX = r"\.solid\.json"
 _LAST = rf"{_SEGMENT_CHAR}{{0,{NAME_MAX_LENGTH - len('.solid.json')}}}{_SUFFIX}"
 DOCUMENT_PATH_PATTERN = rf"^(?:{_NOT_DOTDOT}[/\\])*{_LAST}$"
+_DOCUMENT_PATH = re.compile(DOCUMENT_PATH_PATTERN)
 
 
 class _Wire(BaseModel):
@@ -167,12 +170,32 @@ class CreateChatSessionRequest(_Request):
         None,
         min_length=1,
         max_length=DOCUMENT_PATH_MAX_LENGTH,
-        pattern=DOCUMENT_PATH_PATTERN,
+        # Published for clients and schema-driven tests; checked by ``_document_path``,
+        # which says in words what is wrong.
+        json_schema_extra={"pattern": DOCUMENT_PATH_PATTERN},
         description="an editor session on this *.solid.json (contents path; catalogued on "
         "first use, created by the first change when missing) instead of document_id",
     )
     project_id: uuid.UUID | None = None
     title: Title | None = None
+
+    @field_validator("document_path")
+    @classmethod
+    def _document_path(cls, path: str | None) -> str | None:
+        if path is None:
+            return path
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+            raise ValueError("a path cannot contain control characters")
+        names = [name for name in path.replace("\\", "/").split("/") if name not in ("", ".")]
+        if not names or ".." in names:
+            raise ValueError(f"{path!r} is not a path inside the server's contents tree")
+        if not names[-1].endswith(".solid.json"):
+            raise ValueError(f"{path!r}: a document is a .solid.json file")
+        if any(len(name) > NAME_MAX_LENGTH for name in names):
+            raise ValueError(f"a name in a path has at most {NAME_MAX_LENGTH} characters")
+        if _DOCUMENT_PATH.fullmatch(path) is None:  # the published pattern, which must agree
+            raise ValueError(f"{path!r} is not a usable document path")
+        return path
 
     @model_validator(mode="after")
     def _one_document(self) -> CreateChatSessionRequest:
