@@ -27,6 +27,7 @@ import pytest
 from solidtype_jupyter.cad import CadDocument
 
 from .conftest import ARTIFACTS, Lab
+from .test_notebook_chat import run_cell, write_notebook
 from .test_side_panel import api
 
 TIMEOUT = 90_000  # ms
@@ -165,7 +166,7 @@ def phases(statuses: list[str]) -> list[str]:
 # --- layout ----------------------------------------------------------------------------------
 
 
-def boxes(page: Any) -> dict[str, Any]:
+def boxes(page: Any, root: str = PANEL) -> dict[str, Any]:
     """Bounding boxes of the panel's parts, and what is on top at the ☰ button's centre."""
     return dict(
         page.evaluate(
@@ -192,7 +193,7 @@ def boxes(page: Any) -> dict[str, Any]:
                 title: title.textContent,
               };
             }""",
-            PANEL,
+            root,
         )
     )
 
@@ -203,8 +204,8 @@ def overlap(a: dict[str, float], b: dict[str, float]) -> float:
     return max(0.0, width) * max(0.0, height)
 
 
-def assert_layout(page: Any, where: str) -> dict[str, Any]:
-    found = boxes(page)
+def assert_layout(page: Any, where: str, root: str = PANEL) -> dict[str, Any]:
+    found = boxes(page, root)
     parts = ["header", "sessions", "viewer", "demo", "log", "status", "input"]
     shown = {name: found[name] for name in parts if found[name] is not None}
     for name in ("header", "log", "status", "input"):
@@ -522,3 +523,38 @@ class TestAgentKernel:
         print(json.dumps(record, indent=2))
         errors = [m for m in page.console_messages if m.startswith("pageerror")]
         assert not errors, errors
+
+
+def test_notebook_panel_in_a_narrow_window(lab: Lab, browser_page: Any, tmp_path: Path) -> None:
+    """The same chat UI in a notebook output a narrow window leaves ~450 px to: the picture
+    stacks above the conversation (it was three squeezed columns, the picture hidden only
+    by the window's width), and nothing overlaps."""
+    page = browser_page
+    page.set_viewport_size({"width": 760, "height": 900})
+    script = write_script(tmp_path / "notebook.jsonl", SCRIPT)
+    write_notebook(
+        lab.root / "narrow.ipynb",
+        [f"%load_ext solidtype_jupyter\n%ai_chat --model scripted:{script} --new --viewer png"],
+    )
+    page.goto(lab.open("narrow.ipynb"))
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=TIMEOUT)
+    page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=TIMEOUT)
+    run_cell(page, 0)
+    chat = page.locator(".jp-Notebook .st-chat")
+    chat.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=TIMEOUT)
+    width = chat.bounding_box()["width"]
+    assert width < 640, width
+    box = chat.locator(".st-chat-input")
+    box.click()
+    box.type(REQUEST)
+    page.keyboard.press("Enter")
+    chat.locator(".st-chat-text", has_text="chamfer").wait_for(timeout=TIMEOUT)
+    chat.locator("img.st-chat-viewer-image").wait_for(timeout=TIMEOUT)
+    chat.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=TIMEOUT)
+    found = assert_layout(page, f"notebook at {width:.0f} px", ".jp-Notebook .st-chat")
+    assert found["viewer"] is not None and found["viewer"]["bottom"] <= found["log"]["y"] + 1
+    shot(page, "layout-10-notebook-narrow")
+    chat.locator(".st-chat-icon-button[title=Sessions]").click()
+    chat.locator(".st-chat-sessions").wait_for(timeout=5_000)
+    assert_layout(page, "notebook with the session list", ".jp-Notebook .st-chat")
+    shot(page, "layout-11-notebook-narrow-sessions")
