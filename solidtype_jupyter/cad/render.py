@@ -1,8 +1,8 @@
 """Headless PNG pictures of a shape (VTK offscreen through `cadquery.vis`).
 
-VTK falls back to an EGL offscreen window when there is no X display (Debian: libegl1,
-libgl1-mesa-dri). The pictures are for the model to look at its own work, so they are PNG
-(Claude and OpenAI accept PNG, not SVG) and at most 1568 px on the long edge.
+Without an X display VTK renders through EGL (Debian: libegl1, libgl1-mesa-dri). The
+pictures are for the model to look at its own work, so they are PNG (Claude and OpenAI
+accept PNG, not SVG) and at most 1568 px on the long edge.
 """
 
 from __future__ import annotations
@@ -41,6 +41,18 @@ class RenderError(RuntimeError):
     """Offscreen rendering is unavailable or failed."""
 
 
+def _prefer_egl_without_display() -> None:
+    """Make VTK open its EGL window directly when there is no X display.
+
+    VTK tries an X window first and only then EGL; the failed attempt writes "bad X server
+    connection. DISPLAY=" to the process's stderr, which a notebook shows under the cell
+    that rendered. VTK reads this variable when it creates a render window; a value the
+    user set is kept.
+    """
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+
 def render_png(
     shape: cq.Workplane | cq.Shape,
     view: str = "iso",
@@ -65,6 +77,7 @@ def render_png(
         from cadquery.vis import show
     except ImportError as exc:  # pragma: no cover - vtk is a cadquery dependency
         raise RenderError(f"VTK is not available: {exc}") from None
+    _prefer_egl_without_display()
     handle, path = tempfile.mkstemp(suffix=".png", prefix="solidtype-render-")
     os.close(handle)
     try:
