@@ -6,6 +6,7 @@ change, undo, archived sessions), so a run without an error cell is a real pass.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -16,19 +17,24 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs_headless(path, tmp_path, monkeypatch):
+def demo_client(notebook, tmp_path, monkeypatch) -> NotebookClient:
+    """A client for a demo notebook as a newcomer runs it: no model configured, a fresh
+    database, and a scratch directory (the notebooks write their documents there)."""
     for name in ("ANTHROPIC_API_KEY", "SOLIDTYPE_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SOLIDTYPE_DATABASE_URL", f"sqlite:///{tmp_path / 'nb.db'}")
-    notebook = nbformat.read(path, as_version=4)
-    # Run in a scratch directory: the notebooks write their documents and exports there.
-    NotebookClient(
+    return NotebookClient(
         notebook,
         timeout=300,
         kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path)}},
-    ).execute()
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs_headless(path, tmp_path, monkeypatch):
+    notebook = nbformat.read(path, as_version=4)
+    demo_client(notebook, tmp_path, monkeypatch).execute()
     errors = [
         output
         for cell in notebook.cells
@@ -37,6 +43,41 @@ def test_notebook_runs_headless(path, tmp_path, monkeypatch):
         if output.output_type == "error"
     ]
     assert not errors
+
+
+#: Appended to a demo: the feature lists of the documents in its folder and of `chat`.
+MODEL_PROBE = """\
+import json as _json
+from pathlib import Path as _Path
+
+from solidtype_jupyter.cad import CadDocument as _CadDocument
+
+_models = {p.name: _CadDocument.load(p).to_dict()["features"] for p in _Path().glob("*.solid.json")}
+if getattr(globals().get("chat"), "document", None) is not None:
+    _models["chat.document"] = chat.document.to_dict()["features"]
+print(_json.dumps(_models, sort_keys=True))
+"""
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_run_all_twice_gives_the_same_model(path, tmp_path, monkeypatch):
+    """Run All, then Run All again in the same kernel: the demo builds the same documents
+    (a re-run must not add its features to the last run's document)."""
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(MODEL_PROBE))
+    client = demo_client(notebook, tmp_path, monkeypatch)
+    models = []
+    with client.setup_kernel():
+        for _run in range(2):
+            for index, cell in enumerate(notebook.cells):
+                client.execute_cell(cell, index)  # raises on an error output
+            models.append(json.loads(notebook.cells[-1].outputs[-1]["text"]))
+    first, second = models
+    assert second == first, (
+        f"{path.name} run twice in one kernel changed the model: first run "
+        f"{ {k: [f['id'] for f in v] for k, v in first.items()} }, second run "
+        f"{ {k: [f['id'] for f in v] for k, v in second.items()} }"
+    )
 
 
 def saved_outputs(notebook: nbformat.NotebookNode) -> list[int]:
