@@ -670,6 +670,13 @@ class Chat:
 
     def _on_command(self, command: Command) -> None:
         """Hand a panel command to the chat loop without waiting (the kernel stays free)."""
+        if isinstance(command, Ready) and self.viewer3d is not None:
+            # A page that restored the kernel's widgets has no 3D viewer (see
+            # viewer3d._suspend_for_restore): it gets one now, then the model (Ready).
+            try:
+                self.viewer3d.resume()
+            except Exception:  # the chat must come back even if the viewer cannot
+                log.warning("could not reopen the 3D viewer", exc_info=True)
         future = self.runtime.submit(self._run_command(command))
         future.add_done_callback(self._report_failure)
 

@@ -79,3 +79,49 @@ def test_the_viewer_is_named_after_the_file(shell: Any, chat_env: Path) -> None:
     assert chat.viewer3d is not None and chat.viewer3d.title == "SolidType: bracket"
     unsaved = shell.run_line_magic("ai_chat", "--model scripted:quickstart --new --viewer 3d")
     assert unsaved.viewer3d.title == "SolidType: Untitled"
+
+
+class ControlComm:
+    """The kernel's end of ipywidgets' ``jupyter.widget.control`` comm: what it sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send(self, data: dict[str, Any], buffers: Any = None) -> None:
+        self.sent.append(data)
+
+
+def test_a_page_restoring_the_widgets_gets_the_chat_first_then_the_viewer(
+    shell: Any, chat_env: Path, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reloaded page (or a second tab) asks for every widget at once. The sidecar is left
+    out of that batch: rendering its WebGL viewer there held the page for seconds, long
+    enough for ipywidgets and anywidget to give up on the chat ("Error displaying widget:
+    model not found"). The chat's panel, once back, gets the viewer again."""
+    from ipywidgets import Widget
+
+    chat = shell.run_line_magic("ai_chat", "--model scripted:quickstart --new --viewer 3d")
+    chat.send("a 60x40x8 mm plate with four 5 mm corner holes, 3 mm fillets")
+    viewer = chat.viewer3d
+    recorder.wait_for(lambda: viewer.shown > 0)
+    before = viewer._viewer
+    viewer_ids = {before.widget.model_id, before.sidecar.model_id}
+
+    comm = ControlComm()
+    monkeypatch.setattr(Widget, "_control_comm", comm)
+    Widget._handle_control_comm_msg({"content": {"data": {"method": "request_states"}}})
+    (reply,) = comm.sent
+    assert reply["method"] == "update_states"
+    assert chat.widget.model_id in reply["states"]
+    restored = {state["model_name"] for state in reply["states"].values()}
+    assert not viewer_ids & set(reply["states"]), restored
+    assert viewer._viewer is None
+
+    # The restored panel asks for its history; the viewer opens again with the model.
+    chat.widget._on_browser_message(chat.widget, {"cmd": "ready", "view": "reloaded"}, [])
+    recorder.wait_for(lambda: any(m.get("view") == "reloaded" for m in recorder.of("reset")))
+    reset = next(m for m in recorder.of("reset") if m.get("view") == "reloaded")
+    assert reset["total"] > 0 and reset["messages"]  # the conversation comes back
+    assert viewer._viewer is not None and viewer._viewer is not before
+    recorder.wait_for(lambda: viewer.shown > 0)
+    assert next(p["name"] for p in parts(viewer)) == chat.document.name
