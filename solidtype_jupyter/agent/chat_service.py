@@ -557,7 +557,9 @@ class ChatService:
             return cached
         try:
             if await asyncio.to_thread(lambda: path.exists() and path.stat().st_size > 0):
-                document = await asyncio.to_thread(CadDocument.load, path)
+                # Not built here: the agent builds its replica (in its kernel); CadQuery
+                # in this process would hold the interpreter lock, and the event loop.
+                document = await asyncio.to_thread(CadDocument.load, path, build=False)
             else:
                 document = CadDocument(entry.name)
         except CadError as exc:

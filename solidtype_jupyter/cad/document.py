@@ -107,8 +107,12 @@ class CadDocument:
     # --- persistence ---------------------------------------------------------------------
 
     @classmethod
-    def from_state(cls, state: DocumentState | dict[str, Any]) -> CadDocument:
-        """A document holding `state`; DocumentError if it is malformed or does not build."""
+    def from_state(
+        cls, state: DocumentState | dict[str, Any], *, build: bool = True
+    ) -> CadDocument:
+        """A document holding `state`; DocumentError if it is malformed or does not build.
+        `build=False` checks the format only and builds when the model is first asked for:
+        the server's copy of a document an agent edits runs no CadQuery."""
         try:
             parsed = (
                 state if isinstance(state, DocumentState) else DocumentState.model_validate(state)
@@ -116,17 +120,18 @@ class CadDocument:
         except ValidationError as exc:
             raise DocumentError(f"not a solidtype document: {_validation_message(exc)}") from None
         doc = cls(parsed.name)
-        try:
-            doc._build(parsed)
-        except FeatureError as exc:
-            raise DocumentError(f"the document does not build: {exc}") from None
+        if build:
+            try:
+                doc._build(parsed)
+            except FeatureError as exc:
+                raise DocumentError(f"the document does not build: {exc}") from None
         doc._write(parsed)
         doc._undo.clear()
         return doc
 
     @classmethod
-    def load(cls, path: str | Path) -> CadDocument:
-        """Read a `*.solid.json` file."""
+    def load(cls, path: str | Path, *, build: bool = True) -> CadDocument:
+        """Read a `*.solid.json` file (`build`: see `from_state`)."""
         # Errors name the file only: their text reaches clients, which must not learn
         # where the server keeps its files.
         name = Path(path).name
@@ -136,7 +141,7 @@ class CadDocument:
             raise DocumentError(f"cannot read {name}: {exc.strerror or exc}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DocumentError(f"cannot read {name}: {exc}") from None
-        return cls.from_state(data)
+        return cls.from_state(data, build=build)
 
     def to_dict(self) -> dict[str, Any]:
         return self.state().model_dump(mode="json", exclude_none=True)
@@ -512,6 +517,17 @@ class CadDocument:
                 del self._features[head:stop]
             for offset, feature in enumerate(features[head : len(features) - tail]):
                 self._features.insert(head + offset, Map(feature))
+
+
+def render_file(path: str | Path, view: str, width: int, height: int) -> bytes:
+    """A PNG of the `*.solid.json` at `path`; ValueError when it has no solid yet. What the
+    server's render worker process runs (a module-level function, so it can be sent there)."""
+    document = CadDocument.load(path)
+    if not document.features:
+        raise ValueError("the document has no features yet")
+    if not document.bodies:  # a sketch only: nothing wrong with rendering (not a 503)
+        raise ValueError("the document has no solid yet")
+    return document.render(view, width, height)
 
 
 def document_file(root: str | Path, path: str | Path) -> Path:

@@ -13,10 +13,11 @@ permission. ``ContentsAccess`` asks the same question for the chat's editor sess
 from __future__ import annotations
 
 import asyncio
-import threading
+import multiprocessing
 import uuid
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,13 +30,68 @@ from .base import SolidTypeAPIHandler
 
 DOCUMENTS_ROUTE = "documents/render"
 _CACHE_SIZE = 64
-# VTK's offscreen renderer is not safe to use from two threads at once.
-_render_lock = threading.Lock()
 _cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-# Rebuilding and rendering never run on the event loop, and renders wait for each other in
-# their own thread: queued renders must not take the threads of asyncio's default executor
-# that the rest of the server (saves, tools) uses.
-_render_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solidtype-render")
+# Rebuilding and rendering run in a worker process, never in the server's: OCCT and VTK hold
+# the interpreter lock through their long calls (5 s of a 6 s render of a 120-hole part), so
+# a thread would still freeze the event loop. One worker renders one picture at a time
+# (VTK's offscreen renderer is not safe to use from two threads at once anyway); it starts
+# with the first render (a few seconds: it imports CadQuery and VTK) and, as it holds
+# about 900 MB (RSS), stops after RENDER_WORKER_IDLE seconds without a render.
+RENDER_WORKER_IDLE = 120.0
+_workers: ProcessPoolExecutor | None = None
+_rendering = 0
+_idle_stop: asyncio.TimerHandle | None = None
+
+
+def _render_workers() -> ProcessPoolExecutor:
+    global _workers
+    if _workers is None:
+        # spawn: forking a server that runs threads (database writers) is unsafe
+        _workers = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn")
+        )
+    return _workers
+
+
+def _stop_idle_worker(workers: ProcessPoolExecutor) -> None:
+    global _workers, _idle_stop
+    _idle_stop = None
+    if _workers is workers and _rendering == 0:
+        _workers = None
+        workers.shutdown(wait=False)
+
+
+async def _render(path: Path, view: str, width: int, height: int) -> bytes:
+    from ..cad.document import render_file
+    from ..cad.render import RenderError
+
+    global _workers, _rendering, _idle_stop
+    loop = asyncio.get_running_loop()
+    modified = (await loop.run_in_executor(None, path.stat)).st_mtime_ns
+    key = (str(path), modified, view, width, height)
+    cached = _cache.get(key)
+    if cached is not None:
+        _cache.move_to_end(key)
+        return cached
+    if _idle_stop is not None:
+        _idle_stop.cancel()
+        _idle_stop = None
+    workers = _render_workers()
+    _rendering += 1
+    try:
+        png = await loop.run_in_executor(workers, render_file, str(path), view, width, height)
+    except BrokenProcessPool:
+        if _workers is workers:  # the next render starts a new worker
+            _workers = None
+        raise RenderError("the render worker stopped; try again") from None
+    finally:
+        _rendering -= 1
+        if _rendering == 0 and _workers is not None:
+            _idle_stop = loop.call_later(RENDER_WORKER_IDLE, _stop_idle_worker, _workers)
+    _cache[key] = png
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return png
 
 
 class ContentsAccess:
@@ -56,27 +112,6 @@ class ContentsAccess:
         return bool(await ensure_async(decision))
 
 
-def _render(path: Path, view: str, width: int, height: int) -> bytes:
-    from ..cad import CadDocument
-
-    key = (str(path), path.stat().st_mtime_ns, view, width, height)
-    with _render_lock:
-        cached = _cache.get(key)
-        if cached is not None:
-            _cache.move_to_end(key)
-            return cached
-        document = CadDocument.load(path)
-        if not document.features:
-            raise ValueError("the document has no features yet")
-        if not document.bodies:  # a sketch only: nothing wrong with rendering (not a 503)
-            raise ValueError("the document has no solid yet")
-        png = document.render(view, width, height)
-        _cache[key] = png
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-        return png
-
-
 class DocumentRenderHandler(SolidTypeAPIHandler):
     auth_resource = "contents"  # reading a file's picture is reading the file
 
@@ -93,9 +128,8 @@ class DocumentRenderHandler(SolidTypeAPIHandler):
         width = self._size("width", 640)
         height = self._size("height", 480)
         path = self._document_path(raw_path)
-        loop = asyncio.get_running_loop()
         try:
-            png = await loop.run_in_executor(_render_thread, _render, path, view, width, height)
+            png = await _render(path, view, width, height)
         except (FileNotFoundError, NotADirectoryError):
             raise web.HTTPError(404, f"no document {raw_path}") from None
         except OSError as exc:  # e.g. a name too long for the file system

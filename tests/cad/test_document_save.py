@@ -90,3 +90,17 @@ def test_a_merge_without_rebuild_runs_no_cadquery_until_the_model_is_asked_for()
     assert replica.last_executed == [] and replica.revision == source.revision
     assert abs(replica.geometry()["volume"] - source.geometry()["volume"]) < 1e-6
     assert replica.last_executed == ["sketch1", "extrude1"]  # built when first asked for
+
+
+def test_a_load_without_build_checks_the_format_only(tmp_path: Path) -> None:
+    """The server's copy of an agent's document (issue 19 #3): no CadQuery at load."""
+    source = _document()
+    source.add_feature({"type": "sketch", "entities": [{"kind": "circle", "radius": 5}]})
+    source.add_feature({"type": "extrude", "sketch": "sketch1", "distance": "width"})
+    source.save(tmp_path / "part.solid.json")
+    loaded = CadDocument.load(tmp_path / "part.solid.json", build=False)
+    assert loaded.last_executed == [] and loaded.revision == source.revision
+    assert loaded.geometry()["volume"] > 0 and loaded.last_executed == ["sketch1", "extrude1"]
+    (tmp_path / "bad.solid.json").write_text('{"format": "nope"}', encoding="utf-8")
+    with pytest.raises(DocumentError, match="not a solidtype document"):
+        CadDocument.load(tmp_path / "bad.solid.json", build=False)
