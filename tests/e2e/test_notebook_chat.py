@@ -8,10 +8,11 @@ Screenshots: test-artifacts/e2e-*.png.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from .conftest import ARTIFACTS, Lab
+from .conftest import ARTIFACTS, REPO, Lab
 
 SCRIPT = Path(__file__).resolve().parent / "plate_e2e.jsonl"
 TIMEOUT = 90_000  # ms; the first cell imports CadQuery
@@ -222,5 +223,128 @@ def test_3d_viewer_follows_the_chat(lab: Lab, browser_page: Any) -> None:
     assert after != before, "the 3D viewer did not show the approved change"
     assert canvas.bounding_box() == box_size  # updated in place: same sidecar, same canvas
     shot(page, "3d-2-approved")
+    errors = [m for m in page.console_messages if m.startswith("pageerror")]
+    assert not errors, errors
+
+
+QUICKSTART = REPO / "notebooks" / "01-quickstart.ipynb"
+
+
+def run_all(page: Any) -> None:
+    """Run > Run All Cells, then wait until every code cell has run again (a prompt
+    number above any before, none queued or running)."""
+    prompts = ".jp-Notebook .jp-CodeCell .jp-InputArea .jp-InputPrompt"
+    numbers = [
+        int(n) for t in page.locator(prompts).all_text_contents() for n in re.findall(r"\d+", t)
+    ]
+    page.locator(".jp-Notebook .jp-Cell").first.click()  # the notebook has the focus
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+    page.wait_for_function(
+        r"""([selector, before]) => {
+            const prompts = [...document.querySelectorAll(selector)];
+            return prompts.length > 0 && prompts.every((p) => {
+                const n = /\[(\d+)\]/.exec(p.textContent);
+                return n && Number(n[1]) > before;
+            });
+        }""",
+        arg=[prompts, max(numbers, default=0)],
+        timeout=240_000,
+    )
+
+
+def features_on_disk(lab: Lab) -> list[str]:
+    data = json.loads((lab.root / "plate.solid.json").read_text(encoding="utf-8"))
+    return [f"{f['id']}:{f['type']}" for f in data["features"]]
+
+
+def chat_history(page: Any) -> str:
+    return str(page.locator(".st-chat .st-chat-log").text_content())
+
+
+def assert_no_broken_widget(page: Any) -> None:
+    text = page.locator(".jp-Notebook").text_content() or ""  # cells off screen too
+    assert "Error displaying widget" not in text, text[-2000:]
+    assert (
+        page.locator('.jp-Notebook [data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+    )
+    assert "[object Object]" not in chat_history(page)
+
+
+def test_the_quickstart_survives_a_reload_a_second_tab_and_a_second_run(
+    lab: Lab, browser_page: Any
+) -> None:
+    """What a newcomer does: open the quickstart, Run All, type in the panel, reload, open
+    the notebook in a second tab, Run All again (issue 18 #4, #5, #6)."""
+    page = browser_page
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    (lab.root / QUICKSTART.name).write_bytes(QUICKSTART.read_bytes())
+    page.goto(lab.open(QUICKSTART.name))
+    page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=TIMEOUT)
+    run_all(page)
+    chat = page.locator(".st-chat")
+    page.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=TIMEOUT)
+    page.locator("#jp-right-stack canvas").first.wait_for(timeout=60_000)  # the 3D viewer
+    first_run = features_on_disk(lab)
+    assert [f.split(":")[1] for f in first_run] == ["sketch", "extrude", "fillet", "hole"]
+    assert_no_broken_widget(page)  # and no stderr box (VTK rendered the cell's picture)
+    shot(page, "newcomer-1-run-all")
+
+    box = chat.locator(".st-chat-input")
+    box.click()
+    box.type("How thick is the plate?")
+    page.keyboard.press("Enter")
+    chat.locator(".st-chat-message--user", has_text="How thick is the plate?").wait_for(
+        timeout=30_000
+    )
+    page.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=60_000)
+    answered = chat.locator(".st-chat-message--assistant").count()
+    shot(page, "newcomer-2-typed")
+
+    # Save, as JupyterLab does by itself every two minutes, then reload the page.
+    page.keyboard.press("Control+s")
+    page.locator(".jp-Notebook").click()  # out of the chat's text box
+    page.keyboard.press("Control+s")
+    page.wait_for_timeout(1_000)
+    page.reload()
+    chat.wait_for(timeout=TIMEOUT)
+    chat.locator(".st-chat-message--user", has_text="How thick is the plate?").wait_for(
+        timeout=30_000
+    )
+    history = chat_history(page)
+    assert "A 60x40x8 mm plate with four 5 mm corner holes" in history  # the cell's send
+    assert chat.locator(".st-chat-message--assistant").count() == answered
+    page.locator("#jp-right-stack canvas").first.wait_for(timeout=60_000)  # viewer back
+    assert_no_broken_widget(page)
+    chat.scroll_into_view_if_needed()
+    shot(page, "newcomer-3-reloaded")
+
+    # The same notebook in a second tab, while the first stays open.
+    second = page.context.new_page()
+    second.set_viewport_size({"width": 1600, "height": 1000})
+    second.goto(lab.open(QUICKSTART.name))
+    other = second.locator(".st-chat")
+    other.locator(".st-chat-message--user", has_text="How thick is the plate?").wait_for(
+        timeout=TIMEOUT
+    )
+    assert "A 60x40x8 mm plate" in chat_history(second)
+    second.locator("#jp-right-stack canvas").first.wait_for(timeout=60_000)
+    assert_no_broken_widget(second)
+    other.scroll_into_view_if_needed()
+    shot(second, "newcomer-4-second-tab")
+    # The first tab still has its chat, and the viewer the second tab reopened.
+    assert "How thick is the plate?" in chat_history(page)
+    page.locator("#jp-right-stack canvas").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1_000)
+    shot(page, "newcomer-4b-first-tab")
+    second.close()
+
+    # Run All again in the same kernel: the same part, not a second copy of its features.
+    run_all(page)
+    page.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=TIMEOUT)
+    assert features_on_disk(lab) == first_run
+    assert_no_broken_widget(page)
+    chat.scroll_into_view_if_needed()
+    shot(page, "newcomer-5-second-run")
     errors = [m for m in page.console_messages if m.startswith("pageerror")]
     assert not errors, errors
