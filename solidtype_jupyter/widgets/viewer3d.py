@@ -48,8 +48,10 @@ def _jupyter_cadquery() -> Any:
     return jupyter_cadquery
 
 
-#: The viewers with an open sidecar, for ``_suspend_for_restore``.
+#: The viewers with an open sidecar, for ``_suspend_for_restore`` (which runs on the kernel's
+#: thread while viewers open on the chat's).
 _open_viewers: weakref.WeakSet[ModelViewer3D] = weakref.WeakSet()
+_open_viewers_lock = threading.Lock()
 
 
 def _suspend_for_restore() -> None:
@@ -66,7 +68,9 @@ def _suspend_for_restore() -> None:
     from the kernel. Left out of the batch, the viewer is opened again by the chat when
     its panel is back (``Chat`` shows the model on the panel's ``ready``).
     """
-    for viewer in list(_open_viewers):
+    with _open_viewers_lock:
+        viewers = list(_open_viewers)
+    for viewer in viewers:
         viewer.suspend()
 
 
@@ -178,10 +182,12 @@ class ModelViewer3D:
         self._viewer = self._jcq.open_viewer(self.title, anchor="right", glass=True)
         self.shown = 0  # a new viewer: the first model fits the camera
         self._suspended = False
-        _open_viewers.add(self)
+        with _open_viewers_lock:
+            _open_viewers.add(self)
 
     def _close_sidecar(self) -> None:
-        _open_viewers.discard(self)
+        with _open_viewers_lock:
+            _open_viewers.discard(self)
         if self._viewer is None:
             return
         # It prints 'Closed viewer "…"' into whatever cell runs; the chat says nothing.
