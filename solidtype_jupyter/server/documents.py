@@ -38,6 +38,9 @@ _cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 # with the first render (a few seconds: it imports CadQuery and VTK) and, as it holds
 # about 900 MB (RSS), stops after RENDER_WORKER_IDLE seconds without a render.
 RENDER_WORKER_IDLE = 120.0
+# A document's features are bounded one by one (expressions, counts), not in sum: a long
+# feature tree could still keep the worker busy for minutes and every later picture waiting.
+RENDER_TIMEOUT = 60.0
 _workers: ProcessPoolExecutor | None = None
 _rendering = 0
 _idle_stop: asyncio.TimerHandle | None = None
@@ -51,6 +54,18 @@ def _render_workers() -> ProcessPoolExecutor:
             max_workers=1, mp_context=multiprocessing.get_context("spawn")
         )
     return _workers
+
+
+def _kill_workers(workers: ProcessPoolExecutor) -> None:
+    """Stop a worker in the middle of a render: ``shutdown`` waits for the render to end, and
+    ``ProcessPoolExecutor`` has no public way to kill its processes before Python 3.14."""
+    kill = getattr(workers, "kill_workers", None)
+    if kill is not None:
+        kill()
+    else:
+        for process in list((getattr(workers, "_processes", None) or {}).values()):
+            process.kill()
+    workers.shutdown(wait=False, cancel_futures=True)
 
 
 def _stop_idle_worker(workers: ProcessPoolExecutor) -> None:
@@ -79,11 +94,21 @@ async def _render(path: Path, view: str, width: int, height: int) -> bytes:
     workers = _render_workers()
     _rendering += 1
     try:
-        png = await loop.run_in_executor(workers, render_file, str(path), view, width, height)
+        png = await asyncio.wait_for(
+            loop.run_in_executor(workers, render_file, str(path), view, width, height),
+            RENDER_TIMEOUT,
+        )
     except BrokenProcessPool:
         if _workers is workers:  # the next render starts a new worker
             _workers = None
         raise RenderError("the render worker stopped; try again") from None
+    except TimeoutError:
+        if _workers is workers:
+            _workers = None
+        _kill_workers(workers)
+        raise RenderError(
+            f"the picture took longer than {RENDER_TIMEOUT:g} s and was stopped"
+        ) from None
     finally:
         _rendering -= 1
         if _rendering == 0 and _workers is not None:

@@ -253,6 +253,24 @@ async def test_the_render_worker_stops_when_idle(jp_fetch, chat_root: Path, monk
     assert code == 200
 
 
+async def test_a_render_past_its_time_limit_is_stopped(jp_fetch, chat_root: Path, monkeypatch):
+    from solidtype_jupyter.server import documents
+
+    document = CadDocument("block")
+    document.add_feature({"type": "sketch", "entities": [{"kind": "circle", "radius": 5}]})
+    document.add_feature({"type": "extrude", "sketch": "sketch1", "distance": 5})
+    document.save(chat_root / "block.solid.json")
+    # Shorter than starting a worker (it imports CadQuery and VTK): the first render times out.
+    monkeypatch.setattr(documents, "RENDER_TIMEOUT", 0.2)
+    code, answer = await render(jp_fetch, ALICE, path="block.solid.json")
+    assert code == 503, answer
+    assert "took longer than 0.2 s and was stopped" in answer["message"], answer
+    assert documents._workers is None
+    monkeypatch.setattr(documents, "RENDER_TIMEOUT", 120.0)
+    code, png = await render(jp_fetch, ALICE, path="block.solid.json")
+    assert code == 200 and png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 # --- #8: bad paths are refused when the session is created ---------------------------------
 
 
