@@ -366,18 +366,16 @@ class SolidTypeApp(ExtensionApp):
             )
         return value
 
-    @validate("max_chat_message_chars", "max_messages_per_request", "max_chat_request_bytes")
-    def _validate_chat_limits(self, proposal: dict[str, Any]) -> int:
+    @validate(
+        "max_chat_message_chars",
+        "max_messages_per_request",
+        "max_chat_request_bytes",
+        "max_stream_append_bytes",
+    )
+    def _validate_request_limits(self, proposal: dict[str, Any]) -> int:
         value = int(proposal["value"])
         if value < 1:
             raise TraitError(f"{proposal['trait'].name} must be at least 1, got {value}")
-        return value
-
-    @validate("max_stream_append_bytes")
-    def _validate_max_stream_append_bytes(self, proposal: dict[str, Any]) -> int:
-        value = int(proposal["value"])
-        if value < 1:
-            raise TraitError(f"max_stream_append_bytes must be at least 1, got {value}")
         return value
 
     @validate("long_poll_timeout")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chat.conftest import HeaderIdentityProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -30,6 +31,22 @@ PLATE_SCRIPT = [
 def write_script(path: Path, turns: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(t) + "\n" for t in turns), encoding="utf-8")
     return path
+
+
+#: Agents in their own kernels, started on demand (no warm pool) with a slow machine's patience.
+KERNEL_AGENTS = {"default_runtime": "kernel", "agent_pool_size": 0, "agent_init_timeout": 120}
+
+
+def server_config(database_url: str, model: str, **solidtype: Any) -> dict[str, Any]:
+    """A jupyter_server config with the extension, users named by a request header, and
+    ``SolidTypeApp`` settings on top of the database and the model."""
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"solidtype_jupyter": True},
+            "identity_provider_class": HeaderIdentityProvider,
+        },
+        "SolidTypeApp": {"database_url": database_url, "model": model, **solidtype},
+    }
 
 
 @pytest.fixture

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chat.conftest import ALICE, BOB, ChatClient, HeaderIdentityProvider, extension, write_script
+from chat.conftest import ALICE, BOB, ChatClient, extension, write_script
 
 from solidtype_jupyter.agent.client import AgentClient, AgentRuntimes
 from solidtype_jupyter.agent.pool import KernelPool
+
+from .conftest import KERNEL_AGENTS, server_config
 
 CAROL = "carol"
 SLOW = {"tool_calls": [{"name": "slow_tool", "arguments": {"seconds": 300}}]}
@@ -28,23 +30,15 @@ def script_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def jp_server_config(sqlite_url: str, script_path: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"solidtype_jupyter": True},
-            "identity_provider_class": HeaderIdentityProvider,
-        },
-        "SolidTypeApp": {
-            "database_url": sqlite_url,
-            "model": f"scripted:{script_path}",
-            "default_runtime": "kernel",
-            "agent_pool_size": 0,
-            "agent_init_timeout": 120,
-            "agent_tool_modules": ["tests.agent.slow_tools"],
-            "tool_timeout": 600,
-            "max_agents": 2,
-            "max_agents_per_user": 1,
-        },
-    }
+    return server_config(
+        sqlite_url,
+        f"scripted:{script_path}",
+        **KERNEL_AGENTS,
+        agent_tool_modules=["tests.agent.slow_tools"],
+        tool_timeout=600,
+        max_agents=2,
+        max_agents_per_user=1,
+    )
 
 
 async def _until(predicate: Any, limit: float = 120.0) -> None:

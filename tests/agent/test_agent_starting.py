@@ -8,25 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chat.conftest import ALICE, ChatClient, HeaderIdentityProvider, extension
+from chat.conftest import ALICE, ChatClient, extension
 
-from .conftest import write_script
+from .conftest import server_config, write_script
 
 
 @pytest.fixture
 def jp_server_config(sqlite_url: str, tmp_path: Path) -> dict[str, Any]:
     script = write_script(tmp_path / "turns.jsonl", [{"text": "Hello."}] * 3)
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"solidtype_jupyter": True},
-            "identity_provider_class": HeaderIdentityProvider,
-        },
-        "SolidTypeApp": {
-            "database_url": sqlite_url,
-            "model": f"scripted:{script}",
-            "default_runtime": "thread",
-        },
-    }
+    return server_config(sqlite_url, f"scripted:{script}", default_runtime="thread")
 
 
 def _accepted(frames: list[tuple[str | None, dict[str, Any]]]) -> dict[str, Any]:

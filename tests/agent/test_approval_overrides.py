@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chat.conftest import ALICE, ChatClient, HeaderIdentityProvider, extension, write_script
+from chat.conftest import ALICE, ChatClient, extension, write_script
 from traitlets import TraitError
 
 from solidtype_jupyter.server.extension import SolidTypeApp
+
+from .conftest import server_config
 
 
 @pytest.fixture
@@ -20,18 +22,12 @@ def script_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def jp_server_config(sqlite_url: str, script_path: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"solidtype_jupyter": True},
-            "identity_provider_class": HeaderIdentityProvider,
-        },
-        "SolidTypeApp": {
-            "database_url": sqlite_url,
-            "model": f"scripted:{script_path}",
-            "default_runtime": "thread",
-            "approval_overrides": {"create_sketch": "confirm", "set_parameter": "auto"},
-        },
-    }
+    return server_config(
+        sqlite_url,
+        f"scripted:{script_path}",
+        default_runtime="thread",
+        approval_overrides={"create_sketch": "confirm", "set_parameter": "auto"},
+    )
 
 
 async def test_overrides_change_what_waits_for_approval(jp_fetch, jp_serverapp, script_path: Path):

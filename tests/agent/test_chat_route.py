@@ -12,7 +12,6 @@ import pytest
 from chat.conftest import (
     ALICE,
     ChatClient,
-    HeaderIdentityProvider,
     extension,
     write_script,
 )
@@ -20,7 +19,7 @@ from chat.conftest import (
 from solidtype_jupyter.agent.kernel_runtime import KernelRuntime
 from solidtype_jupyter.cad import CadDocument
 
-from .conftest import PLATE_SCRIPT
+from .conftest import KERNEL_AGENTS, PLATE_SCRIPT, server_config
 
 
 @pytest.fixture
@@ -30,20 +29,12 @@ def script_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def jp_server_config(sqlite_url: str, script_path: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"solidtype_jupyter": True},
-            "identity_provider_class": HeaderIdentityProvider,
-        },
-        "SolidTypeApp": {
-            "database_url": sqlite_url,
-            "model": f"scripted:{script_path}",
-            "default_runtime": "kernel",
-            "agent_pool_size": 0,
-            "agent_init_timeout": 120,
-            "agent_tool_modules": ["tests.agent.crash_tools"],
-        },
-    }
+    return server_config(
+        sqlite_url,
+        f"scripted:{script_path}",
+        **KERNEL_AGENTS,
+        agent_tool_modules=["tests.agent.crash_tools"],
+    )
 
 
 def _types(frames: list[tuple[str | None, dict[str, Any]]]) -> list[str]:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chat.conftest import HeaderIdentityProvider
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -22,24 +21,13 @@ from solidtype_jupyter.cad import CadDocument
 from solidtype_jupyter.llm import UserMessage
 from solidtype_jupyter.protocol import agent as proto
 
-from .conftest import PLATE_SCRIPT, write_script
+from .conftest import KERNEL_AGENTS, PLATE_SCRIPT, server_config, write_script
 
 
 @pytest.fixture
 def jp_server_config(sqlite_url: str, tmp_path: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"solidtype_jupyter": True},
-            "identity_provider_class": HeaderIdentityProvider,
-        },
-        "SolidTypeApp": {
-            "database_url": sqlite_url,
-            "model": f"scripted:{write_script(tmp_path / 'turns.jsonl', PLATE_SCRIPT)}",
-            "default_runtime": "kernel",
-            "agent_pool_size": 0,
-            "agent_init_timeout": 120,
-        },
-    }
+    script = write_script(tmp_path / "turns.jsonl", PLATE_SCRIPT)
+    return server_config(sqlite_url, f"scripted:{script}", **KERNEL_AGENTS)
 
 
 async def test_remote_agent_over_the_websocket(jp_fetch, jp_serverapp):

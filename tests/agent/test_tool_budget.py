@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chat.conftest import ALICE, ChatClient, HeaderIdentityProvider, extension, write_script
+from chat.conftest import ALICE, ChatClient, extension, write_script
 
 from solidtype_jupyter.agent.client import AgentClient, AgentRuntimes
 from solidtype_jupyter.agent.in_process import AgentTurn
 from solidtype_jupyter.cad import CadDocument
 from solidtype_jupyter.llm import UserMessage
+
+from .conftest import KERNEL_AGENTS, server_config
 
 BUDGET = 2.0
 
@@ -27,21 +29,13 @@ def script_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def jp_server_config(sqlite_url: str, script_path: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"solidtype_jupyter": True},
-            "identity_provider_class": HeaderIdentityProvider,
-        },
-        "SolidTypeApp": {
-            "database_url": sqlite_url,
-            "model": f"scripted:{script_path}",
-            "default_runtime": "kernel",
-            "agent_pool_size": 0,
-            "agent_init_timeout": 120,
-            "agent_tool_modules": ["tests.agent.slow_tools"],
-            "tool_timeout": BUDGET,
-        },
-    }
+    return server_config(
+        sqlite_url,
+        f"scripted:{script_path}",
+        **KERNEL_AGENTS,
+        agent_tool_modules=["tests.agent.slow_tools"],
+        tool_timeout=BUDGET,
+    )
 
 
 def _call(name: str, **arguments: Any) -> dict[str, Any]:
