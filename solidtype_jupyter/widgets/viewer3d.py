@@ -21,11 +21,14 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import logging
 import threading
 import weakref
 from typing import Any
 
 from ..cad import CadDocument
+
+log = logging.getLogger(__name__)
 
 #: The model's colour (the yellow CadQuery users know from its viewers).
 MODEL_COLOR = "#e8b024"
@@ -77,9 +80,12 @@ def _suspend_for_restore() -> None:
 def _install_restore_hook() -> None:
     """Run ``_suspend_for_restore`` before ipywidgets answers a ``request_states``.
 
-    ipywidgets has no hook for this; its control comm calls the class method
+    ipywidgets has no hook for this (jupyter-widgets/ipywidgets#4026 is the timeout it
+    works around); its control comm calls the class method
     ``Widget._handle_control_comm_msg``, bound when a page opens the comm, so the
-    wrapper installed here serves every later page. Idempotent.
+    wrapper installed here serves every later page. It is installed only over the
+    ipywidgets 8 classmethod it was written for, and whatever the suspension raises, the
+    page still gets its widgets: the chat must never depend on the viewer. Idempotent.
     """
     from ipywidgets import Widget
 
@@ -92,7 +98,10 @@ def _install_restore_hook() -> None:
         content = msg.get("content") if isinstance(msg, dict) else None
         data = content.get("data") if isinstance(content, dict) else None
         if isinstance(data, dict) and data.get("method") == "request_states":
-            _suspend_for_restore()
+            try:
+                _suspend_for_restore()
+            except Exception:
+                log.warning("could not close the 3D viewer before a widget restore", exc_info=True)
         return handler(cls, msg)
 
     handle._solidtype_restore = True  # type: ignore[attr-defined]

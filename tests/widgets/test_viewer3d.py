@@ -125,3 +125,27 @@ def test_a_page_restoring_the_widgets_gets_the_chat_first_then_the_viewer(
     assert viewer._viewer is not None and viewer._viewer is not before
     recorder.wait_for(lambda: viewer.shown > 0)
     assert next(p["name"] for p in parts(viewer)) == chat.document.name
+
+
+def test_a_viewer_that_cannot_close_does_not_stop_the_restore(
+    shell: Any, chat_env: Path, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The restore hook wraps ipywidgets' own handler: if closing a viewer fails (a changed
+    jupyter-cadquery or cad-viewer-widget), the page still gets every widget, the chat's
+    included."""
+    from ipywidgets import Widget
+
+    chat = shell.run_line_magic("ai_chat", "--model scripted:quickstart --new --viewer 3d")
+    chat.send("a 60x40x8 mm plate with four 5 mm corner holes, 3 mm fillets")
+    recorder.wait_for(lambda: chat.viewer3d.shown > 0)
+
+    def broken(self: ModelViewer3D) -> None:
+        raise ImportError("cannot import name 'drain_closed_viewers'")
+
+    monkeypatch.setattr(ModelViewer3D, "suspend", broken)
+    comm = ControlComm()
+    monkeypatch.setattr(Widget, "_control_comm", comm)
+    Widget._handle_control_comm_msg({"content": {"data": {"method": "request_states"}}})
+    (reply,) = comm.sent
+    assert reply["method"] == "update_states"
+    assert chat.widget.model_id in reply["states"]
