@@ -105,6 +105,25 @@ DOCUMENT_PATH_PATTERN = rf"^(?:{_NOT_DOTDOT}[/\\])*{_LAST}$"
 _DOCUMENT_PATH = re.compile(DOCUMENT_PATH_PATTERN)
 
 
+def check_document_path(path: str) -> None:
+    """ValueError saying in words what makes ``path`` not a ``DOCUMENT_PATH_PATTERN`` path
+    (the session body's ``documentPath`` and the picture route's ``path`` both come here)."""
+    shown = repr(path if len(path) <= 80 else path[:77] + "...")
+    if len(path) > DOCUMENT_PATH_MAX_LENGTH:
+        raise ValueError(f"{shown}: a path has at most {DOCUMENT_PATH_MAX_LENGTH} characters")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+        raise ValueError(f"{shown}: a path cannot contain control characters")
+    names = [name for name in path.replace("\\", "/").split("/") if name not in ("", ".")]
+    if not names or ".." in names:
+        raise ValueError(f"{shown} is not a path inside the server's contents tree")
+    if not names[-1].endswith(".solid.json"):
+        raise ValueError(f"{shown}: a document is a .solid.json file")
+    if any(len(name) > NAME_MAX_LENGTH for name in names):
+        raise ValueError(f"a name in a path has at most {NAME_MAX_LENGTH} characters")
+    if _DOCUMENT_PATH.fullmatch(path) is None:  # the published pattern, which must agree
+        raise ValueError(f"{shown} is not a usable document path")
+
+
 class _Wire(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
@@ -182,19 +201,8 @@ class CreateChatSessionRequest(_Request):
     @field_validator("document_path")
     @classmethod
     def _document_path(cls, path: str | None) -> str | None:
-        if path is None:
-            return path
-        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
-            raise ValueError("a path cannot contain control characters")
-        names = [name for name in path.replace("\\", "/").split("/") if name not in ("", ".")]
-        if not names or ".." in names:
-            raise ValueError(f"{path!r} is not a path inside the server's contents tree")
-        if not names[-1].endswith(".solid.json"):
-            raise ValueError(f"{path!r}: a document is a .solid.json file")
-        if any(len(name) > NAME_MAX_LENGTH for name in names):
-            raise ValueError(f"a name in a path has at most {NAME_MAX_LENGTH} characters")
-        if _DOCUMENT_PATH.fullmatch(path) is None:  # the published pattern, which must agree
-            raise ValueError(f"{path!r} is not a usable document path")
+        if path is not None:
+            check_document_path(path)
         return path
 
     @model_validator(mode="after")

@@ -206,22 +206,15 @@ def document_location(root: str | Path, raw: str, *, folder_must_exist: bool = F
     missing. Messages quote the path as given, never the server's own paths."""
     from ..cad import DocumentError
     from ..cad.document import document_file
-    from ..protocol.sessions import DOCUMENT_PATH_MAX_LENGTH
-    from ..store.catalog import DOCUMENT_SUFFIX, CatalogError, normalize_path
+    from ..protocol.sessions import check_document_path
+    from ..store.catalog import DOCUMENT_SUFFIX, normalize_path
 
-    shown = raw if len(raw) <= 80 else raw[:77] + "..."
-    if len(raw) > DOCUMENT_PATH_MAX_LENGTH:
-        raise web.HTTPError(
-            422, f"{shown!r}: a path has at most {DOCUMENT_PATH_MAX_LENGTH} characters"
-        )
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in raw):
-        raise web.HTTPError(422, f"{shown!r}: a path cannot contain control characters")
     try:
-        relative = normalize_path(raw)
-    except CatalogError as exc:
+        check_document_path(raw)
+    except ValueError as exc:
         raise web.HTTPError(422, str(exc)) from None
-    if not relative.endswith(DOCUMENT_SUFFIX):
-        raise web.HTTPError(422, f"{shown!r} is not a {DOCUMENT_SUFFIX} document")
+    relative = normalize_path(raw)  # cannot fail on a checked path
+    shown = raw if len(raw) <= 80 else raw[:77] + "..."
     try:
         path = document_file(root, relative)
     except DocumentError:  # a link out of the tree, or a path the OS cannot resolve
