@@ -152,7 +152,8 @@ class DocumentRenderHandler(SolidTypeAPIHandler):
             raise web.HTTPError(422, f"view must be one of {', '.join(VIEWS)}")
         width = self._size("width", 640)
         height = self._size("height", 480)
-        path = self._document_path(raw_path)
+        # Resolving links and probing folders is file I/O: not on the event loop.
+        path = await asyncio.to_thread(document_location, self.serverapp.root_dir, raw_path)
         try:
             png = await _render(path, view, width, height)
         except (FileNotFoundError, NotADirectoryError):
@@ -194,9 +195,6 @@ class DocumentRenderHandler(SolidTypeAPIHandler):
         if not 16 <= value <= 2048:
             raise web.HTTPError(422, f"{name} must be between 16 and 2048 pixels")
         return value
-
-    def _document_path(self, raw: str) -> Path:
-        return document_location(self.serverapp.root_dir, raw)
 
 
 def document_location(root: str | Path, raw: str, *, folder_must_exist: bool = False) -> Path:

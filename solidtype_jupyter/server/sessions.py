@@ -8,6 +8,7 @@ identity of the caller: another user's session answers 404 exactly like a missin
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -120,7 +121,13 @@ class SessionsHandler(_SessionsBase):
         if body.context == ChatContext.EDITOR and (document_id or body.document_path):
             await self.check_document_access()
         if body.document_path is not None:
-            document_location(self.serverapp.root_dir, body.document_path, folder_must_exist=True)
+            # Resolving links and probing folders is file I/O: not on the event loop.
+            await asyncio.to_thread(
+                document_location,
+                self.serverapp.root_dir,
+                body.document_path,
+                folder_must_exist=True,
+            )
             document_id = await self.catalogued_document(body.document_path)
         elif document_id is not None and body.context == ChatContext.EDITOR:
             catalog = getattr(self.extensionapp, "catalog", None)
@@ -128,7 +135,7 @@ class SessionsHandler(_SessionsBase):
                 None if catalog is None else await catalog.get_document(self.username, document_id)
             )
             if entry is not None:  # an unknown id is the repository's 404 below
-                document_location(self.serverapp.root_dir, entry.path)
+                await asyncio.to_thread(document_location, self.serverapp.root_dir, entry.path)
         try:
             session = await self.sessions.create(
                 self.username,
