@@ -37,7 +37,7 @@ from ..llm import (
     decide_approvals,
     user_message_events,
 )
-from ..llm.redact import redact, redact_event
+from ..llm.redact import redact_event
 from ..llm.transcript import Transcript
 from ..protocol import agui
 from ..protocol.sessions import MessageRole, chat_stream_path
@@ -170,6 +170,13 @@ class ChatService:
         self.agent = agent
         self.catalog = catalog
         self.root_dir = root_dir
+        # How error texts may spell the root (as given and with links resolved), longest
+        # first: resolved once, not for every event on the event loop.
+        self._root_spellings: tuple[str, ...] = (
+            ()
+            if root_dir is None
+            else tuple(sorted({str(root_dir), str(root_dir.resolve())}, key=len, reverse=True))
+        )
         # A server sets it: every open and save of a document then needs the `access` of
         # the request behind the run (none given: refused). A local process (the CLI, a
         # notebook) works with its own user's files and passes none.
@@ -458,17 +465,14 @@ class ChatService:
                 # The dashboard's tools create folders and files: only with write access.
                 turn.may_write_files = access is not None and await access.allowed("write")
             turn.document = document.document if document else None
-            if document is not None and self.root_dir is not None:
-                with contextlib.suppress(ValueError):
-                    relative = document.path.relative_to(self.root_dir.resolve())
-                    turn.document_path = relative.as_posix()
+            turn.document_path = document.relative if document else None
             events = self.agent.run(turn)
             async for event in events:
                 out = replay.feed(event) if replay is not None else [event]
                 for item in out:
                     # Every agent's events pass here (thread, kernel, remote): no secret
                     # a provider echoed reaches the stream, SSE or the CLI.
-                    item = redact_event(self._without_server_paths(item))
+                    item = self._for_client(item)
                     await writer.put(item)
                     finished = finished or item.type in ("RUN_FINISHED", "RUN_ERROR")
                     await self._after(user_id, session, item, document, access)
@@ -502,8 +506,8 @@ class ChatService:
             log.exception("chat run %s of session %s failed", turn.run_id, session.id)
             with contextlib.suppress(Exception):
                 if not finished:
-                    error = agui.RunError(message=redact(f"internal error: {exc}"), code="internal")
-                    await writer.put(self._without_server_paths(error))
+                    error = agui.RunError(message=f"internal error: {exc}", code="internal")
+                    await writer.put(self._for_client(error))
                 await writer.drain()
         finally:
             if self._runs.get(live.session_id) is live:
@@ -549,7 +553,7 @@ class ChatService:
         if self.require_document_access and (access is None or not await access.allowed("read")):
             raise DocumentRefused(f"{entry.path} cannot be opened: {_NO_READ}", code="forbidden")
         try:
-            path = document_file(self.root_dir, entry.path)
+            path = await asyncio.to_thread(document_file, self.root_dir, entry.path)
         except CadError as exc:  # a link out of the root
             raise DocumentRefused(f"{entry.path} cannot be opened: {exc}") from None
         cached = self._documents.get(path)
@@ -571,14 +575,18 @@ class ChatService:
         self._documents[path] = opened
         return opened
 
+    def _for_client(self, event: agui.AguiEvent) -> agui.AguiEvent:
+        """``event`` as it may be stored and sent: no server path, no secret."""
+        return redact_event(self._without_server_paths(event))
+
     def _without_server_paths(self, event: agui.AguiEvent) -> agui.AguiEvent:
         """``event`` with the server's root folder cut out of error texts and tool results
         (an OS error names absolute paths; clients see contents paths only)."""
-        if self.root_dir is None or not isinstance(event, agui.RunError | agui.ToolCallResult):
+        if not self._root_spellings or not isinstance(event, agui.RunError | agui.ToolCallResult):
             return event
         field = "message" if isinstance(event, agui.RunError) else "content"
         text = original = getattr(event, field)
-        for root in sorted({str(self.root_dir), str(self.root_dir.resolve())}, key=len)[::-1]:
+        for root in self._root_spellings:
             text = text.replace(root.rstrip("/") + "/", "").replace(root, ".")
         return event if text == original else event.model_copy(update={field: text})
 
