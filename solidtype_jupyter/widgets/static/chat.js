@@ -523,7 +523,10 @@ class ChatPanel {
     );
     const composer = h("div", { class: cls("composer") }, this.input, this.sendButton);
     const conversation = h("div", { class: cls("conversation") }, this.scroller, this.latestButton);
-    const main = h("div", { class: cls("main") }, conversation, statusbar, composer);
+    // A recorded demo says so above the conversation (`showDemo`).
+    this.demoEl = h("div", { class: cls("demo"), role: "note" });
+    this.demoEl.hidden = true;
+    const main = h("div", { class: cls("main") }, this.demoEl, conversation, statusbar, composer);
 
     this.viewerImage = h("img", { class: cls("viewer-image"), alt: "The CAD model" });
     this.viewerImage.hidden = true;
@@ -1138,17 +1141,8 @@ class ChatPanel {
    * (`demo` = {notice, prompts} from the host, or null for a real model). */
   showDemo(demo) {
     this.demo = demo && typeof demo === "object" ? demo : null;
-    if (!this.demo) {
-      if (this.demoEl) this.demoEl.hidden = true;
-      return;
-    }
-    if (!this.demoEl) {
-      this.demoEl = h("div", { class: cls("demo"), role: "note" });
-      const conversation = this.scroller.parentElement;
-      if (conversation && conversation.parentElement) conversation.parentElement.insertBefore(this.demoEl, conversation);
-      else this.root.prepend(this.demoEl);
-    }
-    this.demoEl.hidden = false;
+    this.demoEl.hidden = !this.demo;
+    if (!this.demo) return;
     // One line that a narrow panel keeps; the notice (how to connect a model) one click away.
     const notice = String(this.demo.notice || "");
     this.demoEl.title = notice;
@@ -1213,7 +1207,7 @@ class ChatPanel {
             },
           },
           h("span", { class: cls("session-title") }, session.title || "New chat"),
-          h("span", { class: cls("session-count") }, `${session.messageCount || 0} msg${session.messageCount === 1 ? "" : "s"}`),
+          h("span", { class: cls("session-count") }, plural(session.messageCount || 0, "msg")),
           h(
             "button",
             {
