@@ -26,11 +26,10 @@ from typing import Any
 
 from ..cad import CadDocument
 from ..llm import history_to_agui
-from ..llm.loop import DEFAULT_TOOL_TIMEOUT
 from ..llm.tool_executor import error_text
 from ..protocol import agent as proto
 from ..protocol import agui
-from .core import decision_to_wire
+from .core import decision_to_wire, tool_budget
 from .in_process import AgentTurn
 from .kernel_runtime import KernelRuntime
 from .remote_runtime import RemoteRuntime
@@ -481,7 +480,7 @@ class AgentClient:
         self.runtimes.touch(self.session_id)
         started = False
         clock = asyncio.get_running_loop()
-        budget = DEFAULT_TOOL_TIMEOUT if self.tool_timeout is None else self.tool_timeout or None
+        budget = tool_budget(self.tool_timeout)
         open_calls: dict[str, tuple[str, str]] = {}  # tool call id -> (name, message id)
         heard = clock.time()  # when the agent last said something about this run
         cancel_sent: float | None = None

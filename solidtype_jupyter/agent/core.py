@@ -134,11 +134,7 @@ class AgentCore:
             registries={config.context: registry},
             config=LoopConfig(
                 approval_overrides=config.approval_overrides,
-                tool_timeout=(
-                    DEFAULT_TOOL_TIMEOUT
-                    if config.tool_timeout is None
-                    else config.tool_timeout or None
-                ),
+                tool_timeout=tool_budget(config.tool_timeout),
             ),
         )
         self.set_state(status="ready", current_task=None, progress=None, error=None)
@@ -299,6 +295,12 @@ def _decision(wire: proto.WireDecision) -> ApprovalDecision:
         approved=wire.approved,
         edited_args=wire.edited_args,
     )
+
+
+def tool_budget(setting: float | None) -> float | None:
+    """The seconds a tool call may take under ``AgentConfig.tool_timeout`` (``None``: the
+    loop's default; 0: no limit, which ``LoopConfig`` spells ``None``)."""
+    return DEFAULT_TOOL_TIMEOUT if setting is None else setting or None
 
 
 def decision_to_wire(decision: ApprovalDecision) -> proto.WireDecision:
