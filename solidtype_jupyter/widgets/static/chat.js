@@ -851,7 +851,6 @@ class ChatPanel {
         break;
       }
       case "RUN_FINISHED": {
-        this.endPhase();
         this.confirmPending();
         const interrupts = (event.outcome && event.outcome.interrupts) || [];
         for (const interrupt of interrupts) this.showApproval(interrupt);
@@ -864,9 +863,8 @@ class ChatPanel {
         break;
       }
       case "RUN_ERROR":
-        this.endPhase();
         this.confirmPending();
-        this.setRunning(false);
+        this.setRunning(false); // ends the waiting phase too
         this.setStatus("error", errorText(event.message));
         this.showError(event.message || "The run failed", true, event.code);
         break;
