@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel, ValidationError
 from tornado import web
+
+if TYPE_CHECKING:
+    from ..store.sessions import ChatSessionRepository
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -45,6 +48,13 @@ class SolidTypeAPIHandler(ExtensionHandlerMixin, APIHandler):
         if user is None:  # only reachable from a handler that forgot @web.authenticated
             raise web.HTTPError(403)
         return session_owner(user, self.identity_provider, self.extensionapp)
+
+    @property
+    def sessions(self) -> ChatSessionRepository:
+        repository = getattr(self.extensionapp, "sessions", None)
+        if repository is None:  # initialize_settings failed; the log says why
+            raise web.HTTPError(503, "the session store is not available")
+        return repository  # type: ignore[no-any-return]
 
     def write_json(
         self, payload: BaseModel | dict[str, Any] | list[Any], status: int = 200

@@ -61,10 +61,7 @@ class _ChatBase(SolidTypeAPIHandler):
             session_id = uuid.UUID(raw_id)
         except ValueError:
             raise web.HTTPError(404, f"no session {raw_id!r}") from None
-        sessions = getattr(self.extensionapp, "sessions", None)
-        if sessions is None:
-            raise web.HTTPError(503, "the session store is not available")
-        session = await sessions.get(self.username, session_id)
+        session = await self.sessions.get(self.username, session_id)
         if session is None:  # missing or another user's: the same answer
             raise web.HTTPError(404, f"no session {session_id}")
         return session
@@ -203,17 +200,13 @@ class ChatHandler(_ChatBase):
     async def live_run_session(self, run_id: str) -> Any:
         """The caller's session whose run ``run_id`` is going. Another user's run gets the
         very answer of an unknown run: neither its existence nor its session id leaks."""
-        unknown = web.HTTPError(404, f"no run {run_id} is going; pass threadId")
-        sessions = getattr(self.extensionapp, "sessions", None)
-        if sessions is None:
-            raise web.HTTPError(503, "the session store is not available")
         for live in self.chat.live_runs():
             if live.run_id != run_id:
                 continue
-            session = await sessions.get(self.username, uuid.UUID(live.session_id))
+            session = await self.sessions.get(self.username, uuid.UUID(live.session_id))
             if session is not None:
                 return session
-        raise unknown
+        raise web.HTTPError(404, f"no run {run_id} is going; pass threadId")
 
 
 class SessionChatHandler(_ChatBase):

@@ -176,7 +176,7 @@ class DocumentRenderHandler(SolidTypeAPIHandler):
             session_id = uuid.UUID(session_arg)
         except ValueError:
             raise web.HTTPError(404, f"no session {session_arg!r}") from None
-        session = await app.sessions.get(self.username, session_id)  # type: ignore[attr-defined]
+        session = await self.sessions.get(self.username, session_id)
         if session is None:  # missing or another user's: the same answer
             raise web.HTTPError(404, f"no session {session_id}")
         if session.document_id is None:

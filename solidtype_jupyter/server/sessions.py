@@ -24,7 +24,7 @@ from ..protocol.sessions import (
     ListChatSessionsQuery,
     UpdateChatSessionRequest,
 )
-from ..store.sessions import ChatSession, ChatSessionRepository, SessionReferenceError
+from ..store.sessions import ChatSession, SessionReferenceError
 from .base import ModelT, SolidTypeAPIHandler
 from .documents import ContentsAccess, document_location
 
@@ -37,13 +37,6 @@ def session_json(session: ChatSession) -> ChatSessionSchema:
 
 
 class _SessionsBase(SolidTypeAPIHandler):
-    @property
-    def sessions(self) -> ChatSessionRepository:
-        repository = self.extensionapp.sessions  # type: ignore[attr-defined]
-        if repository is None:  # initialize_settings failed; the log says why
-            raise web.HTTPError(503, "the session store is not available")
-        return repository  # type: ignore[no-any-return]
-
     async def catalogued_document(self, path: str) -> uuid.UUID:
         """The catalogue id of the user's ``*.solid.json`` at ``path`` (registered on first
         use, so a side panel can start an editor chat on the file it shows)."""
