@@ -189,7 +189,7 @@ class CreateChatSessionRequest(_Request):
         None,
         min_length=1,
         max_length=DOCUMENT_PATH_MAX_LENGTH,
-        # Published for clients and schema-driven tests; checked by ``_document_path``,
+        # Published for clients and schema-driven tests; checked by ``check_document_path``,
         # which says in words what is wrong.
         json_schema_extra={"pattern": DOCUMENT_PATH_PATTERN},
         description="an editor session on this *.solid.json (contents path; catalogued on "
