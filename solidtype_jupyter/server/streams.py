@@ -771,8 +771,7 @@ class StreamHandler(StreamProtocolMixin, SolidTypeAPIHandler):
         return float(self.extensionapp.streams_sse_reconnect)  # type: ignore[attr-defined]
 
     def max_body_bytes(self) -> int:
-        app = self.settings.get("solidtype")
-        return int(getattr(app, "max_stream_append_bytes", DEFAULT_MAX_APPEND_BYTES))
+        return int(self.extensionapp.max_stream_append_bytes)  # type: ignore[attr-defined]
 
     async def stream_allowed(self, path: str, access: StreamAccess) -> bool:
         if self.public:
