@@ -7,9 +7,10 @@ capped (``max_agents`` per server, the warm pool's kernels included, and
 ``max_agents_per_user``): a new one first stops the least recently used idle agent (of the
 same user, for the per-user cap), and when none is idle it is refused with
 ``AgentLimitError``. An agent whose tool was stopped while still running is replaced.
-``AgentClient``
-drives one session's agent: ``spawn``, ``terminate``, ``send_message`` (a chat turn as AG-UI
-events), ``execute_tool``, ``sync_document``, ``on(event type)``, ``state``, ``identity``.
+
+``AgentClient`` drives one session's agent: ``spawn``, ``terminate``, ``send_message`` (a chat
+turn as AG-UI events), ``execute_tool``, ``sync_document``, ``on(event type)``, ``state``,
+``identity``.
 
 ``RuntimeChatAgent`` is the ``ChatAgent`` the chat service uses to run turns through agents.
 """
