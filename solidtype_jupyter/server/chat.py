@@ -36,6 +36,7 @@ from ..protocol import agui
 from ..protocol.api import CancelAccepted, ChatHydrate, EventsPage, TranscriptPage
 from ..streams import format_offset
 from .base import SolidTypeAPIHandler
+from .bodies import BoundedBodyMixin
 from .documents import ContentsAccess
 
 CHAT_ROUTE = "ai/chat"
@@ -101,6 +102,8 @@ class _ChatBase(SolidTypeAPIHandler):
                 self.finish()
 
     def on_connection_close(self) -> None:
+        # tornado's own ends the wait for a streamed body that will never arrive.
+        super().on_connection_close()
         task = self._sse_task
         if task is not None and not task.done():
             task.cancel()
@@ -123,17 +126,27 @@ def _event_json(logged: LoggedEvent) -> dict[str, Any]:
     return {"offset": logged.offset, "event": logged.data}
 
 
-class ChatHandler(_ChatBase):
-    def check_request_size(self) -> None:
-        """413 for a body over ``max_chat_request_bytes``, before it is parsed."""
-        limit = int(self.extensionapp.max_chat_request_bytes)  # type: ignore[attr-defined]
-        size = len(self.request.body)
-        if size > limit:
-            raise web.HTTPError(
-                413,
-                f"the request body has {size} bytes; a chat request may have at most {limit} "
-                "(SolidTypeApp.max_chat_request_bytes)",
-            )
+@web.stream_request_body
+class ChatHandler(BoundedBodyMixin, _ChatBase):
+    """A body over ``max_chat_request_bytes`` is refused (413) as it arrives, never held
+    whole in memory (``BoundedBodyMixin``)."""
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if self.current_user is not None:  # a stranger's body still stops at the limit
+            self.limit_body()
+
+    def max_body_bytes(self) -> int:
+        return int(self.extensionapp.max_chat_request_bytes)  # type: ignore[attr-defined]
+
+    def refuse_body(self, limit: int) -> None:
+        self.set_status(413)
+        self.finish(
+            {
+                "message": f"a chat request may have at most {limit} bytes "
+                "(SolidTypeApp.max_chat_request_bytes)"
+            }
+        )
 
     def check_message_limits(self, body: agui.RunAgentInput) -> None:
         """413 for too many messages or a user message too long, before anything is
@@ -161,7 +174,10 @@ class ChatHandler(_ChatBase):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        self.check_request_size()
+        if self.body_refused:  # read and dropped: now the answer
+            self.answer_refused()
+            return
+        self.request.body = self.received_body
         body = self.parse_body(agui.RunAgentInput)
         self.check_message_limits(body)
         session = await self.owned_session(body.thread_id)

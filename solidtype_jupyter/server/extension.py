@@ -156,7 +156,8 @@ class SolidTypeApp(ExtensionApp):
     max_chat_request_bytes = Int(
         10 * 1024 * 1024,
         help="Largest body (bytes) of a chat request (POST .../api/ai/chat); a larger one is "
-        "refused with 413 before it is parsed.",
+        "refused with 413 as it arrives, never held in memory (up to 16 times the limit it is "
+        "read and dropped so the client reads the answer; beyond, the connection is closed).",
     ).tag(config=True)
 
     streams_public = Bool(

@@ -43,15 +43,11 @@ from ..streams.errors import fork_source_not_found
 from ..streams.offsets import NOW, format_offset, is_valid_query_offset, parse_offset
 from ..streams.records import is_json, is_text, json_array
 from .base import SolidTypeAPIHandler
+from .bodies import BoundedBodyMixin
 
 STREAM_ROUTE = "v1/stream"
 #: Largest request body of the stream routes (``SolidTypeApp.max_stream_append_bytes``).
 DEFAULT_MAX_APPEND_BYTES = 4 * 1024 * 1024
-#: A refused body of up to this many times the limit is still read (and dropped) before
-#: the 413: most clients send a body whole before they read the answer, and one that is
-#: answered while it sends sees a connection reset instead (nginx's lingering close does
-#: the same). A larger one is answered at once, and its connection closed.
-_DRAIN_FACTOR = 16
 _NON_NEGATIVE_INT = re.compile(r"^(0|[1-9][0-9]*)$")
 _DIGITS = re.compile(r"^[0-9]+$")
 _MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+")
@@ -237,24 +233,17 @@ def _ignore_result(future: Any) -> None:
 
 
 @web.stream_request_body
-class StreamProtocolMixin(web.RequestHandler):
+class StreamProtocolMixin(BoundedBodyMixin):
     """The protocol, independent of how requests are authenticated.
 
     Subclasses provide ``stream_engine()``, ``stream_prefixes()`` (the URL paths under
     which stream names start, for ``Stream-Forked-From``), ``stream_allowed()``,
     ``authorize_stream()`` and ``max_body_bytes()``, and call ``limit_body()`` at the end
-    of ``prepare`` (once the request is authenticated: a stranger gets 403, not 413).
-
-    Bodies are received in pieces (``stream_request_body``) so that one larger than
-    ``max_body_bytes()`` is never held in memory: refused from its Content-Length (or, when
-    chunked, as it passes the limit), it is read and dropped up to ``_DRAIN_FACTOR`` times
-    the limit so the client can read the 413, and cut off beyond.
+    of ``prepare``: a write body larger than ``max_body_bytes()`` is never held in memory
+    (``BoundedBodyMixin``).
     """
 
     _live_task: asyncio.Task[None] | None = None
-    _body_parts: list[bytes] | None = None
-    _body_size = 0
-    _body_refused = False
 
     def stream_engine(self) -> Awaitable[StreamEngine]:
         raise NotImplementedError
@@ -268,58 +257,15 @@ class StreamProtocolMixin(web.RequestHandler):
     async def authorize_stream(self, path: str, access: StreamAccess) -> None:
         raise NotImplementedError
 
-    def max_body_bytes(self) -> int:
-        raise NotImplementedError
-
     def allow_any_origin(self) -> bool:
         return True
 
-    # ------------------------------------------------------------------ request body
-
-    def limit_body(self) -> None:
-        """Refuse a body that declares more than the limit before reading any of it."""
-        declared = self.request.headers.get("Content-Length")
-        # tornado has checked that a Content-Length is one non-negative integer.
-        if declared is None or int(declared) <= self.max_body_bytes():
-            return
-        self._body_refused = True
-        expects_continue = self.request.headers.get("Expect", "").lower() == "100-continue"
-        if expects_continue or int(declared) > self._drain_bytes():
-            # Answered now (closing the connection): a client that waits for
-            # "100 Continue" has sent nothing yet and never will.
-            self._answer_refused()
-
-    def data_received(self, chunk: bytes) -> None:
-        if self._finished:
-            return
-        self._body_size += len(chunk)
-        if not self._body_refused and self._body_size > self.max_body_bytes():
-            self._body_refused = True
-            self._body_parts = None
-        if self._body_refused:
-            if self._body_size > self._drain_bytes():
-                self._answer_refused()  # the rest is never read
-            return
-        if self._body_parts is None:
-            self._body_parts = []
-        self._body_parts.append(chunk)
-
-    def _drain_bytes(self) -> int:
-        return _DRAIN_FACTOR * self.max_body_bytes()
-
-    def _answer_refused(self) -> None:
-        if self._finished:
-            return
-        limit = self.max_body_bytes()
+    def refuse_body(self, limit: int) -> None:
         self._fail(
             413,
             f"a stream write may carry at most {limit} bytes "
             f"(SolidTypeApp.max_stream_append_bytes); split larger data into several appends",
         )
-
-    @property
-    def received_body(self) -> bytes:
-        return b"".join(self._body_parts or ())
 
     # ------------------------------------------------------------------ plumbing
 
@@ -372,8 +318,8 @@ class StreamProtocolMixin(web.RequestHandler):
         return (self._header(name) or "").strip().lower() == "true"
 
     async def _run(self, raw_path: str, access: StreamAccess, handler: Any) -> None:
-        if self._body_refused:  # read and dropped: now the answer
-            self._answer_refused()
+        if self.body_refused:  # read and dropped: now the answer
+            self.answer_refused()
             return
         try:
             path = self._stream_path(raw_path)

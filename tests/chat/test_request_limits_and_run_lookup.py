@@ -15,6 +15,7 @@ from solidtype_jupyter.streams import StreamNotFoundError
 
 from .conftest import ALICE, BOB, extension, write_script
 from .test_chat_routes import stored_events
+from .test_stream_route_security import raw_request
 
 MAX_MESSAGES = 5
 MAX_BYTES = 300_000
@@ -60,6 +61,29 @@ async def test_oversized_chat_requests_are_413_and_nothing_is_stored(chat, jp_se
     # At the limits the turn goes through.
     code, frames = await chat.turn(ALICE, session_id, "x" * 100_000)
     assert code == 200 and frames[-1][1]["type"] == "RUN_FINISHED", frames[-1]
+
+
+async def test_a_declared_oversized_chat_body_is_refused_before_it_is_sent(
+    chat, jp_serverapp, jp_base_url, jp_auth_header, jp_http_port
+):
+    """The 413 comes from the headers: a route that let tornado read the body first (up to
+    jupyter_server's max_body_size, 512 MB) would wait here for 100 MB that never come."""
+    limit = 1024  # read live: a chunked body passes 16 times it in a few small chunks
+    extension(jp_serverapp).max_chat_request_bytes = limit
+    url = f"{jp_base_url.rstrip('/')}/solidtype/api/ai/chat"
+    auth = "".join(f"{k}: {v}\r\n" for k, v in jp_auth_header.items())
+    head = (
+        f"POST {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}"
+        f"X-Test-User: {ALICE}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {100 * 1024 * 1024}\r\n\r\n"
+    )
+    status, message, _ = await asyncio.to_thread(raw_request, jp_http_port, head)
+    assert status == 413 and f"at most {limit} bytes" in message, (status, message)
+    # A chunked body is cut off as it passes 16 times the limit.
+    chunked = head.replace(f"Content-Length: {100 * 1024 * 1024}", "Transfer-Encoding: chunked")
+    status, message, sent = await asyncio.to_thread(raw_request, jp_http_port, chunked, 200)
+    assert status == 413 and "max_chat_request_bytes" in message, (status, message)
+    assert sent <= 16 * limit // 2000 + 2, sent
 
 
 async def test_the_run_id_lookup_answers_another_users_run_as_an_unknown_one(
