@@ -27,12 +27,12 @@ from typing import Any
 
 from ..cad import CadDocument
 from ..llm import history_to_agui
-from ..llm.tool_executor import error_text
 from ..protocol import agent as proto
 from ..protocol import agui
 from .core import decision_to_wire, tool_budget
 from .in_process import AgentTurn
 from .kernel_runtime import KernelRuntime
+from .recovery import failed_tool_result
 from .remote_runtime import RemoteRuntime
 from .runtime import DEFAULT_INIT_TIMEOUT, AgentInitError, AgentLimitError, AgentRuntime
 from .thread_runtime import ThreadRuntime
@@ -566,12 +566,7 @@ def _given_up(
             "answer and was restarted on the saved document)"
         )
     events: list[agui.AguiEvent] = [
-        agui.ToolCallResult(
-            message_id=message_id,
-            tool_call_id=call_id,
-            content=error_text(text),
-            metadata={"solidtype": {"isError": True}},
-        )
+        failed_tool_result(message_id, call_id, text)
         for call_id, (_, message_id) in open_calls.items()
     ]
     if stopped:

@@ -37,6 +37,16 @@ _TURN_OPENERS = ("TEXT_MESSAGE_START", "TOOL_CALL_START")
 _TURN_BOUNDARIES = ("RUN_STARTED", "TOOL_CALL_RESULT", "CUSTOM")
 
 
+def failed_tool_result(message_id: str, tool_call_id: str, message: str) -> agui.ToolCallResult:
+    """The result of a tool call that never completed, as the model and the UI read an error."""
+    return agui.ToolCallResult(
+        message_id=message_id,
+        tool_call_id=tool_call_id,
+        content=error_text(message),
+        metadata={"solidtype": {"isError": True}},
+    )
+
+
 @dataclass
 class RecoveryPlan:
     """``turn_index``: index in the run's events (marker first) where the re-run starts;
@@ -172,13 +182,7 @@ class ReplayFilter:
         out: list[agui.AguiEvent] = [agui.TextMessageEnd(message_id=m) for m in open_text]
         out.extend(agui.ToolCallEnd(tool_call_id=call_id) for call_id, _ in open_calls)
         out.extend(
-            agui.ToolCallResult(
-                message_id=parent,
-                tool_call_id=call_id,
-                content=error_text(RESTART_ERROR),
-                metadata={"solidtype": {"isError": True}},
-            )
-            for call_id, parent in unanswered
+            failed_tool_result(parent, call_id, RESTART_ERROR) for call_id, parent in unanswered
         )
         return out
 
