@@ -20,7 +20,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from jupyter_server.auth.decorator import authorized, ws_authenticated
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.extension.handler import ExtensionHandlerMixin
@@ -53,8 +54,12 @@ class AgentSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin
         super().open(*args, **kwargs)
 
     @ws_authenticated
-    @authorized
     async def get(self, *args: Any, **kwargs: Any) -> None:
+        # Not @authorized: an upgrade is a GET, which it checks as "read"; driving an agent
+        # runs the model and a kernel, which the chat routes allow only to "write".
+        decision = self.authorizer.is_authorized(self, self.current_user, "write", "solidtype")
+        if not await ensure_async(decision):
+            raise web.HTTPError(403, "driving an agent needs write permission on solidtype")
         session_id = kwargs["session_id"]
         try:
             uuid.UUID(session_id)

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPRequest
+from jupyter_server.auth import Authorizer
+from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 from solidtype_jupyter.agent.client import AgentClient, AgentRuntimes
@@ -24,10 +25,38 @@ from solidtype_jupyter.protocol import agent as proto
 from .conftest import KERNEL_AGENTS, PLATE_SCRIPT, server_config, write_script
 
 
+class ReadOnlyCarol(Authorizer):
+    """carol may read and nothing else."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        return user.username != "carol" or action == "read"
+
+
 @pytest.fixture
 def jp_server_config(sqlite_url: str, tmp_path: Path) -> dict[str, Any]:
     script = write_script(tmp_path / "turns.jsonl", PLATE_SCRIPT)
-    return server_config(sqlite_url, f"scripted:{script}", **KERNEL_AGENTS)
+    config = server_config(sqlite_url, f"scripted:{script}", **KERNEL_AGENTS)
+    config["ServerApp"]["authorizer_class"] = ReadOnlyCarol
+    return config
+
+
+async def test_a_user_who_may_only_read_cannot_drive_an_agent(jp_fetch, jp_serverapp):
+    remote = jp_serverapp.extension_manager.extension_points["solidtype"].app
+    session = await remote.sessions.create("carol", "editor")  # from when carol could write
+    # carol may still read her session (jp_fetch also starts serving the app).
+    response = await jp_fetch(
+        "solidtype", "api", "ai", "sessions", str(session.id), headers={"X-Test-User": "carol"}
+    )
+    assert response.code == 200
+    url = agent_socket_url(jp_serverapp.connection_url, str(session.id))
+    headers = {
+        "Authorization": f"token {jp_serverapp.identity_provider.token}",
+        "X-Test-User": "carol",
+    }
+    with pytest.raises(HTTPClientError) as refused:
+        await websocket_connect(HTTPRequest(url, headers=headers))
+    assert refused.value.code == 403
+    assert jp_serverapp.kernel_manager.list_kernel_ids() == []
 
 
 async def test_remote_agent_over_the_websocket(jp_fetch, jp_serverapp):
