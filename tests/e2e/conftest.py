@@ -79,22 +79,19 @@ def lab_server_config() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture
-def lab(tmp_path: Path, sqlite_url: str, lab_server_config: dict[str, Any]) -> Iterator[Lab]:
-    """A JupyterLab server on a free loopback port, a fresh root, config and database."""
-    _browser_or_skip()
-    root = tmp_path / "root"
-    root.mkdir()
+def lab_environment(
+    tmp_path: Path, sqlite_url: str, server_config: dict[str, Any]
+) -> dict[str, str]:
+    """The environment of a JupyterLab of its own: config, settings, workspaces and database
+    under ``tmp_path``, no model or key from the developer's environment."""
     config = tmp_path / "config"
     config.mkdir()
-    (config / "jupyter_server_config.json").write_text(json.dumps(lab_server_config))
+    (config / "jupyter_server_config.json").write_text(json.dumps(server_config))
     # JupyterLab asks about its news feed in a toast that sits over the right-hand panel's
     # input box; a newcomer dismisses it, a test answers it in the settings ("Never").
     news = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-    port = _free_port()
-    token = "e2e-" + os.urandom(8).hex()
     env = dict(os.environ)
     for name in ("SOLIDTYPE_MODEL", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
         env.pop(name, None)
@@ -105,6 +102,18 @@ def lab(tmp_path: Path, sqlite_url: str, lab_server_config: dict[str, Any]) -> I
         JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
         SOLIDTYPE_USER="e2e-user",
     )
+    return env
+
+
+@pytest.fixture
+def lab(tmp_path: Path, sqlite_url: str, lab_server_config: dict[str, Any]) -> Iterator[Lab]:
+    """A JupyterLab server on a free loopback port, a fresh root, config and database."""
+    _browser_or_skip()
+    root = tmp_path / "root"
+    root.mkdir()
+    env = lab_environment(tmp_path, sqlite_url, lab_server_config)
+    port = _free_port()
+    token = "e2e-" + os.urandom(8).hex()
     log = tmp_path / "lab.log"
     jupyter = Path(sys.executable).with_name("jupyter")
     command = [
