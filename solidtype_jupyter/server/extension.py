@@ -446,8 +446,9 @@ class SolidTypeApp(ExtensionApp):
         from ..agent.pool import KernelPool
         from ..llm.redact import register_secret
 
-        # Set in a config file it is in no environment: errors must not show it either.
+        # Set in a config file they are in no environment: errors must not show them either.
         register_secret(self.agent_remote_token)
+        register_secret(getattr(self.serverapp.identity_provider, "token", None))
 
         kernel_manager = getattr(self.serverapp, "kernel_manager", None)
         pool = None

@@ -52,3 +52,12 @@ async def test_extension_creates_embedded_sqlite_schema(jp_serverapp, sqlite_url
     from solidtype_jupyter.store.database import schema_status
 
     assert schema_status(sqlite_url).up_to_date
+
+
+async def test_the_servers_configured_token_is_redacted_from_errors(jp_serverapp):
+    """A token set in the server's config is in no environment variable: the extension
+    registers it, so a provider or agent error that echoes it never shows it."""
+    from solidtype_jupyter.llm.redact import redact
+
+    token = jp_serverapp.identity_provider.token
+    assert token and token not in redact(f"upstream said: bad credentials {token}!")
