@@ -6,8 +6,8 @@ in the session's durable stream) and log lines. ``redact`` replaces, in any text
 
 - the values of the configured secrets: the keys in the environment (``SECRET_ENVIRONMENT``)
   and what the server registers (``register_secret``: ``agent_remote_token``, the server's
-  own token), and any run of
-  at least ``MIN_FRAGMENT`` key characters that is part of one of them (a truncated echo);
+  own token), and any run of at least ``MIN_FRAGMENT`` key characters that is part of one
+  of them (a truncated echo);
 - key-shaped strings whoever they belong to: ``sk-…`` (OpenAI, ``sk-ant-…`` Anthropic),
   ``Bearer …`` and ``token …`` credentials, ``x-api-key: …`` / ``api_key=…`` pairs.
 
