@@ -448,7 +448,7 @@ class SolidTypeApp(ExtensionApp):
 
         # Set in a config file they are in no environment: errors must not show them either.
         register_secret(self.agent_remote_token)
-        register_secret(getattr(self.serverapp.identity_provider, "token", None))
+        register_secret(getattr(getattr(self.serverapp, "identity_provider", None), "token", None))
 
         kernel_manager = getattr(self.serverapp, "kernel_manager", None)
         pool = None
