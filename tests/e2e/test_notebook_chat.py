@@ -334,6 +334,8 @@ def test_the_quickstart_survives_a_reload_a_second_tab_and_a_second_run(
     shot(second, "newcomer-4-second-tab")
     # The first tab still has its chat, and the viewer the second tab reopened.
     assert "How thick is the plate?" in chat_history(page)
+    # Back to the first tab, as a person would: a hidden tab draws no WebGL frames.
+    page.bring_to_front()
     page.locator("#jp-right-stack canvas").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1_000)
     shot(page, "newcomer-4b-first-tab")
