@@ -50,5 +50,11 @@ def server_config(database_url: str, model: str, **solidtype: Any) -> dict[str, 
 
 
 @pytest.fixture
+def script_path(tmp_path: Path) -> Path:
+    """Where a test writes the turns of its scripted model (the server reads it per turn)."""
+    return tmp_path / "turns.jsonl"
+
+
+@pytest.fixture
 def plate_script(tmp_path: Path) -> Path:
     return write_script(tmp_path / "plate.jsonl", PLATE_SCRIPT)

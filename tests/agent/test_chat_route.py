@@ -23,11 +23,6 @@ from .conftest import KERNEL_AGENTS, PLATE_SCRIPT, server_config
 
 
 @pytest.fixture
-def script_path(tmp_path: Path) -> Path:
-    return tmp_path / "turns.jsonl"
-
-
-@pytest.fixture
 def jp_server_config(sqlite_url: str, script_path: Path) -> dict[str, Any]:
     return server_config(
         sqlite_url,

@@ -23,11 +23,6 @@ BUDGET = 2.0
 
 
 @pytest.fixture
-def script_path(tmp_path: Path) -> Path:
-    return tmp_path / "turns.jsonl"
-
-
-@pytest.fixture
 def jp_server_config(sqlite_url: str, script_path: Path) -> dict[str, Any]:
     return server_config(
         sqlite_url,
