@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from .errors import DocumentError, FeatureError
 from .export import export_step, export_stl
 from .expressions import check_parameter_name
-from .features import FEATURE_TYPES, Feature, FeatureBase
+from .feature_set import FEATURE_TYPES, Feature
+from .features import FeatureBase
 from .queries import geometry_summary
 from .rebuild import HELPER_NAMES, BuildResult, Rebuilder, script_source
 from .render import render_png

@@ -647,14 +647,3 @@ class Pattern(FeatureBase):
                 _combine(ctx, self.id, op, target, f"{self.id}_tool"),
             ]
         )
-
-
-Feature = Annotated[
-    Sketch | Extrude | Revolve | Fillet | Chamfer | Hole | Shell | Boolean | Pattern,
-    Field(discriminator="type"),
-]
-
-FEATURE_TYPES: dict[str, type[FeatureBase]] = {
-    cls.model_fields["type"].default: cls
-    for cls in (Sketch, Extrude, Revolve, Fillet, Chamfer, Hole, Shell, Boolean, Pattern)
-}

@@ -11,7 +11,7 @@ import hashlib
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ..cad import CadDocument
 from ..cad.features import (
@@ -30,6 +30,18 @@ from ..cad.features import (
 )
 from ..cad.queries import find
 from ..cad.render import VIEWS
+from .editor_common import (
+    Args,
+    add_feature,
+    body_field,
+    document_of,
+    dump_args,
+    editor_spec,
+    figures,
+)
+from .inspection import INSPECTION_TOOLS
+from .path_tools import PATH_TOOLS
+from .plane_tools import PLANE_TOOLS
 from .registry import (
     ToolAttachment,
     ToolContext,
@@ -39,44 +51,6 @@ from .registry import (
     ToolResult,
     ToolSpec,
 )
-
-
-class Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def _doc(ctx: ToolContext) -> CadDocument:
-    assert ctx.document is not None  # the registry checks needs_document first
-    return ctx.document
-
-
-def _figures(doc: CadDocument, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    summary = doc.geometry()
-    if len(doc.bodies) <= 1:
-        summary.pop("bodies", None)  # the totals already describe the single body
-    out: dict[str, Any] = dict(extra or {})
-    out["geometry"] = summary
-    out["revision"] = doc.revision
-    out["can_undo"] = doc.can_undo
-    return out
-
-
-def _add(doc: CadDocument, data: dict[str, Any]) -> dict[str, Any]:
-    feature = doc.add_feature(data)
-    return _figures(doc, {"feature": feature.model_dump(mode="json", exclude_none=True)})
-
-
-def _body_field(doc: CadDocument, body: str | None) -> str | None:
-    """The body a feature changes: the named one, or the latest (stored explicitly)."""
-    if body is not None:
-        return body
-    bodies = list(doc.bodies)
-    return bodies[-1] if bodies else None
-
-
-def _dump(args: BaseModel, *exclude: str) -> dict[str, Any]:
-    return args.model_dump(mode="json", exclude_none=True, exclude=set(exclude))
-
 
 # --- sketches ----------------------------------------------------------------------------
 
@@ -93,10 +67,10 @@ class CreateSketchArgs(Args):
 
 
 def create_sketch(args: CreateSketchArgs, ctx: ToolContext) -> dict[str, Any]:
-    doc = _doc(ctx)
-    data = {"type": "sketch", **_dump(args)}
+    doc = document_of(ctx)
+    data = {"type": "sketch", **dump_args(args)}
     if args.face is not None:
-        data["body"] = _body_field(doc, args.body)
+        data["body"] = body_field(doc, args.body)
     feature = doc.add_feature(data)
     return _sketch_result(doc, feature.id)
 
@@ -106,7 +80,7 @@ def _sketch_result(doc: CadDocument, sketch_id: str) -> dict[str, Any]:
         sketch_id
     ]
     sketch = doc.feature(sketch_id)
-    return _figures(
+    return figures(
         doc,
         {
             "sketch_id": sketch_id,
@@ -122,7 +96,7 @@ class _EntityArgs(Args):
 
 
 def _add_entity(ctx: ToolContext, sketch_id: str, entity: BaseModel) -> dict[str, Any]:
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     sketch = doc.feature(sketch_id)
     if not isinstance(sketch, Sketch):
         raise ToolFailure("not_found", f"{sketch_id} is a {sketch.type} feature, not a sketch")  # type: ignore[attr-defined]
@@ -202,17 +176,17 @@ class ExtrudeArgs(Args):
 
 
 def _solid_feature(doc: CadDocument, kind: str, args: BaseModel) -> dict[str, Any]:
-    data = {"type": kind, **_dump(args, "sketch_id")}
+    data = {"type": kind, **dump_args(args, "sketch_id")}
     data["sketch"] = args.sketch_id  # type: ignore[attr-defined]
     operation = data.get("operation") or ("join" if doc.bodies else "new")
     data["operation"] = operation
     if operation != "new":
-        data["body"] = _body_field(doc, data.get("body"))
-    return _add(doc, data)
+        data["body"] = body_field(doc, data.get("body"))
+    return add_feature(doc, data)
 
 
 def extrude(args: ExtrudeArgs, ctx: ToolContext) -> dict[str, Any]:
-    return _solid_feature(_doc(ctx), "extrude", args)
+    return _solid_feature(document_of(ctx), "extrude", args)
 
 
 class RevolveArgs(Args):
@@ -226,7 +200,7 @@ class RevolveArgs(Args):
 
 
 def revolve(args: RevolveArgs, ctx: ToolContext) -> dict[str, Any]:
-    return _solid_feature(_doc(ctx), "revolve", args)
+    return _solid_feature(document_of(ctx), "revolve", args)
 
 
 class FilletArgs(Args):
@@ -237,13 +211,13 @@ class FilletArgs(Args):
 
 
 def _modifier(doc: CadDocument, kind: str, args: BaseModel) -> dict[str, Any]:
-    data = {"type": kind, **_dump(args)}
-    data["body"] = _body_field(doc, data.get("body"))
-    return _add(doc, data)
+    data = {"type": kind, **dump_args(args)}
+    data["body"] = body_field(doc, data.get("body"))
+    return add_feature(doc, data)
 
 
 def fillet(args: FilletArgs, ctx: ToolContext) -> dict[str, Any]:
-    return _modifier(_doc(ctx), "fillet", args)
+    return _modifier(document_of(ctx), "fillet", args)
 
 
 class ChamferArgs(Args):
@@ -255,7 +229,7 @@ class ChamferArgs(Args):
 
 
 def chamfer(args: ChamferArgs, ctx: ToolContext) -> dict[str, Any]:
-    return _modifier(_doc(ctx), "chamfer", args)
+    return _modifier(document_of(ctx), "chamfer", args)
 
 
 class HoleArgs(Args):
@@ -274,7 +248,7 @@ class HoleArgs(Args):
 
 
 def hole(args: HoleArgs, ctx: ToolContext) -> dict[str, Any]:
-    return _modifier(_doc(ctx), "hole", args)
+    return _modifier(document_of(ctx), "hole", args)
 
 
 class ShellArgs(Args):
@@ -286,7 +260,7 @@ class ShellArgs(Args):
 
 
 def shell(args: ShellArgs, ctx: ToolContext) -> dict[str, Any]:
-    return _modifier(_doc(ctx), "shell", args)
+    return _modifier(document_of(ctx), "shell", args)
 
 
 class BooleanArgs(Args):
@@ -298,7 +272,7 @@ class BooleanArgs(Args):
 
 
 def boolean(args: BooleanArgs, ctx: ToolContext) -> dict[str, Any]:
-    return _add(_doc(ctx), {"type": "boolean", **_dump(args)})
+    return add_feature(document_of(ctx), {"type": "boolean", **dump_args(args)})
 
 
 class PatternArgs(Args):
@@ -314,7 +288,7 @@ class PatternArgs(Args):
 
 
 def pattern(args: PatternArgs, ctx: ToolContext) -> dict[str, Any]:
-    return _add(_doc(ctx), {"type": "pattern", **_dump(args)})
+    return add_feature(document_of(ctx), {"type": "pattern", **dump_args(args)})
 
 
 # --- editing -----------------------------------------------------------------------------
@@ -327,9 +301,9 @@ class SetParameterArgs(Args):
 
 
 def set_parameter(args: SetParameterArgs, ctx: ToolContext) -> dict[str, Any]:
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     doc.set_parameter(args.name, args.value, args.description)
-    return _figures(doc, {"parameters": doc.parameters, "rebuilt": doc.last_executed})
+    return figures(doc, {"parameters": doc.parameters, "rebuilt": doc.last_executed})
 
 
 class ModifyFeatureArgs(Args):
@@ -338,12 +312,12 @@ class ModifyFeatureArgs(Args):
 
 
 def modify_feature(args: ModifyFeatureArgs, ctx: ToolContext) -> dict[str, Any]:
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     changes = dict(args.changes)
     if "sketch_id" in changes:  # the creating tools call it sketch_id; features store sketch
         changes["sketch"] = changes.pop("sketch_id")
     feature = doc.update_feature(args.feature_id, changes)
-    return _figures(
+    return figures(
         doc,
         {
             "feature": feature.model_dump(mode="json", exclude_none=True),
@@ -357,9 +331,9 @@ class DeleteFeatureArgs(Args):
 
 
 def delete_feature(args: DeleteFeatureArgs, ctx: ToolContext) -> dict[str, Any]:
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     doc.delete_feature(args.feature_id)
-    return _figures(doc, {"deleted": args.feature_id})
+    return figures(doc, {"deleted": args.feature_id})
 
 
 class NoArgs(Args):
@@ -367,15 +341,15 @@ class NoArgs(Args):
 
 
 def undo(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     doc.undo()
-    return _figures(doc, {"features": [f.id for f in doc.features], "can_redo": doc.can_redo})
+    return figures(doc, {"features": [f.id for f in doc.features], "can_redo": doc.can_redo})
 
 
 def redo(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     doc.redo()
-    return _figures(doc, {"features": [f.id for f in doc.features], "can_redo": doc.can_redo})
+    return figures(doc, {"features": [f.id for f in doc.features], "can_redo": doc.can_redo})
 
 
 # --- read-only ---------------------------------------------------------------------------
@@ -389,7 +363,7 @@ class FindArgs(Args):
 
 
 def _find(kind: str, args: FindArgs, ctx: ToolContext) -> dict[str, Any]:
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     bodies = doc.bodies
     if not bodies:
         raise ToolFailure("not_found", "the document has no solid yet")
@@ -409,12 +383,12 @@ def find_edges(args: FindArgs, ctx: ToolContext) -> dict[str, Any]:
 
 
 def get_geometry(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     return {"geometry": doc.geometry(), "revision": doc.revision}
 
 
 def list_features(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     return {
         "name": doc.name,
         "parameters": {k: p.model_dump() for k, p in doc.state().parameters.items()},
@@ -427,7 +401,7 @@ def list_features(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
 
 def get_current_selection(args: NoArgs, ctx: ToolContext) -> dict[str, Any]:
     """What the user has selected in the viewer, checked against the current model."""
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     from ..cad.script_helpers import SelectionError, describe, select
 
     items = []
@@ -459,7 +433,7 @@ class RenderViewArgs(Args):
 
 
 def render_view(args: RenderViewArgs, ctx: ToolContext) -> ToolResult:
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     if not doc.bodies:
         raise ToolFailure("not_found", "there is nothing to render yet (no solid)")
     png = doc.render(args.view, args.width, args.height)
@@ -485,7 +459,7 @@ class ExportArgs(Args):
 
 
 def export(args: ExportArgs, ctx: ToolContext) -> ToolResult:
-    doc = _doc(ctx)
+    doc = document_of(ctx)
     data = doc.export(args.format)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", doc.name).strip("._") or "part"
     filename = args.filename or f"{stem}{_SUFFIX[args.format]}"
@@ -517,12 +491,8 @@ def export(args: ExportArgs, ctx: ToolContext) -> ToolResult:
     )
 
 
-def _spec(name: str, description: str, args: type[BaseModel], handler: Any) -> ToolSpec:
-    return ToolSpec(name, description, args, handler, needs_document=True)
-
-
 EDITOR_TOOLS: list[ToolSpec] = [
-    _spec(
+    editor_spec(
         "create_sketch",
         "Start a sketch on a principal plane (XY, YZ, XZ; optional offset) or on a planar "
         "face of a body; optionally draw entities at once. Returns the sketch id. Sketch "
@@ -532,33 +502,35 @@ EDITOR_TOOLS: list[ToolSpec] = [
         CreateSketchArgs,
         create_sketch,
     ),
-    _spec(
+    editor_spec(
         "add_line",
         "Add a line segment to a sketch (lines and arcs chain into closed "
         "profiles by their end points).",
         AddLineArgs,
         add_line,
     ),
-    _spec(
+    editor_spec(
         "add_arc",
         "Add a three-point arc (start, a point on the arc, end) to a sketch.",
         AddArcArgs,
         add_arc,
     ),
-    _spec("add_circle", "Add a circle (a closed profile) to a sketch.", AddCircleArgs, add_circle),
-    _spec(
+    editor_spec(
+        "add_circle", "Add a circle (a closed profile) to a sketch.", AddCircleArgs, add_circle
+    ),
+    editor_spec(
         "add_rectangle",
         "Add a centred rectangle (a closed profile) to a sketch.",
         AddRectangleArgs,
         add_rectangle,
     ),
-    _spec(
+    editor_spec(
         "add_polygon",
         "Add a regular polygon (a closed profile) to a sketch.",
         AddPolygonArgs,
         add_polygon,
     ),
-    _spec(
+    editor_spec(
         "extrude",
         "Extrude a sketch's closed profiles: new body, join, cut or intersect; blind depth or "
         "through_all. Profiles inside profiles become holes. direction: normal (along the "
@@ -567,14 +539,14 @@ EDITOR_TOOLS: list[ToolSpec] = [
         ExtrudeArgs,
         extrude,
     ),
-    _spec(
+    editor_spec(
         "revolve",
         "Revolve a sketch's profiles about an axis given by two points in sketch coordinates "
         "(default: the sketch's y axis). The profile must stay on one side of the axis.",
         RevolveArgs,
         revolve,
     ),
-    _spec(
+    editor_spec(
         "fillet",
         "Round edges of a body. edges: CadQuery selectors ('|Z' vertical edges, '>Z' the "
         "top face's edges, '%CIRCLE', 'not(%CIRCLE)') or descriptors from find_edges (a "
@@ -582,13 +554,13 @@ EDITOR_TOOLS: list[ToolSpec] = [
         FilletArgs,
         fillet,
     ),
-    _spec(
+    editor_spec(
         "chamfer",
         "Bevel edges of a body (edges as for fillet); distance2 for an unequal chamfer.",
         ChamferArgs,
         chamfer,
     ),
-    _spec(
+    editor_spec(
         "hole",
         "Drill simple or counterbored holes into one planar face, against its normal. "
         "positions are face coordinates (origin: centre of the face's bounding box); omit "
@@ -596,76 +568,76 @@ EDITOR_TOOLS: list[ToolSpec] = [
         HoleArgs,
         hole,
     ),
-    _spec(
+    editor_spec(
         "shell", "Hollow a body with a wall thickness, opening the listed faces.", ShellArgs, shell
     ),
-    _spec(
+    editor_spec(
         "boolean", "Union, cut or intersect other bodies into a target body.", BooleanArgs, boolean
     ),
-    _spec(
+    editor_spec(
         "pattern",
         "Repeat an extrude, revolve or hole feature in a linear or circular pattern.",
         PatternArgs,
         pattern,
     ),
-    _spec(
+    editor_spec(
         "set_parameter",
         "Create or change a named parameter; features whose numbers use "
         "it (e.g. distance: 'thickness') rebuild.",
         SetParameterArgs,
         set_parameter,
     ),
-    _spec(
+    editor_spec(
         "modify_feature",
         "Change fields of an existing feature; the model rebuilds from that feature on.",
         ModifyFeatureArgs,
         modify_feature,
     ),
-    _spec(
+    editor_spec(
         "delete_feature",
         "Delete a feature that no later feature uses.",
         DeleteFeatureArgs,
         delete_feature,
     ),
-    _spec("undo", "Undo the last change (one whole tool call).", NoArgs, undo),
-    _spec("redo", "Redo the last undone change.", NoArgs, redo),
-    _spec(
+    editor_spec("undo", "Undo the last change (one whole tool call).", NoArgs, undo),
+    editor_spec("redo", "Redo the last undone change.", NoArgs, redo),
+    editor_spec(
         "find_faces",
         "List faces of a body with descriptors usable as references.",
         FindArgs,
         find_faces,
     ),
-    _spec(
+    editor_spec(
         "find_edges",
         "List edges of a body with descriptors usable as references.",
         FindArgs,
         find_edges,
     ),
-    _spec(
+    editor_spec(
         "get_geometry",
         "Validity, volume, area, bounding box, centre of mass and face/edge counts of the model.",
         NoArgs,
         get_geometry,
     ),
-    _spec(
+    editor_spec(
         "get_current_selection",
         "The faces/edges the user has selected in the viewer.",
         NoArgs,
         get_current_selection,
     ),
-    _spec(
+    editor_spec(
         "list_features",
         "The parameters and the feature tree of the document.",
         NoArgs,
         list_features,
     ),
-    _spec(
+    editor_spec(
         "render_view",
         "A PNG picture of the model from a standard view.",
         RenderViewArgs,
         render_view,
     ),
-    _spec(
+    editor_spec(
         "export",
         "Export the model as STEP, STL or a standalone CadQuery script.",
         ExportArgs,
@@ -675,5 +647,5 @@ EDITOR_TOOLS: list[ToolSpec] = [
 
 
 def editor_registry() -> ToolRegistry:
-    """A registry holding the editor (CAD) tools."""
-    return ToolRegistry(EDITOR_TOOLS)
+    """A registry holding the editor (CAD) tools of every module."""
+    return ToolRegistry(EDITOR_TOOLS + PATH_TOOLS + PLANE_TOOLS + INSPECTION_TOOLS)

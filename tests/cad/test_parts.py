@@ -7,30 +7,15 @@ rebuild the same volume.
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import cadquery as cq
 import pytest
 
 from .conftest import Session
+from .parts import Expect, Part, all_part_names, part_tests
 
 PI = math.pi
-
-
-@dataclass
-class Expect:
-    volume: float | None = None
-    area: float | None = None
-    faces: int | None = None
-    bbox: tuple[float, float, float, float, float, float] | None = None
-    reference: cq.Workplane | None = None  # hand-written CadQuery: compare V, A, faces, bbox
 
 
 def _plate(s: Session, w: float, h: float, t: float) -> None:
@@ -183,7 +168,7 @@ def open_shelled_box(s: Session) -> Expect:
 def closed_hollow_box(s: Session) -> Expect:
     _plate(s, 40, 30, 20)
     s.call("shell", thickness=2)
-    return Expect(24000 - 36 * 26 * 16, 5200 + 3856, 12)
+    return Expect(24000 - 36 * 26 * 16, 5200 + 3856, 12, shells=2)  # the void is the point
 
 
 def filleted_block(s: Session) -> Expect:
@@ -434,7 +419,7 @@ def grooved_shaft(s: Session) -> Expect:
     return Expect(PI * 100 * 40 - PI * (100 - 64) * 4, bbox=(-10, -10, 0, 10, 10, 40))
 
 
-PARTS: dict[str, Callable[[Session], Expect]] = {
+PARTS: dict[str, Part] = {
     f.__name__: f
     for f in (
         plate,
@@ -481,101 +466,10 @@ PARTS: dict[str, Callable[[Session], Expect]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def built() -> dict[str, tuple[Session, Expect] | Exception]:
-    """Every part, built once for the module (a failure is kept and re-raised per part)."""
-    out: dict[str, tuple[Session, Expect] | Exception] = {}
-    for name, build in PARTS.items():
-        session = Session(name)
-        try:
-            out[name] = (session, build(session))
-        except Exception as exc:  # reported by the part's own test
-            out[name] = exc
-    return out
+built, test_part, test_scripts_rebuild_in_a_fresh_interpreter = part_tests(PARTS)
 
 
-def _close(actual: float, expected: float, what: str, name: str) -> None:
-    assert actual == pytest.approx(expected, rel=1e-6, abs=1e-6), f"{name}: {what}"
-
-
-@pytest.mark.parametrize("name", list(PARTS))
-def test_part(built: dict[str, Any], name: str) -> None:
-    entry = built[name]
-    if isinstance(entry, Exception):
-        raise entry
-    session, expect = entry
-    geometry = session.call("get_geometry")["geometry"]
-    solids = session.doc.shape.solids().vals()
-    assert solids and all(s.isValid() for s in solids), f"{name}: invalid solid"
-    assert geometry["valid"] is True
-    volume = sum(s.Volume() for s in solids)
-    area = sum(s.Area() for s in solids)
-    box = cq.Compound.makeCompound(solids).BoundingBox()
-    faces = sum(len(s.Faces()) for s in solids)
-    assert geometry["faces"] == faces
-    assert geometry["volume"] == pytest.approx(volume, abs=1e-3)
-    if expect.reference is not None:
-        ref = expect.reference.val()
-        assert ref.isValid()
-        _close(volume, ref.Volume(), "volume vs reference", name)
-        _close(area, ref.Area(), "area vs reference", name)
-        assert faces == len(ref.Faces()), f"{name}: faces vs reference"
-        rb = ref.BoundingBox()
-        for got, want in zip(
-            (box.xmin, box.ymin, box.zmin, box.xmax, box.ymax, box.zmax),
-            (rb.xmin, rb.ymin, rb.zmin, rb.xmax, rb.ymax, rb.zmax),
-            strict=True,
-        ):
-            assert got == pytest.approx(want, abs=1e-4), f"{name}: bbox vs reference"
-    if expect.volume is not None:
-        _close(volume, expect.volume, "volume", name)
-    if expect.area is not None:
-        _close(area, expect.area, "area", name)
-    if expect.faces is not None:
-        assert faces == expect.faces, f"{name}: {faces} faces, expected {expect.faces}"
-    if expect.bbox is not None:
-        got = (box.xmin, box.ymin, box.zmin, box.xmax, box.ymax, box.zmax)
-        # OCCT's bounding boxes may be padded by a tolerance; 1e-3 mm is far below a feature
-        assert got == pytest.approx(expect.bbox, abs=1e-3), f"{name}: bbox {got}"
-
-
-def test_at_least_thirty_parts() -> None:
-    assert len(PARTS) >= 30
-
-
-_RUNNER = """
-import json, runpy, sys
-out = {}
-for path in sys.argv[1:]:
-    result = runpy.run_path(path)["result"]
-    solids = result.solids().vals()
-    out[path] = {"volume": sum(s.Volume() for s in solids),
-                 "valid": all(s.isValid() for s in solids)}
-print(json.dumps(out))
-"""
-
-
-def test_scripts_rebuild_in_a_fresh_interpreter(built: dict[str, Any], tmp_path: Path) -> None:
-    """`to_script()` of every part, run by plain CadQuery in one subprocess."""
-    expected: dict[str, float] = {}
-    for name, entry in built.items():
-        if isinstance(entry, Exception):
-            continue
-        session, _ = entry
-        path = tmp_path / f"{name}.py"
-        path.write_text(session.doc.to_script(), encoding="utf-8")
-        expected[str(path)] = session.volume()
-    assert len(expected) >= 30
-    proc = subprocess.run(
-        [sys.executable, "-c", _RUNNER, *expected],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads(proc.stdout.strip().splitlines()[-1])
-    for path, volume in expected.items():
-        assert results[path]["valid"], path
-        assert results[path]["volume"] == pytest.approx(volume, rel=1e-9), path
+def test_the_suite_has_at_least_sixty_parts() -> None:
+    names = all_part_names()
+    assert len(names) == len(set(names)), "two parts share a name"
+    assert len(names) >= 60, f"{len(names)} parts"
