@@ -329,11 +329,16 @@ class CadDocument:
         ]
         return f"{kind}{max(numbers, default=0) + 1}"
 
+    def next_body(self) -> str:
+        """The name a feature that makes a new body should give it now (body1, body2, ...)."""
+        return self._next_body(self.state())
+
     def _next_body(self, state: DocumentState) -> str:
         numbers = [
             int(m.group(1))
             for f in state.features
-            if (body := getattr(f, "body", None)) and (m := re.fullmatch(r"body(\d+)", body))
+            for field in ("body", "new_body")  # new_body: the second body of a split or mirror
+            if (body := getattr(f, field, None)) and (m := re.fullmatch(r"body(\d+)", body))
         ]
         return f"body{max(numbers, default=0) + 1}"
 

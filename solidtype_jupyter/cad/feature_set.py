@@ -23,6 +23,7 @@ from .features import (
     Shell,
     Sketch,
 )
+from .plane_features import DatumPlane, Mirror, Split
 
 FEATURE_CLASSES: tuple[type[FeatureBase], ...] = (
     Sketch,
@@ -34,10 +35,24 @@ FEATURE_CLASSES: tuple[type[FeatureBase], ...] = (
     Shell,
     Boolean,
     Pattern,
+    DatumPlane,
+    Mirror,
+    Split,
 )
 
 Feature = Annotated[
-    Sketch | Extrude | Revolve | Fillet | Chamfer | Hole | Shell | Boolean | Pattern,
+    Sketch
+    | Extrude
+    | Revolve
+    | Fillet
+    | Chamfer
+    | Hole
+    | Shell
+    | Boolean
+    | Pattern
+    | DatumPlane
+    | Mirror
+    | Split,
     Field(discriminator="type"),
 ]
 

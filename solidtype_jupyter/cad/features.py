@@ -27,6 +27,8 @@ Vec3 = tuple[float, float, float]
 BodyName = Annotated[str, Field(pattern=r"^body\d+$", description="a body name, e.g. body1")]
 
 FEATURE_REF = re.compile(r"^(?P<feature>[a-z]+\d+)\.(?P<cap>top|bottom|start|end)$")
+# datum planes are recorded in EmitContext.planes under their feature id (no cap suffix)
+DATUM_ID = re.compile(r"^datum\d+$")
 
 
 class Descriptor(BaseModel):
@@ -196,6 +198,16 @@ class EmitContext:
     def refs(self, refs: list[str | Descriptor]) -> str:
         return "[" + ", ".join(self.ref(r) for r in refs) + "]"
 
+    def datum(self, datum_id: str) -> str:
+        """The script variable of a datum plane made by an earlier `datum` feature."""
+        if not DATUM_ID.match(datum_id) or datum_id not in self.planes:
+            known = ", ".join(k for k in self.planes if DATUM_ID.match(k)) or "none"
+            raise self.fail(
+                f"unknown datum plane {datum_id!r} (datum planes: {known}; make one with "
+                "datum_plane)"
+            )
+        return datum_id
+
 
 def _vec(values: Any) -> Vec3:
     return (round(values.x, 9) + 0.0, round(values.y, 9) + 0.0, round(values.z, 9) + 0.0)
@@ -221,11 +233,15 @@ class FeatureBase(BaseModel):
 
 
 class Sketch(FeatureBase):
-    """Closed profiles on a principal plane (offset along its normal) or on a planar face."""
+    """Closed profiles on a principal plane, a datum plane or a planar face (offset along its
+    normal)."""
 
     type: Literal["sketch"] = "sketch"
     plane: Literal["XY", "YZ", "XZ"] = "XY"
     face: Ref | None = Field(None, description="sketch on this planar face instead of `plane`")
+    datum: str | None = Field(
+        None, description="sketch on this datum plane (e.g. 'datum1') instead of `plane`"
+    )
     body: BodyName | None = Field(None, description="body that owns `face` (default: latest)")
     offset: Number = 0.0
     entities: list[Entity] = Field(default_factory=list)
@@ -234,6 +250,8 @@ class Sketch(FeatureBase):
         refs = {self.body} if self.body else set()
         if isinstance(self.face, str) and FEATURE_REF.match(self.face):
             refs.add(self.face.split(".")[0])
+        if self.datum:
+            refs.add(self.datum)
         return refs
 
     def _loops(self, ctx: EmitContext) -> tuple[list[str], list[str], str | None]:
@@ -294,10 +312,15 @@ class Sketch(FeatureBase):
     def emit(self, ctx: EmitContext) -> str:
         off_text, off = ctx.num(self.offset, "offset")
         var = self.id
+        if self.face is not None and self.datum is not None:
+            raise ctx.fail("give a face or a datum plane to sketch on, not both")
         if self.face is not None:
             body = ctx.body(self.body)
             head = f"on_face({body}, {ctx.ref(self.face)})"
             where = f"on face {self.face!r} of {body}"
+        elif self.datum is not None:
+            head = f"cq.Workplane({ctx.datum(self.datum)})"
+            where = f"on datum plane {self.datum}"
         else:
             head = f'cq.Workplane("{self.plane}")'
             where = f"on {self.plane}"
@@ -347,15 +370,26 @@ class Extrude(FeatureBase):
     type: Literal["extrude"] = "extrude"
     sketch: str
     distance: Number | None = Field(None, description="depth in mm; omit for through_all")
-    extent: Literal["blind", "through_all"] = "blind"
+    extent: Literal["blind", "through_all", "up_to_face"] = "blind"
+    face: Ref | None = Field(
+        None, description="up_to_face: the planar face of `body` whose plane ends the extrusion"
+    )
     direction: Literal["normal", "reverse", "symmetric"] | None = Field(
         None, description="default: normal for new/join, reverse (into the part) for cut"
+    )
+    draft: Number | None = Field(
+        None,
+        description="taper angle in degrees (blind only): positive narrows the profile away "
+        "from the sketch, negative widens it",
     )
     operation: Operation = "new"
     body: BodyName | None = Field(None, description="body to create (new) or to change")
 
     def references(self) -> set[str]:
-        return {self.sketch} | ({self.body} if self.body and self.operation != "new" else set())
+        refs = {self.sketch} | ({self.body} if self.body and self.operation != "new" else set())
+        if isinstance(self.face, str) and FEATURE_REF.match(self.face):
+            refs.add(self.face.split(".")[0])
+        return refs
 
     def _direction(self) -> str:
         return self.direction or ("reverse" if self.operation == "cut" else "normal")
@@ -364,7 +398,28 @@ class Extrude(FeatureBase):
         ctx.sketch(self.sketch)
         direction = self._direction()
         lines = [f"# {self.id}: extrude {self.sketch} ({self.operation})"]
-        if self.extent == "through_all":
+        if self.face is not None and self.extent != "up_to_face":
+            raise ctx.fail("face is only used with extent up_to_face")
+        taper = ""
+        if self.draft is not None:
+            if self.extent != "blind":
+                raise ctx.fail("a draft angle needs a blind extrude (extent blind, a distance)")
+            draft_text, draft = ctx.num(self.draft, "draft")
+            if not -89 <= draft <= 89:
+                raise ctx.fail(f"draft must be between -89 and 89 degrees (got {draft_text})")
+            taper = f", taper={draft_text}" if draft else ""
+        if self.extent == "up_to_face":
+            if self.face is None:
+                raise ctx.fail("up_to_face needs `face`: the face whose plane ends the extrusion")
+            if self.distance is not None or self.direction is not None:
+                raise ctx.fail(
+                    "up_to_face takes no distance or direction: it extrudes along the sketch "
+                    "normal or against it, whichever reaches the face's plane"
+                )
+            # a new body ends on a face of the latest body; join/cut on a face of their target
+            owner = ctx.body(None if self.operation == "new" else self.body)
+            call = f"up_to_face({self.sketch}, {owner}, {ctx.ref(self.face)})"
+        elif self.extent == "through_all":
             if self.operation == "new":
                 raise ctx.fail("through_all needs an existing body (use operation cut/join)")
             target = ctx.body(self.body)
@@ -373,12 +428,14 @@ class Extrude(FeatureBase):
             if self.distance is None:
                 raise ctx.fail("distance is required for a blind extrude")
             dist_text, _ = ctx.num(self.distance, "distance", positive=True)
-        if direction == "symmetric":
-            call = f"{self.sketch}.extrude({dist_text} / 2, combine=False, both=True)"
+        if self.extent == "up_to_face":
+            pass
+        elif direction == "symmetric":
+            call = f"{self.sketch}.extrude({dist_text} / 2, combine=False, both=True{taper})"
         elif direction == "reverse":
-            call = f"{self.sketch}.extrude(-{dist_text}, combine=False)"
+            call = f"{self.sketch}.extrude(-{dist_text}, combine=False{taper})"
         else:
-            call = f"{self.sketch}.extrude({dist_text}, combine=False)"
+            call = f"{self.sketch}.extrude({dist_text}, combine=False{taper})"
         if self.operation == "new":
             name = self.body or f"body_{self.id}"
             if name in ctx.bodies:
@@ -395,7 +452,7 @@ class Extrude(FeatureBase):
         return "\n".join(lines)
 
     def after(self, ctx: EmitContext, ns: Mapping[str, Any]) -> None:
-        if self.extent == "through_all" or self.distance is None:
+        if self.extent != "blind" or self.distance is None:
             return
         plane = ns[self.sketch].plane
         origin, n = plane.origin, plane.zDir
@@ -508,6 +565,12 @@ class Hole(FeatureBase):
     depth: Number | None = Field(None, description="omit for a through hole")
     cbore_diameter: Number | None = None
     cbore_depth: Number | None = None
+    csk_diameter: Number | None = Field(
+        None, description="countersink: diameter on the face (not with a counterbore)"
+    )
+    csk_angle: Number | None = Field(
+        None, description="countersink: included angle in degrees, e.g. 90 (ISO) or 82"
+    )
 
     def references(self) -> set[str]:
         refs = {self.body} if self.body else set()
@@ -538,6 +601,26 @@ class Hole(FeatureBase):
             if self.depth is not None and ch >= depth:
                 raise ctx.fail("cbore_depth must be less than the hole depth")
             extra = f", {cdt}, {cht}"
+        if (self.csk_diameter is None) != (self.csk_angle is None):
+            raise ctx.fail("a countersink needs both csk_diameter and csk_angle")
+        if self.csk_diameter is not None and self.csk_angle is not None:
+            if extra:
+                raise ctx.fail("a hole has a counterbore or a countersink, not both")
+            kdt, kd = ctx.num(self.csk_diameter, "csk_diameter", positive=True)
+            kat, ka = ctx.num(self.csk_angle, "csk_angle", positive=True)
+            if kd <= d:
+                raise ctx.fail(
+                    f"csk_diameter ({number_text(kd)}) must exceed diameter ({number_text(d)})"
+                )
+            if ka >= 180:
+                raise ctx.fail(f"csk_angle must be less than 180 degrees (got {number_text(ka)})")
+            sink = (kd - d) / 2 / math.tan(math.radians(ka) / 2)
+            if self.depth is not None and sink >= depth:
+                raise ctx.fail(
+                    f"the countersink is {number_text(round(sink, 4))} mm deep, not less than "
+                    "the hole depth"
+                )
+            extra = f", csk_diameter={kdt}, csk_angle={kat}"
         ctx.touched.add(body)
         ctx.tools[self.id] = (body, "cut")
         return (
@@ -599,14 +682,29 @@ class Boolean(FeatureBase):
 
 
 class Pattern(FeatureBase):
-    """Repeat what another feature added or removed (extrude, revolve, hole)."""
+    """Repeat what another feature added or removed (extrude, revolve, hole, pattern, mirror).
+
+    A pattern's own tool is the original and all its copies, so patterning a pattern repeats
+    the whole set: a row of 5 holes patterned 3 times is a 5 x 3 grid of 15.
+    """
 
     type: Literal["pattern"] = "pattern"
-    source: str = Field(description="id of the extrude, revolve or hole to repeat")
-    kind: Literal["linear", "circular"]
-    count: int = Field(ge=2, le=500, description="instances including the original")
-    direction: Vec3 = Field((1.0, 0.0, 0.0), description="linear: direction of the rows")
-    spacing: Number = Field(10.0, description="linear: distance between instances")
+    source: str = Field(
+        description="id of the extrude, revolve, hole, pattern or mirror feature to repeat"
+    )
+    kind: Literal["linear", "circular", "rectangular"]
+    count: int = Field(
+        ge=2, le=500, description="instances including the original (rectangular: columns)"
+    )
+    direction: Vec3 = Field(
+        (1.0, 0.0, 0.0), description="linear, rectangular: direction of the columns' step"
+    )
+    spacing: Number = Field(10.0, description="linear, rectangular: distance along `direction`")
+    count2: int | None = Field(
+        None, ge=2, le=500, description="rectangular: rows (instances along direction2)"
+    )
+    direction2: Vec3 = Field((0.0, 1.0, 0.0), description="rectangular: direction of the rows")
+    spacing2: Number | None = Field(None, description="rectangular: distance along direction2")
     axis_origin: Vec3 = Field((0.0, 0.0, 0.0), description="circular: a point on the axis")
     axis_direction: Vec3 = Field((0.0, 0.0, 1.0), description="circular: axis direction")
     angle: Number = Field(360.0, description="circular: total angle; 360 spaces evenly")
@@ -618,18 +716,35 @@ class Pattern(FeatureBase):
         if self.source not in ctx.tools:
             known = ", ".join(ctx.tools) or "none"
             raise ctx.fail(
-                f"cannot pattern {self.source!r}: only extrude, revolve and hole features "
-                f"can be repeated (candidates: {known})"
+                f"cannot pattern {self.source!r}: only extrude, revolve, hole, pattern and "
+                f"mirror features can be repeated (candidates: {known})"
             )
         target, op = ctx.tools[self.source]
         target = ctx.body(target)
         src = f"{self.source}_tool"
-        if self.kind == "linear":
+        if self.kind != "rectangular" and (self.count2 is not None or self.spacing2 is not None):
+            raise ctx.fail("count2 and spacing2 belong to a rectangular pattern")
+        if self.kind in ("linear", "rectangular"):
             if math.hypot(*self.direction) < 1e-9:
                 raise ctx.fail("direction must not be the zero vector")
             st, _ = ctx.num(self.spacing, "spacing", positive=True)
             call = f"linear_pattern({src}, {self.direction!r}, {st}, {self.count})"
-        else:
+        if self.kind == "rectangular":
+            if self.count2 is None or self.spacing2 is None:
+                raise ctx.fail("a rectangular pattern needs count2 and spacing2 (the rows)")
+            if self.count * self.count2 > 500:
+                raise ctx.fail(f"{self.count} x {self.count2} instances: at most 500")
+            if math.hypot(*self.direction2) < 1e-9:
+                raise ctx.fail("direction2 must not be the zero vector")
+            d1, d2 = (_unit(v) for v in (self.direction, self.direction2))
+            if abs(sum(a * b for a, b in zip(d1, d2, strict=True))) > 1 - 1e-9:
+                raise ctx.fail("direction and direction2 must not be parallel")
+            s2t, _ = ctx.num(self.spacing2, "spacing2", positive=True)
+            call = (
+                f"grid_pattern({src}, {self.direction!r}, {st}, {self.count}, "
+                f"{self.direction2!r}, {s2t}, {self.count2})"
+            )
+        elif self.kind == "circular":
             if math.hypot(*self.axis_direction) < 1e-9:
                 raise ctx.fail("axis_direction must not be the zero vector")
             at, angle = ctx.num(self.angle, "angle", positive=True)
@@ -640,10 +755,17 @@ class Pattern(FeatureBase):
                 f"{self.count}, {at})"
             )
         op = "join" if op == "new" else op
+        size = f"{self.count}x{self.count2}" if self.kind == "rectangular" else f"x{self.count}"
         return "\n".join(
             [
-                f"# {self.id}: {self.kind} pattern of {self.source} x{self.count}",
-                f"{self.id}_tool = {call}",
-                _combine(ctx, self.id, op, target, f"{self.id}_tool"),
+                f"# {self.id}: {self.kind} pattern of {self.source} {size}",
+                f"{self.id}_copies = {call}",
+                _combine(ctx, self.id, op, target, f"{self.id}_copies"),
+                f"{self.id}_tool = with_copies({src}, {self.id}_copies)",
             ]
         )
+
+
+def _unit(vector: Vec3) -> Vec3:
+    length = math.hypot(*vector)
+    return (vector[0] / length, vector[1] / length, vector[2] / length)

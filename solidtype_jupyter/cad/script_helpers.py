@@ -191,7 +191,13 @@ def profile(sketch: cq.Workplane) -> cq.Workplane:
 
 def through_depth(*objects: Any) -> float:
     """A length that passes through everything given: twice the combined diagonal."""
-    shapes = [o.findSolid() if isinstance(o, cq.Workplane) else o for o in objects]
+    shapes: list[Any] = []
+    for o in objects:
+        if isinstance(o, cq.Workplane):
+            # a sketch on a principal plane holds its profile faces and has no solid to find
+            shapes += [v for v in o.vals() if isinstance(v, cq.Shape)] or [o.findSolid()]
+        else:
+            shapes.append(o)
     box = cq.Compound.makeCompound(shapes).BoundingBox()
     return 2 * box.DiagonalLength + 1
 
@@ -203,8 +209,14 @@ def hole_tool(
     depth: float,
     cbore_diameter: Any = None,
     cbore_depth: Any = None,
+    csk_diameter: Any = None,
+    csk_angle: Any = None,
 ) -> cq.Workplane:
-    """The solid a (counterbored) hole removes, drilled against the workplane normal."""
+    """The solid a (counterbored or countersunk) hole removes, drilled against the normal.
+
+    A countersink is a cone of included angle `csk_angle` from `csk_diameter` on the face
+    down to the hole's diameter.
+    """
     plane = plane_wp.plane
     # the face(s) `on_face` picked: every hole must start on them, not in the air
     faces = [
@@ -222,6 +234,14 @@ def hole_tool(
         bore: Any = cq.Solid.makeCylinder(diameter / 2, depth, base, down)
         if cbore_diameter:
             bore = bore.fuse(cq.Solid.makeCylinder(cbore_diameter / 2, cbore_depth, base, down))
+        if csk_diameter:
+            sink = (csk_diameter - diameter) / 2 / math.tan(math.radians(csk_angle) / 2)
+            if sink >= depth:
+                raise SelectionError(
+                    f"the countersink ({sink:g} mm deep) is deeper than the hole ({depth:g} mm)"
+                )
+            cone = cq.Solid.makeCone(csk_diameter / 2, diameter / 2, sink, base, down)
+            bore = bore.fuse(cone)
         tool = bore if tool is None else tool.fuse(bore)
     return cq.Workplane(plane).newObject([tool.clean()])
 
@@ -245,3 +265,172 @@ def circular_pattern(
     end = start + cq.Vector(*axis_direction)
     copies = [solid.rotate(start, end, step * i) for i in range(1, count)]
     return cq.Workplane("XY").newObject([cq.Compound.makeCompound(copies)])
+
+
+def grid_pattern(
+    tool: cq.Workplane,
+    direction: Any,
+    spacing: float,
+    count: int,
+    direction2: Any,
+    spacing2: float,
+    count2: int,
+) -> cq.Workplane:
+    """Copies of a tool solid on a count x count2 grid, the original (0, 0) left out."""
+    step = cq.Vector(*direction).normalized() * spacing
+    step2 = cq.Vector(*direction2).normalized() * spacing2
+    solid = tool.findSolid()
+    copies = [
+        solid.translate(step * i + step2 * j) for j in range(count2) for i in range(count) if i or j
+    ]
+    return cq.Workplane("XY").newObject([cq.Compound.makeCompound(copies)])
+
+
+def with_copies(*tools: cq.Workplane) -> cq.Workplane:
+    """Tools and their copies as one compound: all that a pattern or mirror added or removed."""
+    shapes = [tool.findSolid() for tool in tools]
+    return cq.Workplane("XY").newObject([cq.Compound.makeCompound(shapes)])
+
+
+# --- planes: datum planes, mirror, split -------------------------------------------------
+
+
+def _turned(vector: Any, axis: Any, degrees: float) -> Any:
+    """`vector` turned by `degrees` about the unit vector `axis` (right-hand rule)."""
+    a = math.radians(degrees)
+    return (
+        vector * math.cos(a)
+        + axis.cross(vector) * math.sin(a)
+        + axis * (axis.dot(vector) * (1 - math.cos(a)))
+    )
+
+
+def point_normal_plane(point: Any, normal: Any) -> cq.Plane:
+    """The plane through `point` with `normal`; its x axis is world X projected onto it
+    (world Y when the normal is along X)."""
+    n = cq.Vector(*normal)
+    if n.Length < 1e-9:
+        raise SelectionError("a plane's normal must not be the zero vector")
+    n = n.normalized()
+    for world in (cq.Vector(1, 0, 0), cq.Vector(0, 1, 0)):
+        x = world - n * world.dot(n)
+        if x.Length > 1e-6:
+            return cq.Plane(cq.Vector(*point), x.normalized(), n)
+    raise AssertionError("unreachable: X and Y cannot both be parallel to one normal")
+
+
+def face_plane(body: cq.Workplane, ref: Any) -> cq.Plane:
+    """The plane of a planar face (origin at the centre of its bounding box, normal outward)."""
+    return on_face(body, ref).plane
+
+
+def edge_axis(body: cq.Workplane, ref: Any) -> tuple[Any, Any]:
+    """A straight edge as an axis: (a point on it, its unit direction)."""
+    edge = select(body, "edges", ref, one=True)[0]
+    if edge.geomType() != "LINE":
+        raise SelectionError(
+            f"edge reference {_label(ref)} is a {edge.geomType()} edge; an axis needs a "
+            "straight edge"
+        )
+    start, end = edge.startPoint(), edge.endPoint()
+    return start, (end - start).normalized()
+
+
+def datum_plane(base: cq.Plane, offset: float = 0.0, angle: float = 0.0, axis: Any = None) -> Any:
+    """`base` turned by `angle` degrees about `axis` (a point and a direction lying in
+    `base`; right-hand rule), then moved `offset` along its normal."""
+    origin, x_dir, normal = base.origin, base.xDir, base.zDir
+    if angle:
+        point, direction = (cq.Vector(*v) if isinstance(v, tuple) else v for v in axis)
+        if direction.Length < 1e-9:
+            raise SelectionError("the axis direction must not be the zero vector")
+        direction = direction.normalized()
+        if abs(direction.dot(normal)) > 1e-6 or abs((point - origin).dot(normal)) > 1e-6:
+            raise SelectionError(
+                "the axis must lie in the base plane (a plane is turned about a line in it); "
+                f"the base plane has origin {_round3(origin.toTuple())} and normal "
+                f"{_round3(normal.toTuple())}"
+            )
+        origin = point + _turned(origin - point, direction, angle)
+        x_dir = _turned(x_dir, direction, angle)
+        normal = _turned(normal, direction, angle)
+    return cq.Plane(origin + normal * offset, x_dir, normal)
+
+
+def _half_space(plane: cq.Plane, around: Any) -> Any:
+    """A box on the positive side of `plane` that holds all of `around` on that side."""
+    centre = around.BoundingBox().center
+    # deep enough to reach past `around` even when the plane lies far from it
+    size = through_depth(around) + 2 * abs((centre - plane.origin).dot(plane.zDir))
+    foot = centre - plane.zDir * (centre - plane.origin).dot(plane.zDir)
+    local = cq.Plane(foot, plane.xDir, plane.zDir)
+    return cq.Solid.extrudeLinear(
+        cq.Face.makeFromWires(
+            cq.Wire.makePolygon(
+                [
+                    local.toWorldCoords((x * size, y * size, 0))
+                    for x, y in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+                ],
+                close=True,
+            )
+        ),
+        plane.zDir * size,
+    )
+
+
+def _body_of(shape: Any) -> cq.Workplane:
+    return cq.Workplane("XY").newObject([shape.clean()])
+
+
+def split_body(body: cq.Workplane, plane: cq.Plane) -> tuple[cq.Workplane, cq.Workplane]:
+    """The parts of a body on the positive (normal) and on the negative side of a plane."""
+    solid = body.findSolid()
+    half = _half_space(plane, solid)
+    above, below = solid.intersect(half), solid.cut(half)
+    for side, part in (("negative", above), ("positive", below)):
+        if not part.Solids() or sum(s.Volume() for s in part.Solids()) < 1e-9:
+            raise SelectionError(
+                f"the plane does not cut the body: all of it lies on the {side} side of the "
+                f"plane through {_round3(plane.origin.toTuple())} with normal "
+                f"{_round3(plane.zDir.toTuple())}"
+            )
+    return _body_of(above), _body_of(below)
+
+
+def mirrored(plane: cq.Plane, *items: cq.Workplane) -> cq.Workplane:
+    """The mirror image of bodies or tools across a plane, as one shape."""
+    images = [item.findSolid().mirror(plane.zDir, plane.origin) for item in items]
+    return cq.Workplane("XY").newObject(
+        [images[0] if len(images) == 1 else cq.Compound.makeCompound(images)]
+    )
+
+
+def up_to_face(sketch: cq.Workplane, body: cq.Workplane, ref: Any) -> cq.Workplane:
+    """The prism of a sketch's profiles from the sketch up to the plane of a planar face.
+
+    It goes along the sketch normal or against it, whichever way reaches that plane; the
+    face is extended, so the prism may end beyond the face's edges.
+    """
+    face = select(body, "faces", ref, one="plane")[0]
+    if face.geomType() != "PLANE":
+        raise SelectionError(
+            f"face reference {_label(ref)} is a {face.geomType()} face; up_to_face needs a "
+            "planar face"
+        )
+    target = cq.Plane(face.Center(), None, face.normalAt())
+    profiles = [v for v in sketch.vals() if isinstance(v, cq.Face)]
+    start = cq.Compound.makeCompound(profiles).Center()
+    z = sketch.plane.zDir
+    along = z.dot(target.zDir)
+    if abs(along) < 1e-9:
+        raise SelectionError(
+            f"face {_label(ref)} is parallel to the sketch normal: extruding never reaches it"
+        )
+    distance = (target.origin - start).dot(target.zDir) / along
+    if abs(distance) < 1e-9:
+        raise SelectionError(f"face {_label(ref)} lies in the sketch plane: nothing to extrude")
+    length = through_depth(body, sketch) * (1 if distance > 0 else -1)
+    prism = cq.Compound.makeCompound([cq.Solid.extrudeLinear(f, z * length) for f in profiles])
+    if (start - target.origin).dot(target.zDir) < 0:
+        return _body_of(prism.cut(_half_space(target, prism)))
+    return _body_of(prism.intersect(_half_space(target, prism)))

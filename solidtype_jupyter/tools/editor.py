@@ -58,6 +58,9 @@ from .registry import (
 class CreateSketchArgs(Args):
     plane: Literal["XY", "YZ", "XZ"] = Field("XY", description="principal plane")
     face: Ref | None = Field(None, description="sketch on this planar face instead")
+    datum: str | None = Field(
+        None, description="sketch on this datum plane instead (from datum_plane, e.g. 'datum1')"
+    )
     body: str | None = Field(None, description="body owning `face` (default: the latest)")
     offset: Number = Field(0.0, description="offset along the plane normal (mm)")
     entities: list[Entity] = Field(
@@ -163,10 +166,20 @@ Operation = Literal["new", "join", "cut", "intersect"]
 
 class ExtrudeArgs(Args):
     sketch_id: str
-    distance: Number | None = Field(None, description="depth in mm (omit for through_all)")
-    extent: Literal["blind", "through_all"] = "blind"
+    distance: Number | None = Field(
+        None, description="depth in mm (omit for through_all and up_to_face)"
+    )
+    extent: Literal["blind", "through_all", "up_to_face"] = "blind"
+    face: Ref | None = Field(
+        None, description="up_to_face: a planar face of the body; its plane ends the extrusion"
+    )
     direction: Literal["normal", "reverse", "symmetric"] | None = Field(
         None, description="default: normal for new/join, reverse (into the part) for cut"
+    )
+    draft: Number | None = Field(
+        None,
+        description="blind only: taper angle in degrees; positive narrows the profile as it "
+        "goes away from the sketch, negative widens it (profiles without holes)",
     )
     operation: Operation | None = Field(
         None, description="default: new for the first solid, join afterwards"
@@ -241,8 +254,14 @@ class HoleArgs(Args):
     )
     diameter: Number
     depth: Number | None = Field(None, description="omit for a through hole")
-    cbore_diameter: Number | None = None
-    cbore_depth: Number | None = None
+    cbore_diameter: Number | None = Field(None, description="counterbore diameter")
+    cbore_depth: Number | None = Field(None, description="counterbore depth")
+    csk_diameter: Number | None = Field(
+        None, description="countersink diameter on the face (not with a counterbore)"
+    )
+    csk_angle: Number | None = Field(
+        None, description="countersink included angle in degrees, e.g. 90 (metric) or 82"
+    )
     body: str | None = None
     name: str | None = None
 
@@ -276,11 +295,20 @@ def boolean(args: BooleanArgs, ctx: ToolContext) -> dict[str, Any]:
 
 
 class PatternArgs(Args):
-    source: str = Field(description="id of the extrude, revolve or hole feature to repeat")
-    kind: Literal["linear", "circular"]
-    count: int = Field(ge=2, le=500, description="instances including the original")
-    direction: Vec3 = (1.0, 0.0, 0.0)
-    spacing: Number = 10.0
+    source: str = Field(
+        description="id of the extrude, revolve, hole, pattern or mirror feature to repeat"
+    )
+    kind: Literal["linear", "circular", "rectangular"]
+    count: int = Field(
+        ge=2, le=500, description="instances including the original (rectangular: columns)"
+    )
+    direction: Vec3 = Field((1.0, 0.0, 0.0), description="linear/rectangular: step direction")
+    spacing: Number = Field(10.0, description="linear/rectangular: step along direction (mm)")
+    count2: int | None = Field(
+        None, ge=2, le=500, description="rectangular: rows, instances along direction2"
+    )
+    direction2: Vec3 = Field((0.0, 1.0, 0.0), description="rectangular: the rows' direction")
+    spacing2: Number | None = Field(None, description="rectangular: step along direction2 (mm)")
     axis_origin: Vec3 = (0.0, 0.0, 0.0)
     axis_direction: Vec3 = (0.0, 0.0, 1.0)
     angle: Number = 360.0
@@ -494,11 +522,12 @@ def export(args: ExportArgs, ctx: ToolContext) -> ToolResult:
 EDITOR_TOOLS: list[ToolSpec] = [
     editor_spec(
         "create_sketch",
-        "Start a sketch on a principal plane (XY, YZ, XZ; optional offset) or on a planar "
-        "face of a body; optionally draw entities at once. Returns the sketch id. Sketch "
-        "coordinates (mm): XY: x->X, y->Y, normal +Z; XZ: x->X, y->Z, normal -Y; YZ: x->Y, "
-        "y->Z, normal +X; on a face: origin at the centre of the face's bounding box, normal "
-        "out of the face. Any number may be a parameter expression such as 'width / 2'.",
+        "Start a sketch on a principal plane (XY, YZ, XZ; optional offset), on a planar "
+        "face of a body, or on a datum plane (datum: an id from datum_plane); optionally draw "
+        "entities at once. Returns the sketch id. Sketch coordinates (mm): XY: x->X, y->Y, "
+        "normal +Z; XZ: x->X, y->Z, normal -Y; YZ: x->Y, y->Z, normal +X; on a face: origin at "
+        "the centre of the face's bounding box, normal out of the face; on a datum: its origin "
+        "and axes. Any number may be a parameter expression such as 'width / 2'.",
         CreateSketchArgs,
         create_sketch,
     ),
@@ -532,17 +561,23 @@ EDITOR_TOOLS: list[ToolSpec] = [
     ),
     editor_spec(
         "extrude",
-        "Extrude a sketch's closed profiles: new body, join, cut or intersect; blind depth or "
-        "through_all. Profiles inside profiles become holes. direction: normal (along the "
-        "sketch normal), reverse (into the part; the default for cut) or symmetric. Later "
-        "features can name the end cap '<extrude id>.top' and the start cap '.bottom'.",
+        "Extrude a sketch's closed profiles: new body, join, cut or intersect; blind depth, "
+        "through_all (through the whole body; symmetric from a mid-plane sketch cuts both "
+        "ways) or up_to_face (to the plane of a planar `face`, along or against the sketch "
+        "normal, whichever reaches it). Profiles inside profiles become holes. direction: "
+        "normal (along the sketch normal), reverse (into the part; the default for cut) or "
+        "symmetric. draft (blind only): taper in degrees, positive narrows away from the "
+        "sketch. Later features can name the end cap '<extrude id>.top' and the start cap "
+        "'.bottom' (blind extrudes).",
         ExtrudeArgs,
         extrude,
     ),
     editor_spec(
         "revolve",
         "Revolve a sketch's profiles about an axis given by two points in sketch coordinates "
-        "(default: the sketch's y axis). The profile must stay on one side of the axis.",
+        "(default: the sketch's y axis; it may lie off the origin) by any angle up to 360, "
+        "turning by the right-hand rule about the direction axis_start -> axis_end. The "
+        "profile must stay on one side of the axis.",
         RevolveArgs,
         revolve,
     ),
@@ -562,9 +597,10 @@ EDITOR_TOOLS: list[ToolSpec] = [
     ),
     editor_spec(
         "hole",
-        "Drill simple or counterbored holes into one planar face, against its normal. "
-        "positions are face coordinates (origin: centre of the face's bounding box); omit "
-        "depth for through holes.",
+        "Drill simple, counterbored (cbore_diameter, cbore_depth) or countersunk "
+        "(csk_diameter, csk_angle) holes into one planar face, against its normal. positions "
+        "are face coordinates (origin: centre of the face's bounding box); omit depth for "
+        "through holes.",
         HoleArgs,
         hole,
     ),
@@ -576,7 +612,10 @@ EDITOR_TOOLS: list[ToolSpec] = [
     ),
     editor_spec(
         "pattern",
-        "Repeat an extrude, revolve or hole feature in a linear or circular pattern.",
+        "Repeat what an extrude, revolve, hole, pattern or mirror feature added or removed: "
+        "linear (count along direction), circular (about an axis) or rectangular (count "
+        "columns along direction x count2 rows along direction2). A pattern of a pattern "
+        "repeats the whole set (a row of 5 patterned 3 times: 15).",
         PatternArgs,
         pattern,
     ),
