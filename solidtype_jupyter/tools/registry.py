@@ -43,6 +43,10 @@ APPROVAL_RULES: dict[str, ApprovalLevel] = {
     "get_geometry": "auto",
     "list_features": "auto",
     "render_view": "auto",
+    "measure": "auto",
+    "check_interference": "auto",
+    "section": "auto",
+    "verify": "auto",
     # navigation (the UI executes it)
     "open_project": "auto",
     "open_document": "auto",
