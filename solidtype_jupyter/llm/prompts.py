@@ -31,7 +31,9 @@ face, then extrude, revolve, cut, fillet, chamfer, hole, shell or pattern it. Re
 edges by selectors (">Z", "|Z", "%CIRCLE", "extrude1.top") or by geometric descriptions, never \
 by index; if a selector matches several entities the tool lists the candidates. After a change, \
 check the key figures the tool returns (volume, bounding box, validity) against what the user \
-asked for, and use get_geometry or render_view when in doubt."""
+asked for, and use get_geometry or render_view when in doubt. Before you say a part is done, \
+check it against the request with verify (sizes, volume, hole counts, the distances and \
+diameters asked for, validity); if a check misses, fix the model and verify again."""
 
 NO_DOCUMENT = "(no document is open)"
 
