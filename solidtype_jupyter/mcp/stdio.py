@@ -1,0 +1,112 @@
+"""``solidtype-jupyter mcp``: the MCP server over stdio, for agents that start it themselves
+(Claude Code, Claude Desktop, Cursor, Jupyter AI's ``mcp_settings.json``).
+
+``--document PATH`` serves the editor tools on that ``*.solid.json`` (relative to the current
+folder, created if missing, saved after every change). Without it the dashboard tools (on
+the same database as the server: Jupyter config, ``SOLIDTYPE_DATABASE_URL``, or the embedded
+SQLite file) and ``open_document(path)`` are served, then the editor tools on that document.
+Nothing but MCP may go to stdout: logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from .approvals import APPROVAL_POLICIES, ApprovalPolicy
+
+
+def add_parser(commands: Any) -> None:
+    mcp = commands.add_parser(
+        "mcp",
+        help="serve the CAD tools over MCP (stdio) to other agents",
+        description="An MCP server on stdin/stdout: the CAD editor tools on one *.solid.json "
+        "(--document), or the dashboard tools and open_document(path).",
+    )
+    mcp.add_argument(
+        "--document",
+        help="the *.solid.json to edit (relative to the current folder; created if missing)",
+    )
+    mcp.add_argument(
+        "--approvals",
+        choices=APPROVAL_POLICIES,
+        default="client",
+        help="who approves tools that change existing things: client (its own permission "
+        "prompt; default), elicit (ask through MCP elicitation as well), auto (nobody)",
+    )
+    mcp.add_argument("--user", help="the user the catalog entries belong to (default: login)")
+    mcp.add_argument("--database-url", help="database URL of the dashboard's catalog")
+    mcp.set_defaults(func=run_mcp)
+
+
+def run_mcp(args: argparse.Namespace) -> int:
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    try:
+        return asyncio.run(serve_stdio(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    from jupyter_core.application import JupyterApp
+
+    from ..server.extension import SolidTypeApp
+
+    if args.database_url:
+        return str(args.database_url)
+
+    class _ConfigReader(JupyterApp):
+        name = "solidtype-jupyter"
+        config_file_name = "jupyter_server_config"
+
+    reader = _ConfigReader()
+    reader.load_config_file()
+    return str(SolidTypeApp(config=reader.config).database_url)
+
+
+async def serve_stdio(args: argparse.Namespace) -> int:
+    from mcp.server import NotificationOptions
+    from mcp.server.stdio import stdio_server
+
+    from .server import build_server
+    from .workspace import LocalWorkspace
+
+    user = args.user or getpass.getuser()
+    policy: ApprovalPolicy = args.approvals
+    root = Path.cwd()
+    database = None
+    catalog = None
+    if args.document is None:
+        from ..store import CatalogRepository, ThreadedDatabase, ensure_schema
+        from ..store.database import normalize_database_url
+
+        url = normalize_database_url(_database_url(args))
+        await asyncio.to_thread(ensure_schema, url)
+        database = ThreadedDatabase(url)
+        catalog = CatalogRepository(database)
+    workspace = LocalWorkspace(root, user_id=user, catalog=catalog)
+    if args.document is not None:
+        opened = await workspace.open(args.document)
+        if not opened.ok:
+            assert opened.error is not None
+            print(f"error: --document: {opened.error.message}", file=sys.stderr)
+            return 2
+
+    async def workspace_of(ctx: Any) -> LocalWorkspace:
+        return workspace
+
+    server = build_server(workspace_of, approvals=policy)
+    options = server.create_initialization_options(NotificationOptions(tools_changed=True))
+    try:
+        async with stdio_server() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, options)
+    finally:
+        await workspace.close()
+        if database is not None:
+            await asyncio.to_thread(database.close)
+    return 0
