@@ -39,6 +39,7 @@ from .editor_common import (
     editor_spec,
     figures,
 )
+from .feature_edits import checked_changes, parameter_users, unused_parameter_note
 from .inspection import INSPECTION_TOOLS
 from .path_tools import PATH_TOOLS
 from .plane_tools import PLANE_TOOLS
@@ -331,7 +332,15 @@ class SetParameterArgs(Args):
 def set_parameter(args: SetParameterArgs, ctx: ToolContext) -> dict[str, Any]:
     doc = document_of(ctx)
     doc.set_parameter(args.name, args.value, args.description)
-    return figures(doc, {"parameters": doc.parameters, "rebuilt": doc.last_executed})
+    users = parameter_users(doc, args.name)
+    out: dict[str, Any] = {
+        "parameters": doc.parameters,
+        "used_by": users,
+        "rebuilt": doc.last_executed,
+    }
+    if not users:  # still a success: a later feature may use it
+        out["note"] = unused_parameter_note(args.name, doc)
+    return figures(doc, out)
 
 
 class ModifyFeatureArgs(Args):
@@ -341,9 +350,7 @@ class ModifyFeatureArgs(Args):
 
 def modify_feature(args: ModifyFeatureArgs, ctx: ToolContext) -> dict[str, Any]:
     doc = document_of(ctx)
-    changes = dict(args.changes)
-    if "sketch_id" in changes:  # the creating tools call it sketch_id; features store sketch
-        changes["sketch"] = changes.pop("sketch_id")
+    changes = checked_changes(doc, args.feature_id, args.changes)
     feature = doc.update_feature(args.feature_id, changes)
     return figures(
         doc,

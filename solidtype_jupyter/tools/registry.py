@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
+import difflib
 import inspect
 import json
 import logging
@@ -24,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..cad import CadDocument
 from ..cad.errors import CadError, FeatureError
 from ..cad.render import RenderError
+from .arguments_schema import normalized_arguments, portable_schema
 
 log = logging.getLogger(__name__)
 
@@ -204,18 +207,12 @@ class ToolSpec:
     needs_catalog: bool = False
 
 
-def _schema(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema()
-    schema.pop("title", None)
-    schema.setdefault("properties", {})
-    return schema
-
-
 class ToolRegistry:
     """Named tools with schemas and approval levels, executed through one entry point."""
 
     def __init__(self, tools: Iterable[ToolSpec] = ()) -> None:
         self._tools: dict[str, ToolSpec] = {}
+        self._schemas: dict[str, tuple[type[BaseModel], dict[str, Any]]] = {}
         for spec in tools:
             self.register(spec)
 
@@ -238,12 +235,20 @@ class ToolRegistry:
             ToolDefinition(
                 name=spec.name,
                 description=spec.description,
-                parameters=_schema(spec.args),
+                parameters=self.schema(spec.name),
                 approval=approval_level(spec.name),
                 client_side=spec.client_side,
             )
             for spec in self._tools.values()
         ]
+
+    def schema(self, name: str) -> dict[str, Any]:
+        """The JSON Schema of a tool's arguments (`portable_schema`; computed once)."""
+        spec = self._tools[name]
+        cached = self._schemas.get(name)
+        if cached is None or cached[0] is not spec.args:
+            cached = self._schemas[name] = (spec.args, portable_schema(spec.args))
+        return copy.deepcopy(cached[1])
 
     def approval_level(self, name: str) -> ApprovalLevel:
         return approval_level(name)
@@ -260,10 +265,14 @@ class ToolRegistry:
             )
         if not isinstance(raw_args, dict):
             return ToolResult.failure(name, "invalid_arguments", "arguments must be a JSON object")
+        # What a strict-mode model sends (null for "leave unset", JSON text for a free-form
+        # object) is normalized here, so the argument model is the one validation.
+        raw_args = normalized_arguments(self.schema(name), raw_args)
         try:
             args = spec.args.model_validate(raw_args)
         except ValidationError as exc:
-            return ToolResult.failure(name, "invalid_arguments", _validation_text(exc))
+            text = validation_text(exc, self.schema(name))
+            return ToolResult.failure(name, "invalid_arguments", text)
         if spec.needs_document and context.document is None:
             return ToolResult.failure(
                 name, "no_document", "no CAD document is open; open or create one first"
@@ -307,9 +316,76 @@ class ToolRegistry:
         return ToolRegistry([*self._tools.values(), *other._tools.values()])
 
 
-def _validation_text(exc: ValidationError) -> str:
+def validation_text(exc: ValidationError, schema: dict[str, Any], unknown: str = "argument") -> str:
+    """pydantic's reasons, one per problem; an unknown name comes with the valid names."""
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "arguments"
-        parts.append(f"{loc}: {err['msg']}")
+        text = f"{loc}: {err['msg']}"
+        if err["type"] == "extra_forbidden":
+            # a misspelt name: say which names that object takes, and the closest one
+            valid = _valid_names(schema, err["loc"][:-1])
+            if valid:
+                text = f"{loc}: unknown {unknown} {str(err['loc'][-1])!r}" + unknown_name_hint(
+                    str(err["loc"][-1]), valid
+                )
+        parts.append(text)
     return "invalid arguments: " + "; ".join(parts)
+
+
+def unknown_name_hint(name: str, valid: Iterable[str]) -> str:
+    """' (did you mean 'x'?); valid: a, b, c' for a name that is not among `valid`."""
+    names = list(valid)
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{guess}; valid: {', '.join(names) or 'none'}"
+
+
+def _valid_names(schema: dict[str, Any], path: tuple[int | str, ...]) -> list[str]:
+    """Property names of the object at pydantic error location `path` in `schema`.
+
+    A location holds field names, list indexes, and for unions the tag ('circle') or the
+    branch's type name ('Descriptor'); a step that cannot be followed gives no names.
+    """
+    defs = schema.get("$defs", {})
+    node: Any = schema
+    for step in path:
+        node = _resolve(node, defs)
+        branches = node.get("anyOf")
+        if isinstance(branches, list):
+            named = _named_branch(branches, defs, step)
+            if named is not None:
+                node = named  # the step named the union's branch: nothing to descend
+                continue
+            node = _only_branch(branches, defs, "items" if isinstance(step, int) else "properties")
+            if node is None:
+                return []
+        child = node.get("items") if isinstance(step, int) else node.get("properties", {}).get(step)
+        if not isinstance(child, dict):
+            return []
+        node = child
+    node = _resolve(node, defs)
+    if isinstance(node.get("anyOf"), list):
+        node = _only_branch(node["anyOf"], defs, "properties") or {}
+    properties = node.get("properties")
+    return list(properties) if isinstance(properties, dict) else []
+
+
+def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    target = defs.get(str(node.get("$ref", "")).removeprefix("#/$defs/"))
+    return target if isinstance(target, dict) else node
+
+
+def _named_branch(branches: list[Any], defs: dict[str, Any], step: int | str) -> Any:
+    """The union branch a location step names: by its tag (a `const`) or its type name."""
+    for branch in branches:
+        target = _resolve(branch, defs)
+        tags = [p.get("const") for p in target.get("properties", {}).values() if "const" in p]
+        if step in tags or str(branch.get("$ref", "")).endswith(f"/{step}"):
+            return target
+    return None
+
+
+def _only_branch(branches: list[Any], defs: dict[str, Any], key: str) -> Any:
+    found = [t for t in (_resolve(b, defs) for b in branches) if key in t]
+    return found[0] if len(found) == 1 else None

@@ -93,6 +93,9 @@ class AnthropicAdapter:
         if request.system:
             kwargs["system"] = request.system
         if request.tools:
+            # The portable schema as is, not strict tool use: strict mode caps the optional
+            # and union-typed parameters of all strict tools of a request (a few dozen), far
+            # fewer than the editor tools have; the registry validates every call anyway.
             kwargs["tools"] = [
                 {"name": t.name, "description": t.description, "input_schema": t.parameters}
                 for t in request.tools

@@ -4,6 +4,10 @@ Works with OpenAI and with servers that speak the same API: Ollama (``http://loc
 vLLM, LM Studio. Tool-call fragments are keyed by ``index`` as the API sends them; servers that
 send a whole call in one chunk, omit call ids, or end a tool turn with ``finish_reason: stop``
 (several local servers do) are handled too.
+
+Tools are offered in strict mode (``"strict": true`` with ``openai_strict_schema``: the model's
+arguments then always match the schema) when talking to OpenAI itself; other servers get the
+portable schema unless ``strict_tools=True``, as their support for strict mode varies.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import httpx2
 import openai
 
 from ..retry import RetryPolicy, retrying_stream
+from ..strict_schema import openai_strict_schema
 from ..types import (
     AssistantMessage,
     ChatMessage,
@@ -29,6 +34,7 @@ from ..types import (
     ToolCallEnded,
     ToolCallStarted,
     ToolResultMessage,
+    ToolSpec,
     Usage,
     UserMessage,
 )
@@ -56,6 +62,7 @@ class OpenAICompatibleAdapter:
         retry: RetryPolicy | None = None,
         timeout: float = 600.0,
         include_usage: bool = True,
+        strict_tools: bool | None = None,
     ) -> None:
         self.model = model
         self._client = openai.AsyncOpenAI(
@@ -66,6 +73,8 @@ class OpenAICompatibleAdapter:
         )
         self._retry = retry or RetryPolicy()
         self._include_usage = include_usage
+        host = self._client.base_url.host
+        self.strict_tools = host == "api.openai.com" if strict_tools is None else strict_tools
 
     @property
     def label(self) -> str:
@@ -81,6 +90,15 @@ class OpenAICompatibleAdapter:
     async def close(self) -> None:
         await self._client.close()
 
+    def _function(self, tool: ToolSpec) -> dict[str, Any]:
+        function: dict[str, Any] = {"name": tool.name, "description": tool.description}
+        if self.strict_tools:
+            function["parameters"] = openai_strict_schema(tool.parameters)
+            function["strict"] = True
+        else:
+            function["parameters"] = tool.parameters
+        return function
+
     async def _stream_once(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
         kwargs: dict[str, Any] = {
             "model": self.model,
@@ -92,15 +110,7 @@ class OpenAICompatibleAdapter:
             kwargs["stream_options"] = {"include_usage": True}
         if request.tools:
             kwargs["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
+                {"type": "function", "function": self._function(t)} for t in request.tools
             ]
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
