@@ -176,7 +176,7 @@ class Mirror(FeatureBase):
                 lines.append(f"{self.new_body} = mirrored({self.id}_plane, {body})")
             else:
                 ctx.touched.add(body)
-                lines.append(f"{body} = {body}.union(mirrored({self.id}_plane, {body}))")
+                lines.append(f"{body} = fused({body}, mirrored({self.id}_plane, {body}))")
             return "\n".join(lines)
         if self.new_body is not None:
             raise ctx.fail("new_body is for mirroring a whole body; features join their body")
@@ -198,8 +198,10 @@ class Mirror(FeatureBase):
             copies = f"{self.id}_copies" if len(groups) == 1 else f"{self.id}_copies{index + 1}"
             lines.append(f"{copies} = mirrored({self.id}_plane, {', '.join(tools)})")
             ctx.touched.add(target)
-            method = {"join": "union", "cut": "cut", "intersect": "intersect"}[op]
-            lines.append(f"{target} = {target}.{method}({copies})")
+            if op == "join":
+                lines.append(f"{target} = fused({target}, {copies})")
+            else:
+                lines.append(f"{target} = {target}.{op}({copies})")
             if len(groups) == 1:
                 # what a later pattern or mirror of this one repeats: originals and images
                 ctx.tools[self.id] = (target, op)

@@ -405,6 +405,18 @@ def mirrored(plane: cq.Plane, *items: cq.Workplane) -> cq.Workplane:
     )
 
 
+def fused(body: cq.Workplane, other: cq.Workplane) -> cq.Workplane:
+    """`body` joined with `other`, faces on one surface merged when OCCT can do so validly.
+
+    Merging (`clean`) two mirrored halves of a cylinder can leave an invalid solid (it did
+    for a pear cam); the union is then kept with its faces unmerged.
+    """
+    joined = body.union(other)
+    if all(solid.isValid() for solid in joined.solids().vals()):
+        return joined
+    return body.union(other, clean=False)
+
+
 def up_to_face(sketch: cq.Workplane, body: cq.Workplane, ref: Any) -> cq.Workplane:
     """The prism of a sketch's profiles from the sketch up to the plane of a planar face.
 
