@@ -325,7 +325,7 @@ def validation_text(exc: ValidationError, schema: dict[str, Any], unknown: str =
         if err["type"] == "extra_forbidden":
             # a misspelt name: say which names that object takes, and the closest one
             valid = _valid_names(schema, err["loc"][:-1])
-            if valid:
+            if valid is not None:
                 text = f"{loc}: unknown {unknown} {str(err['loc'][-1])!r}" + unknown_name_hint(
                     str(err["loc"][-1]), valid
                 )
@@ -341,11 +341,11 @@ def unknown_name_hint(name: str, valid: Iterable[str]) -> str:
     return f"{guess}; valid: {', '.join(names) or 'none'}"
 
 
-def _valid_names(schema: dict[str, Any], path: tuple[int | str, ...]) -> list[str]:
+def _valid_names(schema: dict[str, Any], path: tuple[int | str, ...]) -> list[str] | None:
     """Property names of the object at pydantic error location `path` in `schema`.
 
     A location holds field names, list indexes, and for unions the tag ('circle') or the
-    branch's type name ('Descriptor'); a step that cannot be followed gives no names.
+    branch's type name ('Descriptor'); None if a step cannot be followed.
     """
     defs = schema.get("$defs", {})
     node: Any = schema
@@ -359,16 +359,16 @@ def _valid_names(schema: dict[str, Any], path: tuple[int | str, ...]) -> list[st
                 continue
             node = _only_branch(branches, defs, "items" if isinstance(step, int) else "properties")
             if node is None:
-                return []
+                return None
         child = node.get("items") if isinstance(step, int) else node.get("properties", {}).get(step)
         if not isinstance(child, dict):
-            return []
+            return None
         node = child
     node = _resolve(node, defs)
     if isinstance(node.get("anyOf"), list):
         node = _only_branch(node["anyOf"], defs, "properties") or {}
     properties = node.get("properties")
-    return list(properties) if isinstance(properties, dict) else []
+    return list(properties) if isinstance(properties, dict) else None
 
 
 def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,177 @@
+"""Errors and notes the model reads when a call does not do what it meant: an unknown argument
+names the valid ones, a misspelt `modify_feature` field lists the feature's fields, and a
+parameter no feature uses says so and how to use it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from solidtype_jupyter.cad import CadDocument
+from solidtype_jupyter.cad.feature_set import FEATURE_TYPES
+from solidtype_jupyter.cad.features import Circle, Descriptor
+from solidtype_jupyter.tools import ToolContext, ToolRegistry, default_registry, editor_registry
+
+REGISTRY = default_registry()
+
+
+def call(registry: ToolRegistry, doc: CadDocument | None, tool: str, args: dict[str, Any]) -> Any:
+    return registry.execute_sync(tool, args, ToolContext(user_id="u", document=doc))
+
+
+def ok(registry: ToolRegistry, doc: CadDocument, tool: str, args: dict[str, Any]) -> Any:
+    result = call(registry, doc, tool, args)
+    assert result.ok, result.model_text()
+    return result.content
+
+
+def plate(registry: ToolRegistry) -> CadDocument:
+    doc = CadDocument("plate")
+    ok(
+        registry,
+        doc,
+        "create_sketch",
+        {"entities": [{"kind": "rectangle", "width": 40, "height": 20}]},
+    )
+    ok(registry, doc, "extrude", {"sketch_id": "sketch1", "distance": 5})
+    return doc
+
+
+def error_of(result: Any) -> str:
+    assert not result.ok
+    assert result.error.code == "invalid_arguments", result.model_text()
+    return str(result.error.message)
+
+
+# --- unknown arguments, for every tool ---------------------------------------------------
+
+
+@pytest.mark.parametrize("tool", REGISTRY.names())
+def test_an_unknown_argument_names_the_valid_ones(tool: str) -> None:
+    fields = list(REGISTRY.spec(tool).args.model_fields)
+    message = error_of(call(REGISTRY, None, tool, {"zzz_not_an_argument": 1}))
+    assert "unknown argument 'zzz_not_an_argument'" in message
+    assert message.endswith("valid: " + (", ".join(fields) or "none")), message
+    assert "did you mean" not in message  # nothing is close to it
+
+
+@pytest.mark.parametrize(
+    "tool", [n for n in REGISTRY.names() if REGISTRY.spec(n).args.model_fields]
+)
+def test_a_misspelt_argument_gets_the_closest_name(tool: str) -> None:
+    fields = list(REGISTRY.spec(tool).args.model_fields)
+    longest = max(fields, key=len)
+    typo = longest + "x"
+    message = error_of(call(REGISTRY, None, tool, {typo: 1}))
+    assert f"unknown argument {typo!r} (did you mean {longest!r}?)" in message, message
+
+
+def test_a_misspelt_nested_argument_names_that_object_s_fields() -> None:
+    registry = editor_registry()
+    message = error_of(call(registry, None, "hole", {"diameter": 3, "face": {"typ": "PLANE"}}))
+    assert "face.Descriptor.typ: unknown argument 'typ' (did you mean 'type'?)" in message
+    assert "valid: " + ", ".join(Descriptor.model_fields) in message
+    message = error_of(
+        call(registry, None, "create_sketch", {"entities": [{"kind": "circle", "radiu": 3}]})
+    )
+    assert "entities.0.circle.radiu: unknown argument 'radiu' (did you mean 'radius'?)" in message
+    assert "valid: " + ", ".join(Circle.model_fields) in message
+
+
+# --- modify_feature ----------------------------------------------------------------------
+
+
+def test_a_misspelt_feature_field_lists_the_feature_s_fields() -> None:
+    registry = editor_registry()
+    doc = plate(registry)
+    revision = doc.revision
+    message = error_of(
+        call(
+            registry, doc, "modify_feature", {"feature_id": "extrude1", "changes": {"distanse": 8}}
+        )
+    )
+    fields = [f for f in FEATURE_TYPES["extrude"].model_fields if f not in ("id", "type")]
+    assert "extrude1 is a feature of type extrude" in message
+    assert "no field 'distanse' (did you mean 'distance'?)" in message
+    assert message.endswith("valid: " + ", ".join(fields)), message
+    assert "Extra inputs" not in message
+    assert doc.revision == revision  # nothing changed
+
+
+def test_a_misspelt_field_inside_a_changed_value_is_named_too() -> None:
+    registry = editor_registry()
+    doc = plate(registry)
+    changes = {"entities": [{"kind": "circle", "radius": 3, "centre": [0, 0]}]}
+    message = error_of(
+        call(registry, doc, "modify_feature", {"feature_id": "sketch1", "changes": changes})
+    )
+    assert "changes to sketch1: entities.0.circle.centre: unknown field 'centre'" in message
+    assert "(did you mean 'center'?)" in message
+    assert "valid: " + ", ".join(Circle.model_fields) in message
+
+
+def test_valid_changes_still_apply_sketch_id_included() -> None:
+    registry = editor_registry()
+    doc = CadDocument("disc")
+    ok(
+        registry,
+        doc,
+        "create_sketch",
+        {"entities": [{"kind": "rectangle", "width": 4, "height": 2}]},
+    )
+    ok(registry, doc, "create_sketch", {"entities": [{"kind": "circle", "radius": 5}]})
+    ok(registry, doc, "extrude", {"sketch_id": "sketch1", "distance": 5})
+    content = ok(
+        registry,
+        doc,
+        "modify_feature",
+        {"feature_id": "extrude1", "changes": {"sketch_id": "sketch2", "distance": 10}},
+    )
+    assert content["feature"]["sketch"] == "sketch2"
+    assert content["geometry"]["volume"] == pytest.approx(math.pi * 5**2 * 10, rel=1e-6)
+
+
+# --- set_parameter -----------------------------------------------------------------------
+
+
+def test_a_parameter_no_feature_uses_says_so_and_how_to_use_it() -> None:
+    registry = editor_registry()
+    doc = plate(registry)
+    content = ok(registry, doc, "set_parameter", {"name": "thickness", "value": 8})
+    assert content["used_by"] == [] and content["rebuilt"] == []
+    note = content["note"]
+    assert "no feature uses parameter 'thickness'" in note
+    assert "modify_feature" in note and '"distance": "thickness"' in note and "/ 2" in note
+    assert content["geometry"]["volume"] == pytest.approx(40 * 20 * 5)
+
+    # following the note: the feature uses it, and the next change rebuilds it with no note
+    ok(
+        registry,
+        doc,
+        "modify_feature",
+        {"feature_id": "extrude1", "changes": {"distance": "thickness"}},
+    )
+    content = ok(registry, doc, "set_parameter", {"name": "thickness", "value": 6})
+    assert "note" not in content
+    assert content["used_by"] == ["extrude1"] and content["rebuilt"] == ["extrude1"]
+    assert content["geometry"]["volume"] == pytest.approx(40 * 20 * 6)
+
+
+def test_a_parameter_used_inside_an_expression_or_a_point_counts_as_used() -> None:
+    registry = editor_registry()
+    doc = plate(registry)
+    ok(registry, doc, "set_parameter", {"name": "offset_x", "value": 5})
+    ok(registry, doc, "create_sketch", {"plane": "XY", "offset": 5})
+    ok(
+        registry,
+        doc,
+        "add_circle",
+        {"sketch_id": "sketch2", "center": ["offset_x * 2", 0], "radius": 2},
+    )
+    content = ok(registry, doc, "set_parameter", {"name": "offset_x", "value": 4})
+    assert content["used_by"] == ["sketch2"]
+    assert "note" not in content
+    content = ok(registry, doc, "set_parameter", {"name": "unused_one", "value": 1})
+    assert content["used_by"] == [] and "note" in content
