@@ -136,7 +136,11 @@ def _vertex(body: cq.Workplane, ref: str | Vec3) -> cq.Shape:
             f"bad vertex selector {ref!r}: not a CadQuery selector (e.g. '>X and >Y and >Z')"
         ) from exc
     if len(found) != 1:
-        points = ", ".join(str(list(v.toTuple())) for v in found[:6] if isinstance(v, cq.Vertex))
+        points = ", ".join(
+            str([round(c, 4) + 0.0 for c in v.toTuple()])
+            for v in found[:6]
+            if isinstance(v, cq.Vertex)
+        )
         raise SelectionError(
             f"vertex selector {ref!r} matched {len(found)} vertices, expected exactly one"
             + (f": {points}" if found else "")
