@@ -41,6 +41,18 @@ export class ServerChatTransport implements ChatTransport {
   /** Called with every event the panel applies (the extension opens documents from it). */
   onEvent: ((event: Json) => void) | null = null;
 
+  /** Called when a session is put on screen (the 3D view follows its document). */
+  onOpen: ((session: string) => void) | null = null;
+
+  /**
+   * What the user picked in the 3D view, sent as `forwardedProps.selection` with each chat
+   * request (the agent's `get_current_selection`); null or empty: nothing is sent.
+   */
+  selection: (() => Json[]) | null = null;
+
+  /** Pictures of the model for the chat's own viewer (off when a 3D view shows it). */
+  pictures = true;
+
   send(command: Json): void {
     this._handle(command).catch(error => {
       this._emit({ kind: 'error', message: messageOf(error), retry: false });
@@ -142,6 +154,7 @@ export class ServerChatTransport implements ChatTransport {
       demo: this._demo
     });
     await this._publishSessions();
+    this.onOpen?.(session);
     void this._refreshView(session);
     if (page.activeRun) {
       // Reloaded (or opened elsewhere) during an answer: go on from the last offset.
@@ -193,6 +206,7 @@ export class ServerChatTransport implements ChatTransport {
     if (text) {
       this._lastText = text;
     }
+    const selection = this.selection?.() ?? [];
     const body = {
       threadId: session,
       runId: `run_${randomId()}`,
@@ -200,7 +214,7 @@ export class ServerChatTransport implements ChatTransport {
       messages: [],
       tools: [],
       context: [],
-      forwardedProps: {},
+      forwardedProps: selection.length ? { selection } : {},
       ...input
     };
     // The server stored the user's message before it answers: the list can say so at once
@@ -374,6 +388,9 @@ export class ServerChatTransport implements ChatTransport {
 
   /** The picture of the session's document (editor sessions), after each change. */
   private async _refreshView(session: string): Promise<void> {
+    if (!this.pictures) {
+      return;
+    }
     const response = await ServerConnection.makeRequest(
       this._url('documents/render', { session, width: '640', height: '480' }),
       { cache: NO_CACHE_BUSTER },

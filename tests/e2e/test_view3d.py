@@ -1,0 +1,193 @@
+"""The interactive 3D view (labextension/src/view3d.ts) in a real headless Chromium with WebGL
+(SwiftShader): the ``*.solid.json`` viewer and the side panel of an editor chat draw the
+model on a WebGL canvas, follow edits (another user's save, the agent's tool calls) with the
+camera kept where the user left it, show the agent's faces in its colour, and a face the
+user clicks is what ``get_current_selection`` returns to the agent.
+
+Clicks, drags and typing are Playwright's real input; the page is only read (the view's
+``data-*`` attributes, the canvas's pixels from screenshots). Screenshots:
+test-artifacts/view3d-*.png.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from solidtype_jupyter.cad import CadDocument
+
+from .conftest import ARTIFACTS, Lab
+from .test_side_panel import api
+from .test_side_panel_layout import set_panel_width, switch_theme
+
+TIMEOUT = 90_000  # ms
+DOC_VIEW = ".jp-SolidTypeDocumentView .jp-SolidTypeView3D"
+PANEL_VIEW = ".jp-SolidTypeChatPanel .jp-SolidTypeView3D"
+PANEL = ".jp-SolidTypeChatPanel .st-chat"
+#: The model's yellow and the agent's pink (scene.ts MODEL_COLOR, AGENT_COLOR).
+YELLOW = (0xE8, 0xB0, 0x24)
+PINK = (0xFF, 0x14, 0x93)
+BLUE = (0x1E, 0x88, 0xE5)
+
+SCRIPT = [
+    # 1: "make it 12 mm thick"
+    {
+        "text": "Making the plate 12 mm thick.",
+        "tool_calls": [{"name": "set_parameter", "arguments": {"name": "thickness", "value": 12}}],
+    },
+    {"text": "Done: 12 mm."},
+    # 2: "which faces point up?"
+    {
+        "text": "Looking for the top face.",
+        "tool_calls": [{"name": "find_faces", "arguments": {"selector": ">Z"}}],
+    },
+    {"text": "The top face is highlighted."},
+    # 3: "what did I pick?"
+    {
+        "text": "Reading your selection.",
+        "tool_calls": [{"name": "get_current_selection", "arguments": {}}],
+    },
+    {"text": "You picked one face."},
+]
+
+
+@pytest.fixture
+def lab_server_config(tmp_path: Path) -> dict[str, Any]:
+    script = tmp_path / "view3d.jsonl"
+    script.write_text("".join(json.dumps(turn) + "\n" for turn in SCRIPT), encoding="utf-8")
+    return {
+        "SolidTypeApp": {
+            "model": f"scripted:{script}",
+            "default_runtime": "thread",
+            # No approval card between the request and the change: the view is under test.
+            "approval_overrides": {"set_parameter": "auto"},
+        }
+    }
+
+
+def write_plate(path: Path, thickness: float = 8) -> None:
+    document = CadDocument("plate")
+    document.set_parameter("thickness", thickness)
+    document.add_feature(
+        {"type": "sketch", "entities": [{"kind": "rectangle", "width": 60, "height": 40}]}
+    )
+    document.add_feature({"type": "extrude", "sketch": "sketch1", "distance": "thickness"})
+    document.save(path)
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"view3d-{name}.png"), full_page=False)
+
+
+def canvas_pixels(page: Any, view: str) -> Any:
+    """The canvas as drawn on screen (an RGB image)."""
+    from PIL import Image
+
+    png = page.locator(f"{view} canvas").screenshot()
+    return Image.open(io.BytesIO(png)).convert("RGB")
+
+
+def share_near(image: Any, colour: tuple[int, int, int], tolerance: int = 70) -> float:
+    """The share of pixels whose colour is near ``colour`` (lit or shaded: a wide margin)."""
+    near = 0
+    pixels = list(image.getdata())
+    for r, g, b in pixels:
+        if abs(r - colour[0]) + abs(g - colour[1]) + abs(b - colour[2]) <= tolerance * 2:
+            near += 1
+    return near / len(pixels)
+
+
+def changed_share(a: Any, b: Any) -> float:
+    """The share of pixels that differ between two images of the same size."""
+    if a.size != b.size:
+        return 1.0
+    diff = sum(
+        1
+        for p, q in zip(a.getdata(), b.getdata(), strict=True)
+        if sum(abs(x - y) for x, y in zip(p, q, strict=True)) > 30
+    )
+    return diff / (a.size[0] * a.size[1])
+
+
+def view_data(page: Any, view: str) -> dict[str, str]:
+    return dict(
+        page.eval_on_selector(view, "(el) => Object.assign({}, el.dataset)")
+    )
+
+
+def wait_shown(page: Any, view: str) -> None:
+    page.locator(f"{view}[data-state=shown][data-renderer=webgl] canvas").wait_for(
+        timeout=TIMEOUT
+    )
+    page.wait_for_timeout(300)  # a frame or two
+
+
+def drag(page: Any, view: str, dx: float, dy: float) -> None:
+    """Orbit: press in the canvas, move, release (the user's mouse)."""
+    box = page.locator(f"{view} canvas").bounding_box()
+    x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx, y + dy, steps=10)
+    page.mouse.up()
+
+
+def test_document_viewer_draws_follows_edits_and_keeps_the_camera(
+    lab: Lab, browser_page: Any
+) -> None:
+    page = browser_page
+    write_plate(lab.root / "plate.solid.json")
+    page.goto(lab.open("plate.solid.json"))
+    wait_shown(page, DOC_VIEW)
+    first = view_data(page, DOC_VIEW)
+    assert first["faces"] == "6", first
+    image = canvas_pixels(page, DOC_VIEW)
+    assert share_near(image, YELLOW) > 0.03, "no model on the canvas"
+    shot(page, "document-iso")
+
+    # The user orbits: the camera moves, the picture changes.
+    drag(page, DOC_VIEW, 80, 30)
+    page.wait_for_timeout(300)
+    orbited = view_data(page, DOC_VIEW)
+    assert orbited["camera"] != first["camera"]
+    before = canvas_pixels(page, DOC_VIEW)
+    assert changed_share(image, before) > 0.01
+
+    # Another user saves a thicker plate: the view follows (polling), the camera stays.
+    write_plate(lab.root / "plate.solid.json", thickness=30)
+    page.wait_for_function(
+        "([sel, old]) => { const el = document.querySelector(sel);"
+        " return el && el.dataset.revision && el.dataset.revision !== old; }",
+        arg=[DOC_VIEW, orbited["revision"]],
+        timeout=TIMEOUT,
+    )
+    page.wait_for_timeout(300)
+    after_edit = view_data(page, DOC_VIEW)
+    assert after_edit["camera"] == orbited["camera"], "the camera moved on an edit"
+    after = canvas_pixels(page, DOC_VIEW)
+    assert changed_share(before, after) > 0.01, "the view did not change with the model"
+    shot(page, "document-edited")
+
+    # Standard views and fit are buttons; the section plane cuts the model.
+    page.locator(f"{DOC_VIEW} button[data-view=top]").click()
+    page.wait_for_timeout(300)
+    top = canvas_pixels(page, DOC_VIEW)
+    assert changed_share(after, top) > 0.01
+    page.locator(f"{DOC_VIEW} button[data-view=iso]").click()
+    page.locator(f"{DOC_VIEW} select.jp-SolidTypeView3D-section").select_option("z")
+    page.wait_for_timeout(300)
+    shot(page, "document-section")
+    page.locator(f"{DOC_VIEW} select.jp-SolidTypeView3D-section").select_option("")
+
+    # The dark theme: the view follows JupyterLab's.
+    switch_theme(page, "JupyterLab Dark")
+    assert view_data(page, DOC_VIEW)["theme"] == "dark"
+    dark = canvas_pixels(page, DOC_VIEW)
+    assert share_near(dark, YELLOW) > 0.03
+    shot(page, "document-dark")
+    messages = "\n".join(page.console_messages)  # type: ignore[attr-defined]
+    assert "pageerror" not in messages, messages
