@@ -5,7 +5,8 @@ Public API:
   Yjs `get_update`/`apply_update`, transactional edits, undo/redo, `shape`, `to_script()`.
 - `DocumentState`, `Parameter`: the document as plain data.
 - feature models (`Sketch`, `Extrude`, `Revolve`, `Fillet`, `Chamfer`, `Hole`, `Shell`,
-  `Boolean`, `Pattern`) and sketch entities (`Line`, `Arc`, `Circle`, `Rectangle`, `Polygon`).
+  `Boolean`, `Pattern`; `Sweep`, `Loft` along paths and between profiles, in `path_features`)
+  and sketch entities (`Line`, `Arc`, `Circle`, `Rectangle`, `Polygon`, `Slot`, `Spline`).
 - `Descriptor`: a face/edge named by its geometry.
 - `CadError`, `FeatureError`, `DocumentError`.
 
@@ -33,7 +34,10 @@ from .features import (
     Revolve,
     Shell,
     Sketch,
+    Slot,
+    Spline,
 )
+from .path_features import Loft, Sweep
 
 __all__ = [
     "Arc",
@@ -50,6 +54,7 @@ __all__ = [
     "Fillet",
     "Hole",
     "Line",
+    "Loft",
     "Parameter",
     "Pattern",
     "Polygon",
@@ -57,4 +62,7 @@ __all__ = [
     "Revolve",
     "Shell",
     "Sketch",
+    "Slot",
+    "Spline",
+    "Sweep",
 ]

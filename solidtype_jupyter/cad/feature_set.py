@@ -23,6 +23,7 @@ from .features import (
     Shell,
     Sketch,
 )
+from .path_features import Loft, Sweep
 from .plane_features import DatumPlane, Mirror, Split
 
 FEATURE_CLASSES: tuple[type[FeatureBase], ...] = (
@@ -38,6 +39,8 @@ FEATURE_CLASSES: tuple[type[FeatureBase], ...] = (
     DatumPlane,
     Mirror,
     Split,
+    Sweep,
+    Loft,
 )
 
 Feature = Annotated[
@@ -52,7 +55,9 @@ Feature = Annotated[
     | Pattern
     | DatumPlane
     | Mirror
-    | Split,
+    | Split
+    | Sweep
+    | Loft,
     Field(discriminator="type"),
 ]
 

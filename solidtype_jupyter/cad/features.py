@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -109,7 +110,34 @@ class Polygon(BaseModel):
     diameter: Number
 
 
-Entity = Annotated[Line | Arc | Circle | Rectangle | Polygon, Field(discriminator="kind")]
+class Slot(BaseModel):
+    """An obround (a closed profile): two half circles joined by straight sides.
+
+    `length` is the OVERALL length, end to end, as CadQuery's `slot2D` takes it (the centres
+    of the end circles are `length - width` apart); `width` is the diameter of the ends.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["slot"] = "slot"
+    center: Point2 = (0.0, 0.0)
+    length: Number = Field(description="overall length, end to end (mm); more than width")
+    width: Number = Field(description="width = diameter of the round ends (mm)")
+    angle: Number = Field(0.0, description="degrees from the sketch x axis, counterclockwise")
+
+
+class Spline(BaseModel):
+    """A smooth curve through `points`: open (chains with lines and arcs by its end points,
+    like a line) or periodic (a closed profile on its own; do not repeat the first point)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["spline"] = "spline"
+    points: list[Point2] = Field(min_length=2, max_length=200)
+    periodic: bool = False
+
+
+Entity = Annotated[
+    Line | Arc | Circle | Rectangle | Polygon | Slot | Spline, Field(discriminator="kind")
+]
 
 
 # --- build context -----------------------------------------------------------------------
@@ -229,6 +257,53 @@ class FeatureBase(BaseModel):
         return set()
 
 
+# --- sketch entities as code (slot, spline) ----------------------------------------------
+
+
+def _spline_points(
+    ctx: EmitContext, entity: Spline, what: str
+) -> list[tuple[str, tuple[float, float]]]:
+    points = [ctx.point(p, f"{what} point {i + 1}") for i, p in enumerate(entity.points)]
+    for i, (a, b) in enumerate(pairwise(points)):
+        if math.dist(a[1], b[1]) < 1e-6:
+            raise ctx.fail(f"{what}: points {i + 1} and {i + 2} are the same point {a[0]}")
+    return points
+
+
+def _spline_segment(ctx: EmitContext, entity: Spline, what: str) -> dict[str, Any]:
+    """An open spline as a chain segment: start, end and the points it passes through."""
+    points = _spline_points(ctx, entity, what)
+    if math.dist(points[0][1], points[-1][1]) < 1e-6 and len(points) < 3:
+        raise ctx.fail(f"{what} has zero length (start = end = {points[0][0]})")
+    return {"s": points[0], "e": points[-1], "mid": None, "through": points[1:]}
+
+
+def _periodic_spline_call(ctx: EmitContext, entity: Spline) -> str:
+    what = "periodic spline"
+    if len(entity.points) < 3:
+        raise ctx.fail(f"a {what} needs at least 3 points (got {len(entity.points)})")
+    points = _spline_points(ctx, entity, what)
+    if math.dist(points[0][1], points[-1][1]) < 1e-6:
+        raise ctx.fail(
+            f"a {what} closes by itself: do not repeat the first point {points[0][0]} at the end"
+        )
+    text = ", ".join(t for t, _ in points)
+    return f".spline([{text}], periodic=True, makeWire=True)"
+
+
+def _slot_call(ctx: EmitContext, entity: Slot) -> str:
+    ct, _ = ctx.point(entity.center, "slot center")
+    lt, length = ctx.num(entity.length, "slot length", positive=True)
+    wt, width = ctx.num(entity.width, "slot width", positive=True)
+    at, _ = ctx.num(entity.angle, "slot angle")
+    if length <= width:
+        raise ctx.fail(
+            f"slot length ({number_text(length)}) is the overall length, end to end, and must "
+            f"exceed the width ({number_text(width)}); for a round hole use a circle"
+        )
+    return f".pushPoints([{ct}]).slot2D({lt}, {wt}, {at})"
+
+
 # --- features ----------------------------------------------------------------------------
 
 
@@ -255,17 +330,20 @@ class Sketch(FeatureBase):
         return refs
 
     def _loops(self, ctx: EmitContext) -> tuple[list[str], list[str], str | None]:
-        """Chain lines and arcs into closed loops: (statements, closed descriptions, open)."""
+        """Chain lines, arcs and open splines into closed loops by their end points:
+        (statements, closed descriptions, open chain)."""
         segments: list[dict[str, Any]] = []
         for index, entity in enumerate(self.entities):
-            if isinstance(entity, Line | Arc):
+            if isinstance(entity, Spline) and not entity.periodic:
+                segments.append(_spline_segment(ctx, entity, f"spline {index + 1}"))
+            elif isinstance(entity, Line | Arc):
                 what = f"{entity.kind} {index + 1}"
                 st, s = ctx.point(entity.start, f"{what} start")
                 et, e = ctx.point(entity.end, f"{what} end")
                 mid = ctx.point(entity.mid, f"{what} mid") if isinstance(entity, Arc) else None
                 if math.dist(s, e) < 1e-9:
                     raise ctx.fail(f"{what} has zero length (start = end = {st})")
-                segments.append({"s": (st, s), "e": (et, e), "mid": mid})
+                segments.append({"s": (st, s), "e": (et, e), "mid": mid, "through": None})
         calls: list[str] = []
         closed: list[str] = []
         unused = list(range(len(segments)))
@@ -283,7 +361,8 @@ class Sketch(FeatureBase):
                     if near(seg["s"][1], end[1]):
                         nxt = seg
                     elif near(seg["e"][1], end[1]):
-                        nxt = {"s": seg["e"], "e": seg["s"], "mid": seg["mid"]}
+                        through = seg["through"] and [*reversed(seg["through"][:-1]), seg["s"]]
+                        nxt = {"s": seg["e"], "e": seg["s"], "mid": seg["mid"], "through": through}
                     else:
                         continue
                     unused.remove(i)
@@ -294,13 +373,16 @@ class Sketch(FeatureBase):
                     return (
                         calls,
                         closed,
-                        f"the chain from {start[0]} ends at {end[0]}, where no other line or "
-                        "arc starts; add segments to close it",
+                        f"the chain from {start[0]} ends at {end[0]}, where no other line, "
+                        "arc or spline starts; add segments to close it",
                     )
             parts = [f".moveTo{start[0]}"]
             for i, seg in enumerate(loop):
                 last = i == len(loop) - 1
-                if seg["mid"] is not None:
+                if seg["through"] is not None:
+                    points = ", ".join(text for text, _ in seg["through"])
+                    parts.append(f".spline([{points}], includeCurrent=True)")
+                elif seg["mid"] is not None:
                     parts.append(f".threePointArc({seg['mid'][0]}, {seg['e'][0]})")
                 elif not last:
                     parts.append(f".lineTo{seg['e'][0]}")
@@ -344,6 +426,12 @@ class Sketch(FeatureBase):
                 dt, _ = ctx.num(entity.diameter, "polygon diameter", positive=True)
                 calls.append(f".pushPoints([{ct}]).polygon({entity.sides}, {dt})")
                 closed.append(f"{entity.sides}-gon")
+            elif isinstance(entity, Slot):
+                calls.append(_slot_call(ctx, entity))
+                closed.append("slot")
+            elif isinstance(entity, Spline) and entity.periodic:
+                calls.append(_periodic_spline_call(ctx, entity))
+                closed.append("periodic spline")
         ctx.sketches[self.id] = {"closed": closed, "open": open_chain}
         lines = [f"# {self.id}: sketch {where}" + (f" ({self.name!r})" if self.name else "")]
         if open_chain:

@@ -446,3 +446,57 @@ def up_to_face(sketch: cq.Workplane, body: cq.Workplane, ref: Any) -> cq.Workpla
     if (start - target.origin).dot(target.zDir) < 0:
         return _body_of(prism.cut(_half_space(target, prism)))
     return _body_of(prism.intersect(_half_space(target, prism)))
+
+
+def path_wire(start: Any, segments: list[Any]) -> cq.Wire:
+    """A 3D path from `start`, each segment beginning where the previous one ends:
+    ("line", end), ("arc", mid, end) (a three-point arc), ("spline", [through..., end])."""
+    edges = []
+    here = cq.Vector(*start)
+    for segment in segments:
+        if segment[0] == "line":
+            end = cq.Vector(*segment[1])
+            edges.append(cq.Edge.makeLine(here, end))
+        elif segment[0] == "arc":
+            end = cq.Vector(*segment[2])
+            edges.append(cq.Edge.makeThreePointArc(here, cq.Vector(*segment[1]), end))
+        else:
+            points = [here, *(cq.Vector(*p) for p in segment[1])]
+            end = points[-1]
+            edges.append(cq.Edge.makeSpline(points))
+        here = end
+    return cq.Wire.assembleEdges(edges)
+
+
+def helix_path(
+    pitch: float,
+    height: float,
+    radius: float,
+    origin: Any,
+    axis: Any,
+    start_direction: Any,
+    lefthand: bool = False,
+) -> cq.Wire:
+    """A helix about `axis` through `origin`, starting `radius` away towards
+    `start_direction` and rising `height` along the axis, `pitch` per turn."""
+    plane = cq.Plane(cq.Vector(*origin), cq.Vector(*start_direction), cq.Vector(*axis))
+    helix = cq.Wire.makeHelix(pitch, height, radius, lefthand=lefthand)
+    return cq.Wire(helix.transformShape(plane.rG).wrapped)
+
+
+def normal_to_path(sketch: cq.Workplane, path: Any) -> cq.Workplane:
+    """A sketch's profiles moved onto the start of `path`, facing along it: the sketch's
+    origin goes to the path's start and its normal turns (the shortest way) onto the path's
+    start tangent."""
+    plane = sketch.plane
+    start, tangent = path.startPoint(), path.tangentAt(0).normalized()
+    axis = plane.zDir.cross(tangent)
+    angle = math.degrees(math.atan2(axis.Length, plane.zDir.dot(tangent)))
+    if axis.Length < 1e-12:  # already along the tangent, or facing back: turn about x
+        axis = plane.xDir
+    moved = []
+    for face in sketch.vals():
+        if angle > 1e-9:
+            face = face.rotate(plane.origin, plane.origin + axis, angle)
+        moved.append(face.translate(start - plane.origin))
+    return sketch.newObject(moved)
