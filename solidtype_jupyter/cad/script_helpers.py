@@ -236,9 +236,11 @@ def hole_tool(
             bore = bore.fuse(cq.Solid.makeCylinder(cbore_diameter / 2, cbore_depth, base, down))
         if csk_diameter:
             sink = (csk_diameter - diameter) / 2 / math.tan(math.radians(csk_angle) / 2)
-            if sink >= depth:
+            tip = base + down * sink
+            if sink >= depth or (faces and not plane_wp.findSolid().isInside(tip)):
                 raise SelectionError(
-                    f"the countersink ({sink:g} mm deep) is deeper than the hole ({depth:g} mm)"
+                    f"the countersink at ({x:g}, {y:g}) is {sink:g} mm deep: deeper than the "
+                    "material under it; use a smaller csk_diameter or a wider csk_angle"
                 )
             cone = cq.Solid.makeCone(csk_diameter / 2, diameter / 2, sink, base, down)
             bore = bore.fuse(cone)
@@ -325,7 +327,11 @@ def face_plane(body: cq.Workplane, ref: Any) -> cq.Plane:
 
 
 def edge_axis(body: cq.Workplane, ref: Any) -> tuple[Any, Any]:
-    """A straight edge as an axis: (a point on it, its unit direction)."""
+    """A straight edge as an axis: (a point on it, its unit direction).
+
+    The direction is the one whose largest component is positive, whatever the edge's
+    orientation in the solid: an edge along X turns a plane as the world axis X does.
+    """
     edge = select(body, "edges", ref, one=True)[0]
     if edge.geomType() != "LINE":
         raise SelectionError(
@@ -333,7 +339,10 @@ def edge_axis(body: cq.Workplane, ref: Any) -> tuple[Any, Any]:
             "straight edge"
         )
     start, end = edge.startPoint(), edge.endPoint()
-    return start, (end - start).normalized()
+    direction = (end - start).normalized()
+    if max(direction.toTuple(), key=abs) < 0:
+        direction = -direction
+    return start, direction
 
 
 def datum_plane(base: cq.Plane, offset: float = 0.0, angle: float = 0.0, axis: Any = None) -> Any:

@@ -1,0 +1,246 @@
+"""Datum planes, mirror, split and the extended extrude/hole/pattern/revolve refuse bad input
+with a clear message and leave the document exactly as it was (`Session.refused`)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from .conftest import Session
+
+
+def _plate(s: Session, w: float = 40, h: float = 30, t: float = 10) -> None:
+    s.call("create_sketch", plane="XY", entities=[{"kind": "rectangle", "width": w, "height": h}])
+    s.call("extrude", sketch_id="sketch1", distance=t)
+
+
+@pytest.fixture
+def plate() -> Session:
+    s = Session()
+    _plate(s)
+    return s
+
+
+# --- datum planes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({}, "give exactly one of plane, datum or face (got: none)"),
+        ({"plane": "XY", "face": ">Z"}, "got: plane, face"),
+        ({"point": [0, 0, 5]}, "needs both point and normal"),
+        ({"point": [0, 0, 5], "normal": [0, 0, 1], "plane": "XY"}, "not both"),
+        ({"point": [0, 0, 5], "normal": [0, 0, 0]}, "normal must not be the zero vector"),
+        ({"plane": "XY", "angle": 30}, "exactly one of axis (X, Y, Z) or edge"),
+        ({"plane": "XY", "axis": "X"}, "axis/edge given without an angle"),
+        ({"plane": "XY", "angle": 400, "axis": "X"}, "between -360 and 360"),
+        ({"plane": "XY", "angle": 30, "axis": "Z"}, "the axis must lie in the base plane"),
+        ({"datum": "datum7"}, "unknown datum plane 'datum7'"),
+        ({"datum": "sketch1"}, "unknown datum plane 'sketch1'"),
+        ({"face": "%CYLINDER"}, "matched no face"),
+        ({"plane": "XY", "angle": 10, "edge": "|Z and >X and >Y"}, "must lie in the base"),
+        ({"plane": "XY", "offset": "nope + 1"}, "offset"),
+    ],
+)
+def test_bad_datum_planes_are_refused(plate: Session, args: dict, message: str) -> None:
+    assert message in plate.refused("datum_plane", **args)
+
+
+def test_a_datum_turned_about_an_edge_of_a_face(plate: Session) -> None:
+    # the top face's edge along X at y = 15 lies in the top face: a hinge line
+    edge = {"type": "LINE", "center": [0, 15, 10]}
+    out = plate.call("datum_plane", face=">Z", angle=90, edge=edge)
+    # the edge counts as +X: the face turns by the right-hand rule about +X, and its origin
+    # (the face centre, 15 mm from the hinge) swings with it
+    assert tuple(out["normal"]) == pytest.approx((0, -1, 0), abs=1e-9)
+    assert tuple(out["origin"]) == pytest.approx((0, 15, -5), abs=1e-9)
+
+
+def test_a_sketch_on_a_datum_plane_names_a_real_datum(plate: Session) -> None:
+    circle = [{"kind": "circle", "radius": 2}]
+    assert "unknown datum plane 'datum1'" in plate.refused(
+        "create_sketch", datum="datum1", entities=circle
+    )
+    plate.call("datum_plane", plane="XY", offset=20)
+    assert "not both" in plate.refused("create_sketch", datum="datum1", face=">Z", entities=circle)
+    plate.call("create_sketch", datum="datum1", entities=circle)
+    message = plate.refused("delete_feature", feature_id="datum1")
+    assert "used by sketch2" in message
+
+
+# --- mirror ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({}, "give exactly one of plane, datum or face (got: none)"),
+        ({"plane": "XY", "datum": "datum1"}, "got: plane, datum"),
+        ({"plane": "YZ", "features": ["sketch1"]}, "cannot mirror 'sketch1'"),
+        ({"plane": "YZ", "features": ["hole9"]}, "cannot mirror 'hole9'"),
+        ({"plane": "YZ", "features": ["hole1", "hole1"]}, "listed twice"),
+        ({"plane": "YZ", "features": ["hole1"], "new_body": True}, "new_body is for"),
+        ({"plane": "YZ", "body": "body9"}, "unknown body 'body9'"),
+        ({"face": "%CYLINDER"}, "is a CYLINDER face"),
+    ],
+)
+def test_bad_mirrors_are_refused(plate: Session, args: dict, message: str) -> None:
+    plate.call("hole", positions=[[10, 0]], diameter=4)
+    assert message in plate.refused("mirror", **args)
+
+
+# --- split -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({}, "give exactly one of plane, datum or face (got: none)"),
+        ({"datum": "datum1"}, "unknown datum plane 'datum1'"),
+        ({"plane": "XY"}, "all of it lies on the positive side"),
+        ({"face": ">Z", "keep": "positive"}, "all of it lies on the negative side"),
+        ({"plane": "YZ", "body": "body3"}, "unknown body 'body3'"),
+    ],
+)
+def test_bad_splits_are_refused(plate: Session, args: dict, message: str) -> None:
+    assert message in plate.refused("split", **args)
+
+
+def test_a_split_far_from_the_body_is_refused_on_the_right_side(plate: Session) -> None:
+    plate.call("datum_plane", plane="XY", offset=500)
+    assert "all of it lies on the negative side" in plate.refused("split", datum="datum1")
+
+
+def test_new_bodies_after_a_split_take_the_next_free_name(plate: Session) -> None:
+    plate.call("split", plane="YZ")
+    plate.call("create_sketch", plane="XY", entities=[{"kind": "circle", "radius": 2}])
+    out = plate.call("extrude", sketch_id="sketch2", distance=3, operation="new")
+    assert out["feature"]["body"] == "body3"
+    assert list(plate.doc.bodies) == ["body1", "body2", "body3"]
+
+
+# --- holes -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"csk_diameter": 12}, "needs both csk_diameter and csk_angle"),
+        ({"csk_angle": 90}, "needs both csk_diameter and csk_angle"),
+        ({"csk_diameter": 5, "csk_angle": 90}, "csk_diameter (5) must exceed diameter (6)"),
+        ({"csk_diameter": 12, "csk_angle": 180}, "less than 180 degrees"),
+        ({"csk_diameter": 12, "csk_angle": -10}, "csk_angle must be greater than 0"),
+        (
+            {"csk_diameter": 12, "csk_angle": 90, "cbore_diameter": 12, "cbore_depth": 2},
+            "a counterbore or a countersink, not both",
+        ),
+        ({"csk_diameter": 12, "csk_angle": 90, "depth": 2}, "not less than the hole depth"),
+        ({"csk_diameter": 40, "csk_angle": 60}, "deeper than the material under it"),
+    ],
+)
+def test_bad_countersinks_are_refused(plate: Session, args: dict, message: str) -> None:
+    assert message in plate.refused("hole", diameter=6, **args)
+
+
+# --- extrude -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"distance": 5, "draft": 90}, "between -89 and 89"),
+        ({"extent": "through_all", "operation": "cut", "draft": 3}, "needs a blind extrude"),
+        ({"extent": "up_to_face", "operation": "join"}, "up_to_face needs `face`"),
+        ({"extent": "up_to_face", "face": ">Z", "distance": 4}, "takes no distance"),
+        ({"distance": 5, "face": ">Z"}, "only used with extent up_to_face"),
+        ({"extent": "up_to_face", "face": ">X", "operation": "join"}, "parallel to the sketch"),
+        ({"extent": "up_to_face", "face": "%CYLINDER"}, "matched no face"),
+        ({"extent": "through_all", "operation": "new"}, "needs an existing body"),
+    ],
+)
+def test_bad_extrudes_are_refused(plate: Session, args: dict, message: str) -> None:
+    plate.call("create_sketch", plane="XY", offset=30, entities=[{"kind": "circle", "radius": 3}])
+    assert message in plate.refused("extrude", sketch_id="sketch2", **args)
+
+
+def test_up_to_a_face_in_the_sketch_plane_is_refused(plate: Session) -> None:
+    plate.call("create_sketch", face=">Z", entities=[{"kind": "circle", "radius": 3}])
+    message = plate.refused(
+        "extrude", sketch_id="sketch2", extent="up_to_face", face=">Z", operation="join"
+    )
+    assert "lies in the sketch plane" in message
+
+
+def test_a_draft_needs_a_profile_without_holes(plate: Session) -> None:
+    ring = [{"kind": "circle", "radius": 8}, {"kind": "circle", "radius": 4}]
+    plate.call("create_sketch", face=">Z", entities=ring)
+    message = plate.refused("extrude", sketch_id="sketch2", distance=5, draft=3)
+    assert "Inner wires not allowed with tapered extrusion" in message
+
+
+def test_a_negative_draft_widens(plate: Session) -> None:
+    plate.call("create_sketch", face=">Z", entities=[{"kind": "circle", "radius": 5}])
+    plate.call("extrude", sketch_id="sketch2", distance=4, draft=-10)
+    big = 5 + 4 * math.tan(math.radians(10))
+    frustum = math.pi * 4 / 3 * (25 + 5 * big + big * big)
+    assert plate.volume() == pytest.approx(12000 + frustum, rel=1e-6)
+
+
+# --- patterns and revolves ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"kind": "rectangular", "count": 3, "spacing": 5}, "needs count2 and spacing2"),
+        ({"kind": "linear", "count": 3, "count2": 2}, "belong to a rectangular pattern"),
+        (
+            {
+                "kind": "rectangular",
+                "count": 2,
+                "count2": 2,
+                "spacing2": 5,
+                "direction2": [2, 0, 0],
+            },
+            "must not be parallel",
+        ),
+        (
+            {"kind": "rectangular", "count": 30, "count2": 30, "spacing": 1, "spacing2": 1},
+            "at most 500",
+        ),
+        (
+            {
+                "kind": "rectangular",
+                "count": 2,
+                "count2": 2,
+                "spacing2": 5,
+                "direction2": [0, 0, 0],
+            },
+            "direction2 must not be the zero vector",
+        ),
+        ({"kind": "rectangular", "count": 2, "count2": 2, "spacing2": -1}, "spacing2 must be"),
+    ],
+)
+def test_bad_rectangular_patterns_are_refused(plate: Session, args: dict, message: str) -> None:
+    plate.call("hole", positions=[[-15, -10]], diameter=2)
+    assert message in plate.refused("pattern", source="hole1", **args)
+
+
+def test_a_pattern_of_a_sketch_is_refused() -> None:
+    s = Session()
+    _plate(s)
+    message = s.refused("pattern", source="sketch1", kind="linear", count=2)
+    assert "only extrude, revolve, hole, pattern and mirror" in message
+
+
+@pytest.mark.parametrize(
+    ("angle", "message"),
+    [(0, "angle must be greater than 0"), (361, "at most 360"), (-90, "greater than 0")],
+)
+def test_revolve_angles_out_of_range_are_refused(angle: float, message: str) -> None:
+    s = Session()
+    rect = {"kind": "rectangle", "center": [15, 5], "width": 4, "height": 6}
+    s.call("create_sketch", entities=[rect])
+    assert message in s.refused("revolve", sketch_id="sketch1", angle=angle)
