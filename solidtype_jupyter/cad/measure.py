@@ -86,6 +86,7 @@ class Carriers:
     plane: Line | None = None  # point on the plane, unit normal
     axis: Line | None = None  # a point of the axis (or of a straight edge), unit direction
     center: cq.Vector | None = None
+    point: cq.Vector | None = None  # a vertex, or a sphere's centre: what stands for a point
 
 
 def _dir(d: Any) -> cq.Vector:
@@ -113,7 +114,8 @@ def circle_of(edge: cq.Edge) -> tuple[Line, float]:
 def carriers(element: Element) -> Carriers:
     first = element.shapes[0]
     if element.kind == "vertex":
-        return Carriers(center=cq.Vector(*first.toTuple()))  # type: ignore[attr-defined]
+        point = cq.Vector(*first.toTuple())  # type: ignore[attr-defined]
+        return Carriers(center=point, point=point)
     if element.kind == "body":
         return Carriers(center=cq.Shape.centerOfMass(element.shape))
     center = element.shape.Center()
@@ -129,7 +131,8 @@ def carriers(element: Element) -> Carriers:
             ax = surface.Cone().Axis()
             return Carriers(axis=Line(_pnt(ax.Location()), _dir(ax.Direction())), center=center)
         if kind == GeomAbs_Sphere:
-            return Carriers(center=_pnt(surface.Sphere().Location()))
+            centre = _pnt(surface.Sphere().Location())
+            return Carriers(center=centre, point=centre)
         return Carriers(center=center)
     curve = BRepAdaptor_Curve(first.wrapped)
     if first.geomType() == "LINE":
@@ -288,9 +291,14 @@ def _plane_distance(p: Carriers, other: Carriers) -> Figure | None:
             "distance from the axis (or straight edge) to the plane it is parallel to, "
             "e.g. a hole's centre to a side face",
         )
-    if other.axis is None and other.center is not None:
-        gap = abs((other.center - p.plane.point).dot(normal))
-        return Figure(gap, "mm", "distance from the point to the (infinite) plane of the face")
+    if other.point is not None:
+        gap = abs((other.point - p.plane.point).dot(normal))
+        return Figure(
+            gap,
+            "mm",
+            "distance from the point (a vertex or a sphere's centre) to the infinite plane of "
+            "the planar face or circle",
+        )
     return None
 
 
@@ -308,11 +316,12 @@ def _axis_distance(p: Carriers, other: Carriers) -> Figure | None:
             "distance between the two parallel axes (or straight edges), e.g. centre to "
             "centre of two holes",
         )
-    if other.plane is None and other.center is not None:
+    if other.point is not None:
         return Figure(
-            _point_to_line(other.center, line),
+            _point_to_line(other.point, line),
             "mm",
-            "distance from the point to the axis (or the straight edge's line)",
+            "distance from the point (a vertex or a sphere's centre) to the axis (or the "
+            "straight edge's line)",
         )
     return None
 

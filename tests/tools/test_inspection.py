@@ -94,6 +94,28 @@ def test_plane_distance_differs_from_min_distance_when_the_faces_do_not_face_eac
     bodies = part.figures({"body": "body1"}, {"body": "body2"})
     assert bodies["min_distance"] == pytest.approx(math.hypot(10, 20))
     assert bodies["center_distance"] == pytest.approx(math.hypot(20, 30))
+    # a body's centre of mass is no point of it: no distance from it to a plane
+    assert "plane_distance" not in part.figures({"body": "body1"}, {"face": "<X"})
+
+
+def test_coplanar_faces_measure_as_one_plane():
+    part = Part()
+    part.block(60, 40, 10)
+    slot = part.call(
+        "create_sketch",
+        face=">Z",
+        entities=[{"kind": "rectangle", "width": 10, "height": 50}],
+    )["sketch_id"]
+    part.call("extrude", sketch_id=slot, distance=4, operation="cut")
+    top = part.call("measure", a={"face": ">Z"}, b={"face": "<Z"})
+    assert top["a"]["count"] == 2
+    assert top["a"]["figures"]["area"]["value"] == pytest.approx(2 * 25 * 40)
+    assert "2 coplanar faces" in top["a"]["figures"]["area"]["meaning"]
+    assert top["figures"]["plane_distance"]["value"] == pytest.approx(10)
+    floor = part.figures({"face": {"type": "PLANE", "center": [0, 0, 6]}}, {"face": ">Z"})
+    assert floor["plane_distance"] == pytest.approx(4)  # the slot's depth
+    code, message = part.error("measure", a={"face": "#Z"})  # the sides: not one plane
+    assert code == "not_found" and "ambiguous" in message
 
 
 def test_face_area_edge_length_and_the_angle_between_square_faces(plate):
