@@ -5,7 +5,8 @@ Public API:
   Yjs `get_update`/`apply_update`, transactional edits, undo/redo, `shape`, `to_script()`.
 - `DocumentState`, `Parameter`: the document as plain data.
 - feature models (`Sketch`, `Extrude`, `Revolve`, `Fillet`, `Chamfer`, `Hole`, `Shell`,
-  `Boolean`, `Pattern`; `Sweep`, `Loft` along paths and between profiles, in `path_features`)
+  `Boolean`, `Pattern`; `Sweep`, `Loft` along paths and between profiles, in `path_features`;
+  `DatumPlane`, `Mirror`, `Split` on planes, in `plane_features`)
   and sketch entities (`Line`, `Arc`, `Circle`, `Rectangle`, `Polygon`, `Slot`, `Spline`).
 - `Descriptor`: a face/edge named by its geometry.
 - `CadError`, `FeatureError`, `DocumentError`.
@@ -38,6 +39,7 @@ from .features import (
     Spline,
 )
 from .path_features import Loft, Sweep
+from .plane_features import DatumPlane, Mirror, Split
 
 __all__ = [
     "Arc",
@@ -46,6 +48,7 @@ __all__ = [
     "CadError",
     "Chamfer",
     "Circle",
+    "DatumPlane",
     "Descriptor",
     "DocumentError",
     "DocumentState",
@@ -55,6 +58,7 @@ __all__ = [
     "Hole",
     "Line",
     "Loft",
+    "Mirror",
     "Parameter",
     "Pattern",
     "Polygon",
@@ -64,5 +68,6 @@ __all__ = [
     "Sketch",
     "Slot",
     "Spline",
+    "Split",
     "Sweep",
 ]
