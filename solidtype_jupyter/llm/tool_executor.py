@@ -9,6 +9,7 @@ tool error the model reads, never an exception out of the loop.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import json
@@ -19,6 +20,7 @@ from typing import Any, Literal, Protocol, cast, get_args
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import ValidationError as JsonSchemaError
 
 from .types import ImageData, ToolSpec
 
@@ -162,10 +164,11 @@ class ToolBox:
         if not isinstance(value, dict):
             return CheckedCall(None, error_text(f"arguments of {name} must be a JSON object"))
         problems = [
-            f"{'/'.join(str(p) for p in err.absolute_path) or '(root)'}: {err.message}"
+            problem_text(err)
             for err in sorted(
                 self._validators[name].iter_errors(value), key=lambda e: list(e.absolute_path)
             )
+            for err in intended_errors(err)
         ]
         if problems:
             return CheckedCall(
@@ -184,6 +187,38 @@ class ToolBox:
             log.exception("tool %s failed", name)
             return ToolOutput(error_text(f"{name} failed: {exc}"), True)
         return tool_output(outcome)
+
+
+def intended_errors(err: JsonSchemaError) -> list[JsonSchemaError]:
+    """For a value no branch of a union accepts, the errors of the branch it was meant for
+    (its tag matches, its type fits) when that is one branch: jsonschema only says "not valid
+    under any of the given schemas"."""
+    if err.validator not in ("anyOf", "oneOf") or not err.context:
+        return [err]
+    branches: dict[Any, list[JsonSchemaError]] = {}
+    for sub in err.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    meant = [
+        errors
+        for errors in branches.values()
+        if not any(e.validator == "const" or (e.validator == "type" and not e.path) for e in errors)
+    ]
+    if len(meant) != 1:
+        return [err]
+    return [inner for sub in meant[0] for inner in intended_errors(sub)]
+
+
+def problem_text(err: JsonSchemaError) -> str:
+    """One violation as the model reads it; unknown properties come with the valid names."""
+    where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+    if err.validator != "additionalProperties" or not isinstance(err.instance, dict):
+        return f"{where}: {err.message}"
+    valid = list(err.schema.get("properties", {})) if isinstance(err.schema, dict) else []
+    parts = []
+    for key in (k for k in err.instance if k not in valid):
+        close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+        parts.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return f"{where}: unknown property {', '.join(parts)}; valid: {', '.join(valid) or 'none'}"
 
 
 @functools.lru_cache(maxsize=1024)

@@ -4,6 +4,7 @@ parameter no feature uses says so and how to use it."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from solidtype_jupyter.cad import CadDocument
 from solidtype_jupyter.cad.feature_set import FEATURE_TYPES
 from solidtype_jupyter.cad.features import Circle, Descriptor
+from solidtype_jupyter.llm.tool_executor import ToolBox
 from solidtype_jupyter.tools import ToolContext, ToolRegistry, default_registry, editor_registry
 
 REGISTRY = default_registry()
@@ -175,3 +177,31 @@ def test_a_parameter_used_inside_an_expression_or_a_point_counts_as_used() -> No
     assert "note" not in content
     content = ok(registry, doc, "set_parameter", {"name": "unused_one", "value": 1})
     assert content["used_by"] == [] and "note" in content
+
+
+# --- the agent loop's own schema check says the same ---------------------------------------
+
+
+def test_the_loop_s_schema_check_names_valid_arguments_too() -> None:
+    """The loop checks arguments against the JSON Schema before the registry sees them."""
+    box = ToolBox(editor_registry())
+    fields = sorted(REGISTRY.spec("hole").args.model_fields)
+    error = json.loads(box.check("hole", {"diameter": 3, "dept": 3}).error or "{}")
+    assert error["problems"] == [
+        "(root): unknown property 'dept' (did you mean 'depth'?); valid: " + ", ".join(fields)
+    ]
+    # inside a union, the branch the value was meant for (not "valid under no schema")
+    error = json.loads(box.check("hole", {"diameter": 3, "face": {"typ": "PLANE"}}).error or "{}")
+    assert error["problems"] == [
+        "face: unknown property 'typ' (did you mean 'type'?); valid: "
+        + ", ".join(sorted(Descriptor.model_fields))
+    ]
+    entity = {"kind": "circle", "radiuss": 3}
+    error = json.loads(box.check("create_sketch", {"entities": [entity]}).error or "{}")
+    assert "entities/0: 'radius' is a required property" in error["problems"]
+    assert (
+        "entities/0: unknown property 'radiuss' (did you mean 'radius'?); valid: "
+        + ", ".join(sorted(Circle.model_fields))
+    ) in error["problems"]
+    error = json.loads(box.check("undo", {"x": 1}).error or "{}")
+    assert error["problems"] == ["(root): unknown property 'x'; valid: none"]

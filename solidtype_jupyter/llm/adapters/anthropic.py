@@ -93,9 +93,10 @@ class AnthropicAdapter:
         if request.system:
             kwargs["system"] = request.system
         if request.tools:
-            # The portable schema as is, not strict tool use: strict mode caps the optional
-            # and union-typed parameters of all strict tools of a request (a few dozen), far
-            # fewer than the editor tools have; the registry validates every call anyway.
+            # The portable schema as is, not strict tool use: strict mode compiles all strict
+            # tools of a request into one grammar whose size, optional and union-typed
+            # parameters are capped far below what the editor tools have; the registry
+            # validates every call anyway.
             kwargs["tools"] = [
                 {"name": t.name, "description": t.description, "input_schema": t.parameters}
                 for t in request.tools
