@@ -381,19 +381,21 @@ class Hole:
     radii: set[float] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
+        """Its middle on the axis, direction, diameters and length along the axis (sampled on
+        the faces' edges, so a hole ending on a curved face is measured to its far points)."""
         heights = [
-            (v - self.axis.point).dot(self.axis.direction)
-            for f in self.faces
-            for v in (cq.Vector(*p.toTuple()) for p in f.Vertices())
+            (p - self.axis.point).dot(self.axis.direction)
+            for face in self.faces
+            for edge in face.Edges()
+            for p in edge.positions([i / 16 for i in range(17)])
         ]
-        out: dict[str, Any] = {
-            "axis_point": _point(self.axis.point),
+        low, high = min(heights), max(heights)
+        return {
+            "center": _point(self.axis.point + self.axis.direction * ((low + high) / 2)),
             "axis": _point(self.axis.direction),
             "diameters": sorted(_r(2 * r, 4) for r in self.radii),
+            "length": _r(high - low, 4),
         }
-        if heights:
-            out["length"] = _r(max(heights) - min(heights), 4)
-        return out
 
 
 HOLE_DEFINITION = (

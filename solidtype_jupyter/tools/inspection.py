@@ -41,6 +41,7 @@ from .registry import ToolContext, ToolFailure, ToolImage, ToolResult, ToolSpec
 
 MAX_CHECKS = 50
 MAX_PAIRS = 45  # all pairs of 10 bodies
+MAX_LISTED_HOLES = 50
 VERTEX_TOL = 0.01  # mm: coordinates naming a vertex must be this close to it
 
 # --- references ---------------------------------------------------------------------------
@@ -152,16 +153,27 @@ def _figures(figures: dict[str, Any]) -> dict[str, Any]:
     return {name: figure.as_dict() for name, figure in figures.items()}
 
 
+def _element(body: str, element: Element) -> dict[str, Any]:
+    out = {"body": body, **element_info(element), "figures": _figures(single_figures(element))}
+    if element.kind == "body":
+        found = holes(element.shapes)
+        out["holes"] = {
+            "count": len(found),
+            "list": [h.as_dict() for h in found[:MAX_LISTED_HOLES]],
+            "definition": HOLE_DEFINITION,
+        }
+    return out
+
+
 def _measure_figures(doc: CadDocument, a: Reference, b: Reference | None) -> dict[str, Any]:
     """The figures a measure call (or a verify measure check) can name."""
     name_a, ea = resolve(doc, a, "a")
-    out: dict[str, Any] = {"a": {"body": name_a, **element_info(ea)}}
-    out["a"]["figures"] = _figures(single_figures(ea))
+    out: dict[str, Any] = {"a": _element(name_a, ea)}
     if b is None:
         out["figures"] = out["a"]["figures"]
         return out
     name_b, eb = resolve(doc, b, "b")
-    out["b"] = {"body": name_b, **element_info(eb), "figures": _figures(single_figures(eb))}
+    out["b"] = _element(name_b, eb)
     try:
         out["figures"] = _figures(between_figures(ea, eb))
     except MeasureError as exc:

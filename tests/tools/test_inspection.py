@@ -432,7 +432,7 @@ def test_hole_count_groups_counterbores_and_ignores_fillets_and_bosses():
     part = Part()
     part.block(60, 40, 10)
     part.call("hole", face=">Z", positions=[[-15, 0]], diameter=6, cbore_diameter=11, cbore_depth=3)
-    part.call("hole", face=">Z", positions=[[15, 0]], diameter=5)
+    part.call("hole", face=">Z", positions=[[15, 0]], diameter=5, depth=6)
     part.call("fillet", edges=["|Z"], radius=4)  # convex: outer part-cylinders
     boss = part.call(
         "create_sketch", face=">Z", entities=[{"kind": "circle", "center": [0, 12], "radius": 4}]
@@ -440,6 +440,12 @@ def test_hole_count_groups_counterbores_and_ignores_fillets_and_bosses():
     part.call("extrude", sketch_id=boss, distance=5)
     counted = part.call("verify", checks=[{"kind": "count", "of": "holes", "expected": 2}])
     assert counted["all_hold"] is True
+    listed = part.call("measure", a={})["a"]["holes"]
+    assert listed["count"] == 2
+    by_x = {round(h["center"][0]): h for h in listed["list"]}
+    assert by_x[-15]["diameters"] == [6, 11] and by_x[-15]["length"] == pytest.approx(10)
+    assert by_x[15]["diameters"] == [5] and by_x[15]["length"] == pytest.approx(6)
+    assert by_x[15]["center"] == pytest.approx([15, 0, 7])  # a blind hole 6 deep from z = 10
 
     bracket = Part()  # an L-shaped block with a concave fillet inside the corner
     sketch = bracket.call("create_sketch", plane="XZ")["sketch_id"]
