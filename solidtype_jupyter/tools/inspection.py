@@ -515,16 +515,17 @@ def _judge(check: _Target, model: _Model, actual: float, kind: Kind, what: str) 
         high = model.value(check.at_most, "at_most") if check.at_most is not None else None
         if low is not None and high is not None and low > high:
             raise ToolFailure("invalid_arguments", f"at_least {low:g} is above at_most {high:g}")
-        bound = low if low is not None else high
-        allowed = max(tol_abs, tol_rel * abs(bound or 0.0))
-        if low is not None:
-            out["at_least"] = _round(low)
-            if actual < low - allowed:
-                miss = actual - (low - allowed)
-        if high is not None:
-            out["at_most"] = _round(high)
-            if actual > high + allowed:
-                miss = actual - (high + allowed)
+        allowed = 0.0
+        for key, bound, sign in (("at_least", low, -1.0), ("at_most", high, 1.0)):
+            if bound is None:
+                continue
+            out[key] = _round(bound)
+            bound_allowed = max(tol_abs, tol_rel * abs(bound))
+            limit = bound + sign * bound_allowed  # the farthest value still accepted
+            if not miss or (actual - limit) * sign > 0:
+                allowed = bound_allowed
+            if (actual - limit) * sign > 0:
+                miss = actual - limit
     out["tolerance"] = _round(allowed)
     out["holds"] = miss == 0.0
     if miss:

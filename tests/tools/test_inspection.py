@@ -428,6 +428,24 @@ def test_verify_reports_what_holds_and_by_how_much_the_rest_misses(plate):
     assert too_close["miss"] == pytest.approx(15 - 11)
 
 
+@pytest.mark.parametrize(
+    ("bounds", "holds", "tolerance", "miss"),
+    [
+        ({"at_least": 16, "at_most": 20, "rel_tol": 0.05}, False, 0.8, 15 - 15.2),
+        ({"at_least": 15.5, "at_most": 20, "rel_tol": 0.05}, True, 1.0, None),
+        ({"at_least": 10, "at_most": 14, "tol": 0.5}, False, 0.5, 15 - 14.5),
+        ({"at_least": 10, "at_most": 15}, True, 0.01, None),
+    ],
+)
+def test_bounds_take_their_own_tolerance(plate, bounds, holds, tolerance, miss):
+    wall = {"a": {"face": "%CYLINDER"}, "b": {"face": ">X"}, "figure": "min_distance"}
+    (result,) = plate.call("verify", checks=[{"kind": "measure", **wall, **bounds}])["checks"]
+    assert result["actual"] == pytest.approx(15)
+    assert result["holds"] is holds
+    assert result["tolerance"] == pytest.approx(tolerance)
+    assert result.get("miss") == (None if miss is None else pytest.approx(miss))
+
+
 def test_hole_count_groups_counterbores_and_ignores_fillets_and_bosses():
     part = Part()
     part.block(60, 40, 10)
