@@ -44,6 +44,10 @@ EDITOR_NAMES = {
     "list_features",
     "render_view",
     "export",
+    "measure",
+    "check_interference",
+    "section",
+    "verify",
 }
 DASHBOARD_NAMES = {
     "list_workspaces",
