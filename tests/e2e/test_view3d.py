@@ -191,3 +191,175 @@ def test_document_viewer_draws_follows_edits_and_keeps_the_camera(
     shot(page, "document-dark")
     messages = "\n".join(page.console_messages)  # type: ignore[attr-defined]
     assert "pageerror" not in messages, messages
+
+
+def send(page: Any, text: str) -> None:
+    box = page.locator(f"{PANEL} .st-chat-input")
+    box.click()
+    box.type(text)
+    page.keyboard.press("Enter")
+
+
+def wait_ready(page: Any) -> None:
+    page.locator(f"{PANEL} .st-chat-status-text", has_text="Ready").wait_for(timeout=TIMEOUT)
+
+
+def wait_revision_change(page: Any, view: str, old: str) -> None:
+    page.wait_for_function(
+        "([sel, old]) => { const el = document.querySelector(sel);"
+        " return el && el.dataset.revision && el.dataset.revision !== old; }",
+        arg=[view, old],
+        timeout=TIMEOUT,
+    )
+    page.wait_for_timeout(300)
+
+
+def tool_result(lab: Lab, page: Any, session: str, name: str) -> dict[str, Any]:
+    """The output of the last call of tool ``name`` in the session's transcript."""
+    transcript = api(lab, page, f"ai/session/{session}?view=transcript")
+    outputs = [
+        part["output"]
+        for message in transcript["messages"]
+        for part in message.get("parts", [])
+        if part.get("type") == "tool-call" and part.get("name") == name and "output" in part
+    ]
+    assert outputs, f"no {name} result in {transcript['messages']}"
+    return dict(outputs[-1])
+
+
+def test_side_panel_view_follows_the_agent_and_sends_the_users_pick(
+    lab: Lab, browser_page: Any
+) -> None:
+    page = browser_page
+    write_plate(lab.root / "plate.solid.json")
+    page.goto(lab.open("plate.solid.json"))
+    wait_shown(page, DOC_VIEW)
+
+    # The side panel of an editor chat on the document: its 3D view draws the model.
+    page.locator('li.lm-TabBar-tab[data-id="solidtype-chat-panel"]').click()
+    page.locator(PANEL).wait_for(timeout=TIMEOUT)
+    wait_ready(page)
+    wait_shown(page, PANEL_VIEW)
+    assert share_near(canvas_pixels(page, PANEL_VIEW), YELLOW) > 0.03, "no model in the panel"
+    session = api(lab, page, "ai/sessions")["sessions"][0]["id"]
+    shot(page, "panel")
+
+    # The user orbits, then asks for a change: the view follows, the camera stays.
+    drag(page, PANEL_VIEW, 40, 20)
+    page.wait_for_timeout(300)
+    orbited = view_data(page, PANEL_VIEW)
+    before = canvas_pixels(page, PANEL_VIEW)
+    send(page, "make it 12 mm thick")
+    page.locator(f"{PANEL} .st-chat-log", has_text="Done: 12 mm.").wait_for(timeout=TIMEOUT)
+    wait_revision_change(page, PANEL_VIEW, orbited["revision"])
+    edited = view_data(page, PANEL_VIEW)
+    assert edited["camera"] == orbited["camera"], "the camera moved on the agent's edit"
+    assert changed_share(before, canvas_pixels(page, PANEL_VIEW)) > 0.005
+    update_ms = int(edited.get("updateMs", "-1"))
+    assert 0 <= update_ms < 30_000, edited
+    (ARTIFACTS / "view3d-update-ms.txt").write_text(f"{update_ms}\n")
+    wait_ready(page)
+
+    # The agent looks for the top face: it shows in the agent's colour.
+    send(page, "which face points up?")
+    page.locator(f"{PANEL} .st-chat-log", has_text="The top face is highlighted.").wait_for(
+        timeout=TIMEOUT
+    )
+    page.wait_for_function(
+        "(sel) => document.querySelector(sel).dataset.agentSelection === '1'",
+        arg=PANEL_VIEW,
+        timeout=TIMEOUT,
+    )
+    page.locator(f"{PANEL_VIEW} button[data-view=iso]").click()
+    page.wait_for_timeout(400)
+    assert share_near(canvas_pixels(page, PANEL_VIEW), PINK) > 0.02, "no agent colour"
+    shot(page, "panel-agent-selection")
+    wait_ready(page)
+
+    # The user clicks the top face (the middle of the iso view): it shows in the user's
+    # colour, and the agent's get_current_selection returns that face.
+    canvas = page.locator(f"{PANEL_VIEW} canvas").bounding_box()
+    page.mouse.click(canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2)
+    page.wait_for_function(
+        "(sel) => document.querySelector(sel).dataset.selection.startsWith('face:')",
+        arg=PANEL_VIEW,
+        timeout=10_000,
+    )
+    page.locator(f"{PANEL_VIEW} .jp-SolidTypeView3D-picked", has_text="1 face picked").wait_for(
+        timeout=10_000
+    )
+    page.wait_for_timeout(300)
+    assert share_near(canvas_pixels(page, PANEL_VIEW), BLUE) > 0.02, "no user colour"
+    shot(page, "panel-user-selection")
+    send(page, "what did I pick?")
+    page.locator(f"{PANEL} .st-chat-log", has_text="You picked one face.").wait_for(
+        timeout=TIMEOUT
+    )
+    picked = tool_result(lab, page, session, "get_current_selection")
+    assert picked["count"] == 1, picked
+    face = picked["items"][0]["resolved"]
+    assert face["type"] == "PLANE", picked
+    assert [round(v, 3) for v in face["normal"]] == [0, 0, 1], picked
+    assert round(face["center"][2], 3) == 12, picked  # the top face of the 12 mm plate
+    messages = "\n".join(page.console_messages)  # type: ignore[attr-defined]
+    assert "pageerror" not in messages, messages
+
+
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_side_panel_view_at_several_widths(lab: Lab, browser_page: Any, theme: str) -> None:
+    page = browser_page
+    write_plate(lab.root / "plate.solid.json")
+    page.goto(lab.open("plate.solid.json"))
+    wait_shown(page, DOC_VIEW)
+    page.locator('li.lm-TabBar-tab[data-id="solidtype-chat-panel"]').click()
+    wait_ready(page)
+    wait_shown(page, PANEL_VIEW)
+    if theme != "JupyterLab Light":
+        switch_theme(page, theme)
+    name = "light" if theme == "JupyterLab Light" else "dark"
+    for width in (300, 420, 640, None):
+        reached = set_panel_width(page, width)
+        page.wait_for_timeout(400)
+        view = page.locator(PANEL_VIEW).bounding_box()
+        panel = page.locator(".jp-SolidTypeChatPanel").bounding_box()
+        assert view["width"] <= panel["width"] + 0.5
+        toolbar = page.locator(f"{PANEL_VIEW} .jp-SolidTypeView3D-toolbar").bounding_box()
+        assert toolbar["x"] + toolbar["width"] <= panel["x"] + panel["width"] + 0.5
+        assert share_near(canvas_pixels(page, PANEL_VIEW), YELLOW) > 0.02, (width, theme)
+        shot(page, f"panel-{name}-{round(reached)}px")
+    # Folded: the chat takes the room; unfolded again: the model is back.
+    page.locator(f"{PANEL_VIEW} .jp-SolidTypeView3D-collapse").click()
+    page.locator(f"{PANEL_VIEW}[data-collapsed]").wait_for(timeout=5_000)
+    shot(page, f"panel-{name}-folded")
+    page.locator(f"{PANEL_VIEW} .jp-SolidTypeView3D-collapse").click()
+    wait_shown(page, PANEL_VIEW)
+
+
+def test_without_webgl_the_viewer_says_so_and_shows_the_servers_picture(lab: Lab) -> None:
+    # A browser of its own, with WebGL turned off (the browser_page fixture's has it).
+    from playwright.sync_api import sync_playwright
+
+    from .conftest import CHROMIUM, CHROMIUM_ARGS
+
+    write_plate(lab.root / "plate.solid.json")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, "--disable-3d-apis"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(lab.open("plate.solid.json"))
+            view = page.locator(f"{DOC_VIEW}[data-renderer=picture][data-state=shown]")
+            view.wait_for(timeout=TIMEOUT)
+            notice = page.locator(f"{DOC_VIEW} .jp-SolidTypeView3D-notice")
+            assert "WebGL is not available" in notice.inner_text()
+            picture = page.locator(f"{DOC_VIEW} img.jp-SolidTypeView3D-picture[data-view=iso]")
+            picture.wait_for(timeout=TIMEOUT)
+            page.locator(f"{DOC_VIEW} button[data-view=top]").click()
+            page.locator(f"{DOC_VIEW} img.jp-SolidTypeView3D-picture[data-view=top]").wait_for(
+                timeout=TIMEOUT
+            )
+            assert page.locator(f"{DOC_VIEW} canvas").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "view3d-no-webgl.png"))
+        finally:
+            browser.close()
