@@ -484,46 +484,10 @@ class Extrude(FeatureBase):
 
     def emit(self, ctx: EmitContext) -> str:
         ctx.sketch(self.sketch)
-        direction = self._direction()
-        lines = [f"# {self.id}: extrude {self.sketch} ({self.operation})"]
         if self.face is not None and self.extent != "up_to_face":
             raise ctx.fail("face is only used with extent up_to_face")
-        taper = ""
-        if self.draft is not None:
-            if self.extent != "blind":
-                raise ctx.fail("a draft angle needs a blind extrude (extent blind, a distance)")
-            draft_text, draft = ctx.num(self.draft, "draft")
-            if not -89 <= draft <= 89:
-                raise ctx.fail(f"draft must be between -89 and 89 degrees (got {draft_text})")
-            taper = f", taper={draft_text}" if draft else ""
-        if self.extent == "up_to_face":
-            if self.face is None:
-                raise ctx.fail("up_to_face needs `face`: the face whose plane ends the extrusion")
-            if self.distance is not None or self.direction is not None:
-                raise ctx.fail(
-                    "up_to_face takes no distance or direction: it extrudes along the sketch "
-                    "normal or against it, whichever reaches the face's plane"
-                )
-            # a new body ends on a face of the latest body; join/cut on a face of their target
-            owner = ctx.body(None if self.operation == "new" else self.body)
-            call = f"up_to_face({self.sketch}, {owner}, {ctx.ref(self.face)})"
-        elif self.extent == "through_all":
-            if self.operation == "new":
-                raise ctx.fail("through_all needs an existing body (use operation cut/join)")
-            target = ctx.body(self.body)
-            dist_text = f"through_depth({target}, {self.sketch})"
-        else:
-            if self.distance is None:
-                raise ctx.fail("distance is required for a blind extrude")
-            dist_text, _ = ctx.num(self.distance, "distance", positive=True)
-        if self.extent == "up_to_face":
-            pass
-        elif direction == "symmetric":
-            call = f"{self.sketch}.extrude({dist_text} / 2, combine=False, both=True{taper})"
-        elif direction == "reverse":
-            call = f"{self.sketch}.extrude(-{dist_text}, combine=False{taper})"
-        else:
-            call = f"{self.sketch}.extrude({dist_text}, combine=False{taper})"
+        call = self._up_to_face(ctx) if self.extent == "up_to_face" else self._prism(ctx)
+        lines = [f"# {self.id}: extrude {self.sketch} ({self.operation})"]
         if self.operation == "new":
             name = self.body or f"body_{self.id}"
             if name in ctx.bodies:
@@ -538,6 +502,44 @@ class Extrude(FeatureBase):
             lines.append(f"{self.id}_tool = {call}")
             lines.append(_combine(ctx, self.id, self.operation, target, f"{self.id}_tool"))
         return "\n".join(lines)
+
+    def _prism(self, ctx: EmitContext) -> str:
+        """The call of a blind or through-all extrusion (tapered by `draft`)."""
+        taper = ""
+        if self.draft is not None:
+            if self.extent != "blind":
+                raise ctx.fail("a draft angle needs a blind extrude (extent blind, a distance)")
+            draft_text, draft = ctx.num(self.draft, "draft")
+            if not -89 <= draft <= 89:
+                raise ctx.fail(f"draft must be between -89 and 89 degrees (got {draft_text})")
+            taper = f", taper={draft_text}" if draft else ""
+        if self.extent == "through_all":
+            if self.operation == "new":
+                raise ctx.fail("through_all needs an existing body (use operation cut/join)")
+            dist_text = f"through_depth({ctx.body(self.body)}, {self.sketch})"
+        else:
+            if self.distance is None:
+                raise ctx.fail("distance is required for a blind extrude")
+            dist_text, _ = ctx.num(self.distance, "distance", positive=True)
+        direction = self._direction()
+        if direction == "symmetric":
+            return f"{self.sketch}.extrude({dist_text} / 2, combine=False, both=True{taper})"
+        if direction == "reverse":
+            return f"{self.sketch}.extrude(-{dist_text}, combine=False{taper})"
+        return f"{self.sketch}.extrude({dist_text}, combine=False{taper})"
+
+    def _up_to_face(self, ctx: EmitContext) -> str:
+        """The call of an extrusion that ends on the plane of a planar face."""
+        if self.face is None:
+            raise ctx.fail("up_to_face needs `face`: the face whose plane ends the extrusion")
+        if self.distance is not None or self.direction is not None or self.draft is not None:
+            raise ctx.fail(
+                "up_to_face takes no distance, direction or draft: it extrudes along the "
+                "sketch normal or against it, whichever reaches the face's plane"
+            )
+        # a new body ends on a face of the latest body; join/cut on a face of their target
+        owner = ctx.body(None if self.operation == "new" else self.body)
+        return f"up_to_face({self.sketch}, {owner}, {ctx.ref(self.face)})"
 
     def after(self, ctx: EmitContext, ns: Mapping[str, Any]) -> None:
         if self.extent != "blind" or self.distance is None:
@@ -816,8 +818,9 @@ class Pattern(FeatureBase):
             if math.hypot(*self.direction) < 1e-9:
                 raise ctx.fail("direction must not be the zero vector")
             st, _ = ctx.num(self.spacing, "spacing", positive=True)
+        if self.kind == "linear":
             call = f"linear_pattern({src}, {self.direction!r}, {st}, {self.count})"
-        if self.kind == "rectangular":
+        elif self.kind == "rectangular":
             if self.count2 is None or self.spacing2 is None:
                 raise ctx.fail("a rectangular pattern needs count2 and spacing2 (the rows)")
             if self.count * self.count2 > 500:

@@ -218,6 +218,42 @@ def hole_grid_by_pattern_of_pattern(s: Session) -> Expect:
     return Expect(30000 - 15 * PI * 4 * 5, 13600 - 30 * PI * 4 + 15 * 2 * PI * 2 * 5, 21)
 
 
+def _ten_holes() -> Expect:
+    """A 100 x 40 x 6 plate with two rows of five 5 mm holes."""
+    r = 2.5
+    area = 2 * 4000 + 2 * 140 * 6 - 20 * PI * r * r + 10 * 2 * PI * r * 6
+    return Expect(24000 - 10 * PI * r * r * 6, area, 16, (-50, -20, 0, 50, 20, 6))
+
+
+def mirrored_hole_pattern(s: Session) -> Expect:
+    """A row of five holes, mirrored as a whole across XZ: ten holes."""
+    _plate(s, 100, 40, 6)
+    s.call("hole", positions=[[-40, 12]], diameter=5)
+    s.call("pattern", source="hole1", kind="linear", count=5, spacing=20)
+    s.call("mirror", features=["pattern1"], plane="XZ")
+    return _ten_holes()
+
+
+def pattern_of_a_mirror(s: Session) -> Expect:
+    """A hole and its mirror image, patterned as a pair: the same ten holes."""
+    _plate(s, 100, 40, 6)
+    s.call("hole", positions=[[-40, 12]], diameter=5)
+    s.call("mirror", features=["hole1"], plane="XZ")
+    s.call("pattern", source="mirror1", kind="linear", count=5, spacing=20)
+    return _ten_holes()
+
+
+def hole_in_a_split_off_body(s: Session) -> Expect:
+    """A block split in two at mid-height; the lower body (the new one) gets a hole."""
+    _plate(s, 40, 30, 20)
+    s.call("datum_plane", plane="XY", offset=10)
+    s.call("split", datum="datum1")
+    s.call("hole", body="body2", face=">Z", diameter=6)
+    lower, upper = 12000 - PI * 9 * 10, 12000
+    area = 2 * (2 * 1200 + 2 * 70 * 10) - 2 * PI * 9 + 2 * PI * 3 * 10
+    return Expect(lower + upper, area, 6 + 7, (-20, -15, 0, 20, 15, 20), solids=2)
+
+
 # --- extrude and revolve -----------------------------------------------------------------
 
 
@@ -244,6 +280,32 @@ def post_up_to_an_inclined_face(s: Session) -> Expect:
     s.call("extrude", sketch_id="sketch2", extent="up_to_face", face=slope, operation="join")
     # the slope is z = 15 - x / 4; over a disc centred at x = 0 the post averages 25 mm
     return Expect(30 * 40 * 15 + PI * 16 * 25, bbox=(-20, -15, 0, 20, 15, 40))
+
+
+def pin_from_a_datum_above_a_cap(s: Session) -> Expect:
+    """A pin sketched on a datum 15 mm above a plate's top cap, extruded down to that cap."""
+    _plate(s, 40, 40, 10)
+    out = s.call("datum_plane", face="extrude1.top", offset=15)
+    assert tuple(out["origin"]) == (0, 0, 25) and tuple(out["normal"]) == (0, 0, 1)
+    s.call("create_sketch", datum="datum1", entities=[{"kind": "circle", "radius": 3}])
+    s.call(
+        "extrude", sketch_id="sketch2", extent="up_to_face", face="extrude1.top", operation="join"
+    )
+    area = 4800 + 2 * PI * 3 * 15
+    return Expect(16000 + PI * 9 * 15, area, 8, (-20, -20, 0, 20, 20, 25))
+
+
+def pocket_down_to_a_step(s: Session) -> Expect:
+    """A pocket in the high step of a block, cut down to the plane of the low step."""
+    step = [(0.0, 0.0), (60.0, 0.0), (60.0, 10.0), (30.0, 10.0), (30.0, 30.0), (0.0, 30.0)]
+    sketch_id = _polygon_sketch(s, "XZ", step)
+    s.call("extrude", sketch_id=sketch_id, distance=30, direction="symmetric")
+    s.call("create_sketch", face=">Z", entities=[{"kind": "rectangle", "width": 10, "height": 10}])
+    low = {"type": "PLANE", "normal": [0, 0, 1], "center": [45, 0, 10]}
+    s.call("extrude", sketch_id="sketch2", extent="up_to_face", face=low, operation="cut")
+    section = 60 * 10 + 30 * 20
+    area = 2 * section + (60 + 10 + 30 + 20 + 30 + 30) * 30 + 4 * 10 * 20
+    return Expect(section * 30 - 10 * 10 * 20, area, 13, (0, -15, 0, 60, 15, 30))
 
 
 def cross_hole_through_a_shaft(s: Session) -> Expect:
@@ -306,6 +368,11 @@ PARTS: dict[str, Part] = {
         angled_hole_from_a_datum,
         rectangular_hole_grid,
         hole_grid_by_pattern_of_pattern,
+        mirrored_hole_pattern,
+        pattern_of_a_mirror,
+        hole_in_a_split_off_body,
+        pin_from_a_datum_above_a_cap,
+        pocket_down_to_a_step,
         drafted_boss,
         post_up_to_an_inclined_face,
         cross_hole_through_a_shaft,

@@ -244,3 +244,31 @@ def test_revolve_angles_out_of_range_are_refused(angle: float, message: str) -> 
     rect = {"kind": "rectangle", "center": [15, 5], "width": 4, "height": 6}
     s.call("create_sketch", entities=[rect])
     assert message in s.refused("revolve", sketch_id="sketch1", angle=angle)
+
+
+# --- behaviour the parts do not show ----------------------------------------------------
+
+
+def test_a_datum_on_a_datum_adds_its_turn_and_offset(plate: Session) -> None:
+    plate.call("datum_plane", plane="XZ")  # XZ's normal is -Y
+    out = plate.call("datum_plane", datum="datum1", angle=90, axis="X", offset=2)
+    # turned 90 degrees about +X the normal -Y becomes -Z; then 2 mm along it
+    assert tuple(out["normal"]) == pytest.approx((0, 0, -1), abs=1e-9)
+    assert tuple(out["origin"]) == pytest.approx((0, 0, -2), abs=1e-9)
+    out = plate.call("datum_plane", datum="datum2", offset=3)
+    assert tuple(out["origin"]) == pytest.approx((0, 0, -5), abs=1e-9)
+    # X lies in datum1 (y = 0) but not in datum2 (z = -2)
+    assert "must lie in the base plane" in plate.refused(
+        "datum_plane", datum="datum2", angle=10, axis="X"
+    )
+
+
+def test_through_all_from_a_plane_below_the_body() -> None:
+    s = Session()
+    _plate(s)
+    hole = [{"kind": "circle", "radius": 2}]
+    s.call("create_sketch", plane="XY", offset=-50, entities=hole)
+    s.call(
+        "extrude", sketch_id="sketch2", extent="through_all", direction="normal", operation="cut"
+    )
+    assert s.volume() == pytest.approx(12000 - math.pi * 4 * 10, rel=1e-9)
