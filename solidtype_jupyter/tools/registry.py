@@ -246,12 +246,16 @@ class ToolRegistry:
         ]
 
     def schema(self, name: str) -> dict[str, Any]:
-        """The JSON Schema of a tool's arguments (`portable_schema`; computed once)."""
+        """The JSON Schema of a tool's arguments (`portable_schema`), the caller's copy."""
+        return copy.deepcopy(self._shared_schema(name))
+
+    def _shared_schema(self, name: str) -> dict[str, Any]:
+        """`schema(name)`, computed once and shared: read it, never change it."""
         spec = self._tools[name]
         cached = self._schemas.get(name)
         if cached is None or cached[0] is not spec.args:
             cached = self._schemas[name] = (spec.args, portable_schema(spec.args))
-        return copy.deepcopy(cached[1])
+        return cached[1]
 
     def approval_level(self, name: str) -> ApprovalLevel:
         return approval_level(name)
@@ -270,11 +274,11 @@ class ToolRegistry:
             return ToolResult.failure(name, "invalid_arguments", "arguments must be a JSON object")
         # What a strict-mode model sends (null for "leave unset", JSON text for a free-form
         # object) is normalized here, so the argument model is the one validation.
-        raw_args = normalized_arguments(self.schema(name), raw_args)
+        raw_args = normalized_arguments(self._shared_schema(name), raw_args)
         try:
             args = spec.args.model_validate(raw_args)
         except ValidationError as exc:
-            text = validation_text(exc, self.schema(name))
+            text = validation_text(exc, self._shared_schema(name))
             return ToolResult.failure(name, "invalid_arguments", text)
         if spec.needs_document and context.document is None:
             return ToolResult.failure(
