@@ -7,7 +7,9 @@ send a whole call in one chunk, omit call ids, or end a tool turn with ``finish_
 
 Tools are offered in strict mode (``"strict": true`` with ``openai_strict_schema``: the model's
 arguments then always match the schema) when talking to OpenAI itself; other servers get the
-portable schema unless ``strict_tools=True``, as their support for strict mode varies.
+portable schema unless ``strict_tools=True``, as their support for strict mode varies. Parallel
+tool calls stay allowed although OpenAI does not promise strict schemas for them: the loop and
+the registry validate every call anyway.
 """
 
 from __future__ import annotations
