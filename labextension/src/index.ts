@@ -125,7 +125,7 @@ class ChatPanel extends Widget {
         if (selection) {
           this.view.setAgentSelection(selection);
         }
-        this.view.refresh(performance.now());
+        this.view.refresh(performance.now(), revisionOf(event.content));
         break;
       }
       case 'RUN_FINISHED':
@@ -199,6 +199,16 @@ class ChatPanel extends Widget {
   private _chat: MountedChat | null = null;
   private _mounting = false;
   private _toolNames = new Map<string, string>();
+}
+
+/** The model's revision a tool result names (the editing tools' results do), if any. */
+function revisionOf(content: unknown): string | undefined {
+  try {
+    const parsed = JSON.parse(String(content));
+    return typeof parsed?.revision === 'string' ? parsed.revision : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `editor` on the `*.solid.json` document in front, `dashboard` otherwise. */

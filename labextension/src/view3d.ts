@@ -137,12 +137,19 @@ export class ModelView3D {
   }
 
   /**
-   * Fetch the model now (after a tool result of the chat: `at` is when it arrived, for the
-   * time-to-view figure).
+   * Fetch the model now: after a tool result of the chat, which arrived at `at` and names
+   * the model's new `revision` (a changing call's result does), for the time-to-view figure:
+   * from the result's arrival to the first frame drawn with that revision.
    */
-  refresh(at?: number): void {
-    this._toolResultAt = at ?? null;
+  refresh(at?: number, revision?: string): void {
     this._agentBusy = false;
+    if (at !== undefined && revision) {
+      if (this.node.dataset.revision === revision) {
+        this.node.dataset.updateMs = '0'; // the poll had brought it before the result
+      } else {
+        this._awaited = { at, revision };
+      }
+    }
     void this._fetch(true);
   }
 
@@ -214,7 +221,6 @@ export class ModelView3D {
         return; // the source changed meanwhile
       }
       if (response.status === 304) {
-        this._toolResultAt = null; // the call changed nothing: no new view to time
         return;
       }
       if (!response.ok) {
@@ -278,7 +284,7 @@ export class ModelView3D {
       this.node.dataset.faces = String(this._scene.faceCount);
       this._publishCamera();
       this._show('shown', '');
-      this._modelAppliedAt = performance.now();
+      this._drawnAwaited = this._awaited?.revision === data.revision;
     } else {
       this._show('shown', '');
       this._schedulePicture(0);
@@ -421,12 +427,12 @@ export class ModelView3D {
   }
 
   private _framed(time: number): void {
-    // The first frame drawn with the model a tool result asked for: the time-to-view figure.
-    if (this._toolResultAt !== null && this._modelAppliedAt !== null && this._modelAppliedAt >= this._toolResultAt) {
-      this.node.dataset.updateMs = String(Math.round(time - this._toolResultAt));
-      this._toolResultAt = null;
+    // The first frame drawn with the revision a tool result named: the time-to-view figure.
+    if (this._drawnAwaited && this._awaited) {
+      this.node.dataset.updateMs = String(Math.round(time - this._awaited.at));
+      this._awaited = null;
+      this._drawnAwaited = false;
     }
-    this._modelAppliedAt = null;
   }
 
   private _publishCamera(): void {
@@ -610,6 +616,6 @@ export class ModelView3D {
   private _agentSelection: IAgentSelection | null = null;
   private _press: { x: number; y: number } | null = null;
   private _view: StandardView = 'iso';
-  private _toolResultAt: number | null = null;
-  private _modelAppliedAt: number | null = null;
+  private _awaited: { at: number; revision: string } | null = null;
+  private _drawnAwaited = false;
 }

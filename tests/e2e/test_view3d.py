@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from solidtype_jupyter.cad import CadDocument
@@ -93,36 +94,25 @@ def canvas_pixels(page: Any, view: str) -> Any:
 
 def share_near(image: Any, colour: tuple[int, int, int], tolerance: int = 70) -> float:
     """The share of pixels whose colour is near ``colour`` (lit or shaded: a wide margin)."""
-    near = 0
-    pixels = list(image.getdata())
-    for r, g, b in pixels:
-        if abs(r - colour[0]) + abs(g - colour[1]) + abs(b - colour[2]) <= tolerance * 2:
-            near += 1
-    return near / len(pixels)
+    pixels = np.asarray(image, dtype=np.int32)
+    distance = np.abs(pixels - np.array(colour, dtype=np.int32)).sum(axis=2)
+    return float((distance <= tolerance * 2).mean())
 
 
 def changed_share(a: Any, b: Any) -> float:
     """The share of pixels that differ between two images of the same size."""
     if a.size != b.size:
         return 1.0
-    diff = sum(
-        1
-        for p, q in zip(a.getdata(), b.getdata(), strict=True)
-        if sum(abs(x - y) for x, y in zip(p, q, strict=True)) > 30
-    )
-    return diff / (a.size[0] * a.size[1])
+    diff = np.abs(np.asarray(a, dtype=np.int32) - np.asarray(b, dtype=np.int32)).sum(axis=2)
+    return float((diff > 30).mean())
 
 
 def view_data(page: Any, view: str) -> dict[str, str]:
-    return dict(
-        page.eval_on_selector(view, "(el) => Object.assign({}, el.dataset)")
-    )
+    return dict(page.eval_on_selector(view, "(el) => Object.assign({}, el.dataset)"))
 
 
 def wait_shown(page: Any, view: str) -> None:
-    page.locator(f"{view}[data-state=shown][data-renderer=webgl] canvas").wait_for(
-        timeout=TIMEOUT
-    )
+    page.locator(f"{view}[data-state=shown][data-renderer=webgl] canvas").wait_for(timeout=TIMEOUT)
     page.wait_for_timeout(300)  # a frame or two
 
 
@@ -189,7 +179,7 @@ def test_document_viewer_draws_follows_edits_and_keeps_the_camera(
     dark = canvas_pixels(page, DOC_VIEW)
     assert share_near(dark, YELLOW) > 0.03
     shot(page, "document-dark")
-    messages = "\n".join(page.console_messages)  # type: ignore[attr-defined]
+    messages = "\n".join(page.console_messages)
     assert "pageerror" not in messages, messages
 
 
@@ -292,16 +282,14 @@ def test_side_panel_view_follows_the_agent_and_sends_the_users_pick(
     assert share_near(canvas_pixels(page, PANEL_VIEW), BLUE) > 0.02, "no user colour"
     shot(page, "panel-user-selection")
     send(page, "what did I pick?")
-    page.locator(f"{PANEL} .st-chat-log", has_text="You picked one face.").wait_for(
-        timeout=TIMEOUT
-    )
+    page.locator(f"{PANEL} .st-chat-log", has_text="You picked one face.").wait_for(timeout=TIMEOUT)
     picked = tool_result(lab, page, session, "get_current_selection")
     assert picked["count"] == 1, picked
     face = picked["items"][0]["resolved"]
     assert face["type"] == "PLANE", picked
     assert [round(v, 3) for v in face["normal"]] == [0, 0, 1], picked
     assert round(face["center"][2], 3) == 12, picked  # the top face of the 12 mm plate
-    messages = "\n".join(page.console_messages)  # type: ignore[attr-defined]
+    messages = "\n".join(page.console_messages)
     assert "pageerror" not in messages, messages
 
 
