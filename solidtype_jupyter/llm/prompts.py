@@ -26,8 +26,9 @@ happens in the user's interface."""
 
 _EDITOR = """\
 Context: the part editor. The model is a parametric feature tree rebuilt with CadQuery; units \
-are millimetres and degrees. Work feature by feature: sketch a closed profile on a plane or a \
-face, then extrude, revolve, cut, fillet, chamfer, hole, shell or pattern it. Refer to faces and \
+are millimetres and degrees. Work feature by feature: sketch a closed profile on a plane, a \
+face or a datum plane (datum_plane), then extrude, revolve, cut, fillet, chamfer, hole, shell, \
+pattern or mirror it; split a body by a plane. Refer to faces and \
 edges by selectors (">Z", "|Z", "%CIRCLE", "extrude1.top") or by geometric descriptions, never \
 by index; if a selector matches several entities the tool lists the candidates. After a change, \
 check the key figures the tool returns (volume, bounding box, validity) against what the user \
