@@ -8,6 +8,7 @@ find_faces/find_edges), plus vertices and whole bodies; the geometry is in `cad.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from itertools import combinations
@@ -664,8 +665,39 @@ def verify(args: VerifyArgs, ctx: ToolContext) -> dict[str, Any]:
         "held": held,
         "missed": len(results) - held - errors,
         "errors": errors,
+        "failures": [_failure_line(r) for r in results if not r["holds"]],
         "checks": results,
     }
+
+
+def _failure_line(result: dict[str, Any]) -> str:
+    """One line per check that does not hold, so the misses stand out of the details."""
+    label = f"check {result['check']} ({result.get('name') or result['kind']})"
+    if "error" in result:
+        return f"{label} could not be evaluated: {result['error']}"
+    unit = f" {result['unit']}" if result.get("unit") else ""
+    if result["kind"] == "bbox":
+        parts = [
+            f"{key} {json.dumps(result[key]['actual'])} vs {json.dumps(result[key]['expected'])}"
+            for key in ("size", "min", "max")
+            if key in result
+        ]
+        return f"{label} misses: {'; '.join(parts)} (tolerance {result['tolerance']}{unit})"
+    if result["kind"] == "valid":
+        return f"{label} misses: a solid is not valid"
+    wanted = (
+        f"expected {result['expected']}"
+        if "expected" in result
+        else " and ".join(
+            f"{key.replace('_', ' ')} {result[key]}"
+            for key in ("at_least", "at_most")
+            if key in result
+        )
+    )
+    return (
+        f"{label} misses: {result['actual']}{unit}, {wanted} (tolerance {result['tolerance']}; "
+        f"beyond it by {result['miss']})"
+    )
 
 
 INSPECTION_TOOLS: list[ToolSpec] = [

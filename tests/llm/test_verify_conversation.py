@@ -94,10 +94,17 @@ async def test_the_agent_verifies_finds_the_miss_fixes_it_and_verifies_again():
     volume = checks["volume: plate minus the hole"]
     assert volume["holds"] is False
     assert volume["actual"] == pytest.approx(60 * 40 * 10 - math.pi * 5**2 * 10)
+    assert first["failures"] == [
+        "check 3 (hole diameter 20 mm) misses: 10.0 mm, expected 20.0 (tolerance 0.01; beyond "
+        "it by -9.99)",
+        "check 5 (volume: plate minus the hole) misses: 23214.601837 mm3, expected 20858.407 "
+        "(tolerance 20.858407; beyond it by 2335.33643)",
+    ]
     held = {name for name, check in checks.items() if check["holds"]}
     assert held == {"plate 60 x 40 x 10 mm", "one hole", "hole in the middle", "one valid solid"}
 
     assert second["all_hold"] is True and second["held"] == len(second["checks"]) == 6
+    assert second["failures"] == []
     assert by_name(second)["hole diameter 20 mm"]["actual"] == pytest.approx(20)
     geometry = doc.geometry()
     assert geometry["volume"] == pytest.approx(60 * 40 * 10 - math.pi * 10**2 * 10, rel=1e-6)

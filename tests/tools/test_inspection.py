@@ -426,6 +426,13 @@ def test_verify_reports_what_holds_and_by_how_much_the_rest_misses(plate):
     too_close = results[11]
     assert too_close["at_most"] == 10 and too_close["tolerance"] == 1
     assert too_close["miss"] == pytest.approx(15 - 11)
+    assert out["failures"] == [
+        f"check 2 (off by 1%) misses: {off['actual']} mm3, expected {off['expected']} "
+        f"(tolerance {off['tolerance']}; beyond it by {off['miss']})",
+        "check 6 (too thin) misses: size [60.0, 40.0, 10.0] vs [null, null, 12.0] "
+        "(tolerance 0.01 mm)",
+        "check 12 (too close) misses: 15.0 mm, at most 10.0 (tolerance 1.0; beyond it by 4.0)",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -522,6 +529,7 @@ def test_a_bad_check_spoils_only_itself(plate):
     assert "unknown parameter(s) ['depth']" in fourth["error"]
     assert fifth["holds"] is True
     assert out["errors"] == 4 and out["held"] == 1 and out["all_hold"] is False
+    assert out["failures"][2].startswith("check 3 (volume) could not be evaluated: ")
 
 
 @pytest.mark.parametrize(
