@@ -561,3 +561,24 @@ def test_the_verification_tools_are_read_only_and_run_without_approval(plate):
     plate.call("section", plane="YZ")
     plate.call("verify", checks=[{"kind": "valid"}])
     assert (plate.doc.revision, plate.doc.can_undo, [f.id for f in plate.doc.features]) == before
+
+
+def test_a_sphere_measures_its_diameter_and_its_centre_to_a_plane():
+    part = Part()
+    sketch = part.call(
+        "create_sketch",
+        plane="XZ",
+        entities=[
+            {"kind": "line", "start": [0, -10], "end": [0, 10]},
+            {"kind": "arc", "start": [0, 10], "mid": [10, 0], "end": [0, -10]},
+        ],
+    )["sketch_id"]
+    part.call("revolve", sketch_id=sketch)
+    part.block(10, 10, 5, at=(30, 0), new=True)  # z 0..5
+    ball = part.call("measure", a={"body": "body1", "face": "%SPHERE"})
+    assert ball["figures"]["diameter"]["value"] == pytest.approx(20)
+    assert ball["a"]["center"] == pytest.approx([0, 0, 0])
+    to_top = part.figures({"body": "body1", "face": "%SPHERE"}, {"body": "body2", "face": ">Z"})
+    assert to_top["plane_distance"] == pytest.approx(5)  # from the ball's centre
+    assert to_top["min_distance"] == pytest.approx(math.hypot(25, 5) - 10)
+    assert part.figures({"body": "body1"})["volume"] == pytest.approx(4 / 3 * math.pi * 1000)
