@@ -135,6 +135,14 @@ class SolidTypeApp(ExtensionApp):
         "agents and to `%ai_chat` (which reads the same config files).",
     ).tag(config=True)
 
+    mcp_approvals = Enum(
+        ["elicit", "client", "auto"],
+        "client",
+        help="Who approves `confirm` tools called over MCP ({base}solidtype/mcp): 'client' "
+        "(the MCP client's own permission prompt), 'elicit' (also ask through MCP "
+        "elicitation when the client supports it) or 'auto' (nobody); README, MCP.",
+    ).tag(config=True)
+
     long_poll_timeout = Float(
         30.0,
         help="Seconds a long-poll read of a durable stream waits for new data before it "
@@ -202,6 +210,7 @@ class SolidTypeApp(ExtensionApp):
         "for each (BENCHMARKS.md, Chat).",
     ).tag(config=True)
 
+    mcp: Any = None  # server.mcp_http.McpService, made by the first MCP request
     _stream_engine: Any = None
     _stream_engine_started: Any = None
 
@@ -256,6 +265,9 @@ class SolidTypeApp(ExtensionApp):
         return SessionStreamAuthorizer(sessions, documents)
 
     async def stop_extension(self) -> None:
+        if self.mcp is not None:  # MCP sessions first: they stop their agents
+            await self.mcp.close()
+            self.mcp = None
         if self.chat is not None:
             await self.chat.close()
             self.chat = None

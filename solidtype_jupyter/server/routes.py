@@ -10,6 +10,7 @@ from .agent_socket import AGENT_SOCKET_ROUTE, AgentSocketHandler
 from .chat import chat_routes
 from .documents import DOCUMENTS_ROUTE, DocumentRenderHandler
 from .health import HealthHandler
+from .mcp_http import MCP_ROUTE, McpHandler
 from .openapi import OpenAPIHandler
 from .sessions import session_routes
 from .streams import STREAM_ROUTE, StreamHandler
@@ -26,4 +27,5 @@ def route_table(prefix: str) -> list[tuple[str, type[Any]]]:
         (url_path_join(api, DOCUMENTS_ROUTE), DocumentRenderHandler),
         (url_path_join(api, "ai", AGENT_SOCKET_ROUTE), AgentSocketHandler),
         (url_path_join(prefix, STREAM_ROUTE, "(.+)"), StreamHandler),
+        (url_path_join(prefix, MCP_ROUTE), McpHandler),
     ]
