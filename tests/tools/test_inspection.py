@@ -582,3 +582,16 @@ def test_a_sphere_measures_its_diameter_and_its_centre_to_a_plane():
     assert to_top["plane_distance"] == pytest.approx(5)  # from the ball's centre
     assert to_top["min_distance"] == pytest.approx(math.hypot(25, 5) - 10)
     assert part.figures({"body": "body1"})["volume"] == pytest.approx(4 / 3 * math.pi * 1000)
+
+
+def test_overlapping_bodies_make_one_section_region_counted_once():
+    part = Part()
+    part.block(10, 10, 10)
+    part.block(10, 10, 10, at=(5, 0), new=True)
+    part.block(10, 10, 10, at=(30, 0), new=True)
+    cut = part.call("section", plane="XY", offset=5)
+    assert cut["area"] == pytest.approx(15 * 10 + 10 * 10)
+    assert cut["regions"] == 2
+    assert cut["in_plane"]["size"] == pytest.approx([40, 10])
+    only = part.call("section", plane="XY", offset=5, body="body2")
+    assert only["area"] == pytest.approx(100) and only["regions"] == 1
