@@ -337,13 +337,13 @@ class Loft(FeatureBase):
             if index and section == self.sections[index - 1]:
                 raise ctx.fail(f"section {section} follows itself; give each section once")
             info = ctx.sketch(section)
-            if len(info["closed"]) != 1:
+            found = [f for f in ctx.ns[section].vals() if isinstance(f, cq.Face)]
+            if len(found) != 1:
                 raise ctx.fail(
                     f"each loft section must be exactly one closed profile; {section} has "
-                    f"{len(info['closed'])} ({', '.join(info['closed'])})"
+                    f"{len(found)} ({', '.join(info['closed'])})"
                 )
-            found = [f for f in ctx.ns[section].vals() if isinstance(f, cq.Face)]
-            if len(found) != 1 or found[0].innerWires():
+            if found[0].innerWires():
                 raise ctx.fail(
                     f"loft section {section} has a hole (a profile inside its profile); a loft "
                     "takes outer profiles only: loft the outside, then cut the hole"
