@@ -235,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .chat_cli import add_parser as add_chat_parser
 
     add_chat_parser(commands)
+    from .evals.cli import add_parser as add_eval_parser
+
+    add_eval_parser(commands)
     from .mcp.stdio import add_parser as add_mcp_parser
 
     add_mcp_parser(commands)
