@@ -522,7 +522,9 @@ class Extrude(FeatureBase):
                 raise ctx.fail("distance is required for a blind extrude")
             dist_text, _ = ctx.num(self.distance, "distance", positive=True)
         direction = self._direction()
-        if direction == "symmetric":
+        if direction == "symmetric" and not taper:
+            return f"symmetric_prism({self.sketch}, {dist_text})"
+        if direction == "symmetric":  # tapered: narrowing away from the sketch on both sides
             return f"{self.sketch}.extrude({dist_text} / 2, combine=False, both=True{taper})"
         if direction == "reverse":
             return f"{self.sketch}.extrude(-{dist_text}, combine=False{taper})"

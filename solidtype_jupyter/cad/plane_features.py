@@ -26,7 +26,7 @@ from .features import (
 Principal = Literal["XY", "YZ", "XZ"]
 Point3 = tuple[Number, Number, Number]
 
-_AXES = {"X": "(0, 0, 0), (1, 0, 0)", "Y": "(0, 0, 0), (0, 1, 0)", "Z": "(0, 0, 0), (0, 0, 1)"}
+_AXES = {"X": "(1, 0, 0)", "Y": "(0, 1, 0)", "Z": "(0, 0, 1)"}
 
 
 def _face_feature(face: Any) -> set[str]:
@@ -79,7 +79,9 @@ class DatumPlane(FeatureBase):
     body: BodyName | None = Field(None, description="body owning `face`/`edge` (default: latest)")
     angle: Number = Field(0.0, description="degrees about `axis` or `edge` (right-hand rule)")
     axis: Literal["X", "Y", "Z"] | None = Field(
-        None, description="turn about this world axis (through the origin; must lie in the base)"
+        None,
+        description="turn about the line through the base's origin along this world axis "
+        "(it must be parallel to the base)",
     )
     edge: Ref | None = Field(
         None, description="turn about this straight edge of `body` (must lie in the base)"
@@ -117,7 +119,7 @@ class DatumPlane(FeatureBase):
             if (self.axis is None) == (self.edge is None):
                 raise ctx.fail("a turned plane needs exactly one of axis (X, Y, Z) or edge")
             if self.axis is not None:
-                axis = f"({_AXES[self.axis]})"
+                axis = _AXES[self.axis]
             else:
                 axis = f"edge_axis({ctx.body(self.body)}, {ctx.ref(self.edge)})"  # type: ignore[arg-type]
             args += [f"angle={at}", f"axis={axis}"]

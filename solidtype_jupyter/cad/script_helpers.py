@@ -202,6 +202,18 @@ def through_depth(*objects: Any) -> float:
     return 2 * box.DiagonalLength + 1
 
 
+def symmetric_prism(sketch: cq.Workplane, length: float) -> cq.Workplane:
+    """The prism of a sketch's profiles, `length` long and centred on the sketch plane.
+
+    Made in one piece: two halves glued at the sketch plane (CadQuery's `both=True`) leave a
+    seam that can split a cylinder's wall into pieces the cleaning cannot merge.
+    """
+    z = sketch.plane.zDir
+    profiles = [v for v in sketch.vals() if isinstance(v, cq.Face)]
+    prisms = [cq.Solid.extrudeLinear(f.translate(z * (-length / 2)), z * length) for f in profiles]
+    return sketch.newObject([cq.Compound.makeCompound(prisms)])
+
+
 def hole_tool(
     plane_wp: cq.Workplane,
     points: list[Any],
@@ -346,11 +358,15 @@ def edge_axis(body: cq.Workplane, ref: Any) -> tuple[Any, Any]:
 
 
 def datum_plane(base: cq.Plane, offset: float = 0.0, angle: float = 0.0, axis: Any = None) -> Any:
-    """`base` turned by `angle` degrees about `axis` (a point and a direction lying in
-    `base`; right-hand rule), then moved `offset` along its normal."""
+    """`base` turned by `angle` degrees about `axis`, then moved `offset` along its normal.
+
+    `axis` is a line lying in `base`: a point and a direction, or a direction alone for the
+    line through the base's origin. Turning follows the right-hand rule about the direction.
+    """
     origin, x_dir, normal = base.origin, base.xDir, base.zDir
     if angle:
-        point, direction = (cq.Vector(*v) if isinstance(v, tuple) else v for v in axis)
+        point, direction = axis if len(axis) == 2 else (origin, axis)
+        point, direction = cq.Vector(*point), cq.Vector(*direction)
         if direction.Length < 1e-9:
             raise SelectionError("the axis direction must not be the zero vector")
         direction = direction.normalized()

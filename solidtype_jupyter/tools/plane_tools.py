@@ -27,7 +27,9 @@ class DatumPlaneArgs(Args):
         0.0, description="degrees to turn the base about `axis` or `edge` (right-hand rule)"
     )
     axis: Literal["X", "Y", "Z"] | None = Field(
-        None, description="turn about this world axis through the origin (it must lie in the base)"
+        None,
+        description="turn about the line through the base's origin along this world axis (it "
+        "must be parallel to the base)",
     )
     edge: Ref | None = Field(
         None, description="turn about this straight edge of `body` (it must lie in the base)"
@@ -104,11 +106,13 @@ PLANE_TOOLS: list[ToolSpec] = [
         "Make a named plane (returns its id, e.g. 'datum1', with origin and normal) to sketch "
         "on (create_sketch datum=...) or to mirror or split by. Give one base: a principal "
         "plane, another datum, a planar face, or a point with a normal. Optionally turn it by "
-        "`angle` degrees about an axis lying in the base (a world axis X/Y/Z through the "
-        "origin, or a straight edge), then move it `offset` mm along its normal. Turning keeps "
-        "the base's sketch axes turned with it: XY turned 30 about X has normal "
-        "(0, -0.5, 0.866). Through a point: x axis is world X projected onto the plane (world "
-        "Y when the normal is along X).",
+        "`angle` degrees (right-hand rule) about a line lying in the base: `axis` X/Y/Z is "
+        "the line through the base's origin along that world axis, `edge` a straight edge "
+        "(pointing along its largest positive component); then move it `offset` mm along its "
+        "normal. The base's sketch axes and origin turn with it: XY turned 30 about X has "
+        "normal (0, -0.5, 0.866). A face's plane has its origin at the centre of the face's "
+        "bounding box and its normal out of the material. Through a point: the x axis is "
+        "world X projected onto the plane (world Y when the normal is along X).",
         DatumPlaneArgs,
         datum_plane,
     ),

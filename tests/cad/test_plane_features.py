@@ -257,9 +257,12 @@ def test_a_datum_on_a_datum_adds_its_turn_and_offset(plate: Session) -> None:
     assert tuple(out["origin"]) == pytest.approx((0, 0, -2), abs=1e-9)
     out = plate.call("datum_plane", datum="datum2", offset=3)
     assert tuple(out["origin"]) == pytest.approx((0, 0, -5), abs=1e-9)
-    # X lies in datum1 (y = 0) but not in datum2 (z = -2)
+    # the axis goes through the base's origin: datum3 turns about the line z = -5 along X
+    out = plate.call("datum_plane", datum="datum3", angle=-90, axis="X")
+    assert tuple(out["origin"]) == pytest.approx((0, 0, -5), abs=1e-9)
+    assert tuple(out["normal"]) == pytest.approx((0, -1, 0), abs=1e-9)
     assert "must lie in the base plane" in plate.refused(
-        "datum_plane", datum="datum2", angle=10, axis="X"
+        "datum_plane", datum="datum4", angle=10, axis="Y"
     )
 
 
