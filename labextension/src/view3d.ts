@@ -130,6 +130,7 @@ export class ModelView3D {
     this._selectionChanged();
     if (!query) {
       this._show('empty', this._options.noDocument ?? 'No CAD document');
+      this.node.dataset.reason = 'no-document';
       return;
     }
     this._show('loading', 'Loading the model…');
@@ -258,6 +259,7 @@ export class ModelView3D {
     this._references = {};
     if (response.status === 404 && this._query?.session) {
       this._show('empty', this._options.noDocument ?? message);
+      this.node.dataset.reason = 'no-document';
     } else if (response.status === 422) {
       // Nothing to show yet (no features, a sketch only, a file that does not parse).
       const hint = this._options.emptyHint;
@@ -417,6 +419,7 @@ export class ModelView3D {
 
   private _show(state: 'loading' | 'shown' | 'empty' | 'error', message: string): void {
     this.node.dataset.state = state;
+    delete this.node.dataset.reason;
     this._message.textContent = message;
     this._message.hidden = !message;
     if (this._scene) {

@@ -167,6 +167,26 @@ def test_document_viewer_draws_follows_edits_and_keeps_the_camera(
     page.wait_for_timeout(300)
     top = canvas_pixels(page, DOC_VIEW)
     assert changed_share(after, top) > 0.01
+
+    # A click on an edge picks the edge: the first dark pixel from the top of the canvas,
+    # down its middle, is the plate's outline seen from above.
+    column = top.size[0] // 2
+    dark = next(y for y in range(top.size[1]) if sum(top.getpixel((column, y))) < 3 * 90)
+    canvas = page.locator(f"{DOC_VIEW} canvas").bounding_box()
+    scale = canvas["width"] / top.size[0]
+    page.mouse.click(canvas["x"] + column * scale, canvas["y"] + (dark + 0.5) * scale)
+    page.wait_for_function(
+        "(sel) => document.querySelector(sel).dataset.selection.startsWith('edge:')",
+        arg=DOC_VIEW,
+        timeout=10_000,
+    )
+    picked = page.locator(f"{DOC_VIEW} .jp-SolidTypeView3D-picked")
+    assert picked.inner_text().startswith("1 edge picked")
+    page.wait_for_timeout(300)
+    assert share_near(canvas_pixels(page, DOC_VIEW), BLUE) > 0.001, "no user colour"
+    shot(page, "document-edge-picked")
+    picked.locator("button").click()
+    assert view_data(page, DOC_VIEW)["selection"] == ""
     page.locator(f"{DOC_VIEW} button[data-view=iso]").click()
     page.locator(f"{DOC_VIEW} select.jp-SolidTypeView3D-section").select_option("z")
     page.wait_for_timeout(300)
