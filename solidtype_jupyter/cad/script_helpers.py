@@ -437,7 +437,7 @@ def fused(body: cq.Workplane, other: cq.Workplane) -> cq.Workplane:
     for a pear cam); the union is then kept with its faces unmerged.
     """
     joined = body.union(other)
-    if all(solid.isValid() for solid in joined.solids().vals()):
+    if all(solid.isValid() for solid in joined.findSolid().Solids()):
         return joined
     return body.union(other, clean=False)
 
