@@ -275,3 +275,12 @@ def test_through_all_from_a_plane_below_the_body() -> None:
         "extrude", sketch_id="sketch2", extent="through_all", direction="normal", operation="cut"
     )
     assert s.volume() == pytest.approx(12000 - math.pi * 4 * 10, rel=1e-9)
+
+
+def test_a_split_whose_new_body_is_used_cannot_be_deleted(plate: Session) -> None:
+    plate.call("split", plane="YZ")
+    plate.call("hole", body="body2", face="<X", diameter=4)
+    assert "unknown body 'body2'" in plate.refused("delete_feature", feature_id="split1")
+    plate.call("undo")  # the hole
+    plate.call("delete_feature", feature_id="split1")
+    assert list(plate.doc.bodies) == ["body1"]
