@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from pydantic import ValidationError
+
 from ..cad import CadDocument, CadError
 from ..cad.document import document_file
 from ..llm import (
@@ -40,6 +42,7 @@ from ..llm import (
 from ..llm.redact import redact_event
 from ..llm.transcript import Transcript
 from ..protocol import agui
+from ..protocol.api import ShapeReference
 from ..protocol.sessions import MessageRole, chat_stream_path
 from ..streams import StreamEngine, format_offset
 from ..streams.live import PushedMessages
@@ -189,6 +192,13 @@ class ChatService:
         self._closed = False
 
     # --- reading --------------------------------------------------------------------------
+
+    def open_document(self, path: Path) -> CadDocument | None:
+        """The server's copy of the document at ``path`` (its real location) while an
+        editor session has it open: the live one, changed by agents as they work and saved
+        after every tool result. The tessellation route serves its revision."""
+        opened = self._documents.get(path)
+        return opened.document if opened is not None else None
 
     def live_run(self, session_id: uuid.UUID | str) -> LiveRun | None:
         return self._runs.get(str(session_id))
@@ -359,6 +369,7 @@ class ChatService:
             history: list[ChatMessage] = transcript.chat_history()
             events: list[agui.AguiEvent] = []
             user_text: str | None = None
+            selection = body.selection()  # the user's picks in the 3D viewer
             if body.resume:
                 decisions = self._decisions(transcript, body)
             else:
@@ -389,6 +400,8 @@ class ChatService:
                         ],
                         # Clients say "Starting the agent" until RUN_STARTED (seconds).
                         "agentStarting": self._agent_starts(session),
+                        # Kept for a run finished after a restart (``recover``).
+                        **({"selection": selection} if selection else {}),
                     },
                 )
             )
@@ -409,6 +422,7 @@ class ChatService:
                 context=str(session.context),
                 history=history,
                 decisions=decisions,
+                selection=selection,
             )
             self._launch(user_id, session, turn, writer, None, access)
             return TurnStart(body.run_id, start)
@@ -645,6 +659,7 @@ class ChatService:
             decisions=decisions,
             stored_results=plan.stored_results,
             tool_rounds=plan.tool_rounds,
+            selection=_stored_selection(run.accepted.get("selection")),
         )
         writer = StreamWriter(engine, chat_stream_path(session.id))
         self._launch(
@@ -691,6 +706,16 @@ def _waiting(folded: SessionLog) -> list[agui.Interrupt]:
     if finished.outcome is None:
         return []
     return [i for i in finished.outcome.interrupts if i.id in pending]
+
+
+def _stored_selection(stored: Any) -> list[dict[str, Any]]:
+    """The selection a stored ``run.accepted`` marker kept (checked again: it is read back
+    from the stream); none when it is missing or no longer valid."""
+    try:
+        items = [ShapeReference.model_validate(item) for item in stored or ()]
+    except (TypeError, ValidationError):
+        return []
+    return [item.as_selection() for item in items]
 
 
 def _new_user_message(body: agui.RunAgentInput, transcript: Transcript) -> agui.Message:

@@ -505,6 +505,7 @@ class AgentClient:
                         for s in turn.stored_results
                     ],
                     tool_rounds=turn.tool_rounds,
+                    selection=list(turn.selection),
                 )
             )
             while True:

@@ -186,6 +186,7 @@ class AgentCore:
                 for s in command.stored_results
             ],
             tool_rounds=command.tool_rounds,
+            selection=list(command.selection),
         )
         task = asyncio.ensure_future(self._run(turn))
         self._runs[command.run_id] = (task, token)

@@ -57,6 +57,9 @@ class AgentTurn:
     # False when the user may not write files: the dashboard's create tools then record in
     # the catalog only, without making folders or files under the server's root.
     may_write_files: bool = True
+    # The faces and edges the user picked in the 3D viewer (``ShapeReference.as_selection``):
+    # what the run's ``get_current_selection`` returns.
+    selection: list[dict[str, Any]] = field(default_factory=list)
     # Filled by the run: tools stopped while still running (the agent should be replaced).
     abandoned_tools: list[str] = field(default_factory=list)
 
@@ -158,6 +161,7 @@ class InProcessAgent:
                 user_id=turn.user_id,
                 document=turn.document,
                 catalog=self.catalog,
+                selection=list(turn.selection),
                 root_dir=self.root_dir if turn.may_write_files else None,
             ),
         )

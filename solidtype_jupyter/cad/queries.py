@@ -111,13 +111,18 @@ def find(
         shapes = script_helpers.select(body, kind, selector)
     if type:
         shapes = [s for s in shapes if s.geomType() == type.upper()]
-    described = []
-    for shape in shapes[:limit]:
-        info = script_helpers.describe(shape)
-        ref = {"type": info["type"], "center": list(info["center"])}
-        for key in ("normal", "axis", "direction", "radius"):
-            if key in info:
-                ref[key] = list(info[key]) if isinstance(info[key], tuple) else info[key]
-        info["ref"] = ref
-        described.append({k: list(v) if isinstance(v, tuple) else v for k, v in info.items()})
+    described = [described_reference(shape) for shape in shapes[:limit]]
     return {"count": len(shapes), "items": described, "truncated": len(shapes) > limit}
+
+
+def described_reference(shape: Any) -> dict[str, Any]:
+    """A face or edge as ``find`` lists it: ``describe``'s figures plus ``ref``, the
+    descriptor that names it again (fail-closed) in later calls. The 3D viewer's references
+    are these too, so what a user picks is what the tools understand."""
+    info = script_helpers.describe(shape)
+    ref = {"type": info["type"], "center": list(info["center"])}
+    for key in ("normal", "axis", "direction", "radius"):
+        if key in info:
+            ref[key] = list(info[key]) if isinstance(info[key], tuple) else info[key]
+    info["ref"] = ref
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in info.items()}

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
 from .agui import JsonObject
+from .api import MAX_SELECTION
 
 AgentStatus = Literal["initializing", "ready", "busy", "error", "terminated"]
 RuntimeKind = Literal["thread", "kernel", "remote"]
@@ -188,6 +189,9 @@ class ChatCommand(_Wire):
     decisions: list[WireDecision] = Field(default_factory=list)
     stored_results: list[WireStoredResult] = Field(default_factory=list)
     tool_rounds: int = Field(default=0, ge=0)
+    # The user's viewer selection (``api.ShapeReference.as_selection`` items), checked when
+    # the chat request arrived: what ``get_current_selection`` returns during this turn.
+    selection: list[JsonObject] = Field(default_factory=list, max_length=MAX_SELECTION)
 
 
 class CancelCommand(_Wire):

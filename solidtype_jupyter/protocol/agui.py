@@ -22,6 +22,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
 
+from .api import MAX_SELECTION, ShapeReference
+
 JsonObject = dict[str, Any]
 
 #: ``$schema`` that zod 4 puts in a tool's JSON Schema; part of TanStack's input schema hash.
@@ -251,6 +253,14 @@ class ResumeItem(_Wire):
     status: Literal["resolved", "cancelled"] = "resolved"
 
 
+class ForwardedProps(_Wire):
+    """``RunAgentInput.forwardedProps``: what the client adds to a turn. ``selection``: the
+    faces and edges the user has picked in the 3D viewer (the tessellation route's
+    references), which the run's ``get_current_selection`` returns. Other keys are kept."""
+
+    selection: list[ShapeReference] | None = Field(default=None, max_length=MAX_SELECTION)
+
+
 class RunAgentInput(_Wire):
     """The POST body of a chat turn (``threadId`` is the chat session id)."""
 
@@ -262,7 +272,12 @@ class RunAgentInput(_Wire):
     messages: list[Message] = Field(default_factory=list)
     tools: list[ToolDeclaration] = Field(default_factory=list)
     context: list[Any] = Field(default_factory=list)
-    forwarded_props: Any = Field(default_factory=dict)
+    forwarded_props: ForwardedProps | None = Field(default_factory=ForwardedProps)
+
+    def selection(self) -> list[JsonObject]:
+        """The user's viewer selection as the run's tools read it (``ToolContext``)."""
+        props = self.forwarded_props
+        return [item.as_selection() for item in (props.selection or [])] if props else []
 
 
 AguiEvent = Annotated[

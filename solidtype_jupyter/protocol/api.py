@@ -1,4 +1,6 @@
-"""JSON answers of the health and chat routes (the session routes' are in ``sessions``).
+"""JSON answers of the health, chat and tessellation routes (the session routes' are in
+``sessions``), and the face/edge references of the 3D viewer, which a chat request sends back
+as the user's selection (``agui.ForwardedProps``).
 
 The handlers answer with these models and the OpenAPI document is generated from them, so the
 published schema and the answers cannot drift apart. Messages and events inside them are
@@ -8,9 +10,10 @@ event models themselves are in ``agui``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -98,15 +101,111 @@ class CancelAccepted(_Answer):
     cancelled: Literal[True]
 
 
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Number = Annotated[float, AfterValidator(_finite)]
+Vec3 = tuple[Number, Number, Number]
+#: Most faces and edges one chat request may send as the user's selection.
+MAX_SELECTION = 100
+
+
+class ReferenceDescriptor(BaseModel):
+    """The descriptor that names a face or edge again, fail-closed (``find_faces``'s
+    ``ref``; the tools' ``Descriptor``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(min_length=1, max_length=32, description="PLANE, CYLINDER, LINE, CIRCLE...")
+    center: Vec3
+    normal: Vec3 | None = None
+    axis: Vec3 | None = None
+    direction: Vec3 | None = None
+    radius: Number | None = None
+
+
+class ShapeReference(BaseModel):
+    """One face or edge as ``find_faces`` / ``find_edges`` list it, with the body it
+    belongs to: what the tessellation route gives per face / edge, and what a chat request
+    sends back as the user's selection."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["face", "edge"]
+    body: str = Field(pattern=r"^body\d+$", max_length=32, description="e.g. body1")
+    type: str = Field(min_length=1, max_length=32)
+    center: Vec3 = Field(description="centre of mass (of a circle: its centre)")
+    area: Number | None = Field(default=None, description="faces")
+    length: Number | None = Field(default=None, description="edges")
+    normal: Vec3 | None = Field(default=None, description="planar faces")
+    axis: Vec3 | None = Field(default=None, description="cylinders, circles")
+    direction: Vec3 | None = Field(default=None, description="straight edges")
+    radius: Number | None = None
+    ref: ReferenceDescriptor | None = Field(
+        default=None, description="the descriptor the tools resolve (from the figures if absent)"
+    )
+
+    def as_selection(self) -> dict[str, Any]:
+        """What a tool run's ``ToolContext.selection`` holds for it: ``kind``, ``body`` and
+        the descriptor ``get_current_selection`` resolves against the current model."""
+        descriptor = self.ref or ReferenceDescriptor(
+            type=self.type,
+            center=self.center,
+            normal=self.normal,
+            axis=self.axis,
+            direction=self.direction,
+            radius=self.radius,
+        )
+        return {
+            "kind": self.kind,
+            "body": self.body,
+            **descriptor.model_dump(mode="json", exclude_none=True),
+        }
+
+
+class PartReferences(BaseModel):
+    faces: list[ShapeReference] = Field(
+        description="one per face, in the order of the part's `triangles_per_face`"
+    )
+    edges: list[ShapeReference] = Field(
+        description="one per edge, in the order of the part's `segments_per_edge`"
+    )
+
+
+class DocumentTessellation(BaseModel):
+    """``GET .../documents/tessellation``: a document revision's meshes for three-cad-viewer
+    and the reference of every face and edge. Keys are snake_case, as ocp-tessellate's."""
+
+    path: str = Field(description="the document's contents path")
+    revision: str = Field(description="the document revision meshed (the ETag names it too)")
+    deviation: float
+    angular_tolerance: float
+    shapes: dict[str, Any] | None = Field(
+        description="ocp-tessellate's shape tree (`version`, `parts`, `bb`...) with every "
+        "part's mesh in place of its instance `ref`; mesh arrays are base64 buffers "
+        "`{shape, dtype, buffer, codec: 'b64'}` as cad-viewer-widget sends them; null while "
+        "the document has no solid"
+    )
+    references: dict[str, PartReferences] = Field(
+        description="per part id of `shapes` (e.g. `/Group/body1`)"
+    )
+
+
 __all__ = [
+    "MAX_SELECTION",
     "ActiveRun",
     "CancelAccepted",
     "ChatHydrate",
+    "DocumentTessellation",
     "EventsPage",
     "HealthDatabase",
     "HealthModel",
     "HealthResponse",
     "LoggedEventJson",
+    "PartReferences",
     "PendingInterrupts",
+    "ReferenceDescriptor",
+    "ShapeReference",
     "TranscriptPage",
 ]

@@ -19,8 +19,17 @@ from tornado import web
 
 from .._version import __version__
 from ..protocol.agui import RunAgentInput
-from ..protocol.api import CancelAccepted, ChatHydrate, EventsPage, HealthResponse, TranscriptPage
+from ..protocol.api import (
+    CancelAccepted,
+    ChatHydrate,
+    DocumentTessellation,
+    EventsPage,
+    HealthResponse,
+    TranscriptPage,
+)
 from ..protocol.sessions import (
+    DOCUMENT_PATH_MAX_LENGTH,
+    DOCUMENT_PATH_PATTERN,
     MAX_LIST_LIMIT,
     ChatContext,
     ChatMessageSchema,
@@ -34,6 +43,7 @@ from .base import SolidTypeAPIHandler
 from .chat import CHAT_ROUTE, MAX_TRANSCRIPT_PAGE, SESSION_ROUTE, TRANSCRIPT_PAGE
 from .documents import DOCUMENTS_ROUTE
 from .sessions import SESSIONS_ROUTE
+from .tessellation import ANGULAR_TOLERANCE, DEVIATION, TESSELLATION_ROUTE
 
 _MODELS: tuple[type[BaseModel], ...] = (
     ChatSessionSchema,
@@ -48,6 +58,7 @@ _MODELS: tuple[type[BaseModel], ...] = (
     TranscriptPage,
     EventsPage,
     CancelAccepted,
+    DocumentTessellation,
 )
 
 _REASONS = {
@@ -105,6 +116,12 @@ _SESSION_ID = {
     "schema": {"type": "string", "format": "uuid"},
 }
 _OFFSET = {"type": "string", "description": "a stream offset, or -1 for the start"}
+_DOCUMENT_PATH = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": DOCUMENT_PATH_MAX_LENGTH,
+    "pattern": DOCUMENT_PATH_PATTERN,
+}
 
 _NEW_ID = "$response.body#/id"
 #: What a client does next with a new session (OpenAPI links; Schemathesis follows them).
@@ -332,6 +349,54 @@ def _document_paths() -> dict[str, Any]:
                 },
             },
         },
+        f"/{TESSELLATION_ROUTE}": {
+            "get": {
+                "operationId": "tessellateDocument",
+                "summary": "Meshes of a *.solid.json document for the 3D view, with the "
+                "reference of every face and edge",
+                "description": "The live revision (the server's copy while an editor "
+                "session has the document open). Strong `ETag` per revision and tolerances; "
+                "`If-None-Match` answers 304. `Cache-Control: no-cache`. Gzip-encoded when "
+                "the client accepts it.",
+                "parameters": [
+                    {
+                        **_query("path", _DOCUMENT_PATH, "contents path of a *.solid.json"),
+                        "required": True,
+                    },
+                    _query(
+                        "deviation",
+                        {
+                            "type": "number",
+                            "minimum": DEVIATION[0],
+                            "maximum": DEVIATION[1],
+                            "default": 0.1,
+                        },
+                        "ocp-tessellate's relative deviation (three significant digits)",
+                    ),
+                    _query(
+                        "angular_tolerance",
+                        {
+                            "type": "number",
+                            "minimum": ANGULAR_TOLERANCE[0],
+                            "maximum": ANGULAR_TOLERANCE[1],
+                            "default": 0.2,
+                        },
+                        "radians (three significant digits)",
+                    ),
+                    {
+                        "name": "If-None-Match",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {
+                    "200": _json(DocumentTessellation, "The meshes and references"),
+                    "304": {"description": "Not modified (the `If-None-Match` tag is current)"},
+                    **_errors(400, 403, 404, 422, 503),
+                },
+            },
+        },
     }
 
 
@@ -348,7 +413,7 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "solidtype-jupyter API",
             "version": __version__,
-            "description": "Chat sessions, chat turns and document pictures of the AI CAD "
+            "description": "Chat sessions, chat turns, document pictures and meshes of the AI CAD "
             "assistant. Every operation acts as the authenticated Jupyter user; browser "
             "calls carry the `_xsrf` token. The Durable Streams routes "
             "(`{base}solidtype/v1/stream/{path}`) follow their own protocol and are not "

@@ -14,6 +14,7 @@ from .mcp_http import MCP_ROUTE, McpHandler
 from .openapi import OpenAPIHandler
 from .sessions import session_routes
 from .streams import STREAM_ROUTE, StreamHandler
+from .tessellation import TESSELLATION_ROUTE, DocumentTessellationHandler
 
 
 def route_table(prefix: str) -> list[tuple[str, type[Any]]]:
@@ -25,6 +26,7 @@ def route_table(prefix: str) -> list[tuple[str, type[Any]]]:
         *session_routes(api),
         *chat_routes(api),
         (url_path_join(api, DOCUMENTS_ROUTE), DocumentRenderHandler),
+        (url_path_join(api, TESSELLATION_ROUTE), DocumentTessellationHandler),
         (url_path_join(api, "ai", AGENT_SOCKET_ROUTE), AgentSocketHandler),
         (url_path_join(prefix, STREAM_ROUTE, "(.+)"), StreamHandler),
         (url_path_join(prefix, MCP_ROUTE), McpHandler),
