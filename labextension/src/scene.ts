@@ -163,7 +163,9 @@ export class CadScene {
       (this._camera.top - this._camera.bottom) / this._camera.zoom / rect.height;
     raycaster.params.Line = { threshold: EDGE_PICK_PX * worldPerPixel };
     raycaster.setFromCamera(pointer, this._camera);
-    const visible = (hit: THREE.Intersection) => !this._section || this._section.distanceToPoint(hit.point) >= 0;
+    const section = this._section;
+    const visible = (hit: THREE.Intersection) =>
+      !section || section.distanceToPoint(hit.point) >= 0;
     const faceHit = raycaster
       .intersectObjects(this._parts.map(p => p.front), false)
       .find(visible);
@@ -377,7 +379,9 @@ export class CadScene {
       let runStart = 0;
       let runColour = -1;
       for (let face = 0; face <= faces; face++) {
-        const c = face < faces ? colour.get(elementKey({ part: part.id, kind: 'face', index: face })) ?? 0 : -2;
+        // -2 past the last face closes the last run.
+        const key = elementKey({ part: part.id, kind: 'face', index: face });
+        const c = face < faces ? (colour.get(key) ?? 0) : -2;
         if (c !== runColour) {
           if (runColour >= 0) {
             const start = part.faceStarts[runStart] * 3;

@@ -112,9 +112,9 @@ export function resolve(
       if (body && element.body && element.body !== body) {
         return;
       }
-      const named = refs.some(
-        ref => (!ref.body || !element.body || ref.body === element.body) && sameElement(ref, element)
-      );
+      const sameBody = (ref: IDescriptor) =>
+        !ref.body || !element.body || ref.body === element.body;
+      const named = refs.some(ref => sameBody(ref) && sameElement(ref, element));
       const item = { part, kind, index };
       if (named && !seen.has(elementKey(item))) {
         seen.add(elementKey(item));

@@ -29,6 +29,13 @@ import {
 
 type Json = Record<string, any>;
 
+/** A face or edge the user picked, with the route's descriptor of it. */
+interface IPick {
+  element: IElement;
+  descriptor: IDescriptor;
+  kind: ElementKind;
+}
+
 const TESSELLATION_ROUTE = 'solidtype/api/documents/tessellation';
 const RENDER_ROUTE = 'solidtype/api/documents/render';
 const VIEWS: StandardView[] = ['iso', 'top', 'front', 'right'];
@@ -83,6 +90,7 @@ export class ModelView3D {
       this._notice.textContent =
         'WebGL is not available in this browser, so this is a picture rendered by the ' +
         'server: no orbit, section or picking.';
+      this._notice.title = this._fallbackReason ?? '';
       this._notice.hidden = false;
     }
     this._resizer = new ResizeObserver(() => {
@@ -93,13 +101,16 @@ export class ModelView3D {
     });
     this._resizer.observe(this._stage);
     this._themeWatch = new MutationObserver(() => this._applyTheme());
-    this._themeWatch.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-light'] });
+    this._themeWatch.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-jp-theme-light']
+    });
     this._applyTheme();
     if (options.collapsible && window.localStorage.getItem(COLLAPSED_KEY) === '1') {
       this._setCollapsed(true);
     }
     this._timer = window.setInterval(() => {
-      if (this._visible()) {
+      if (this._visible() && !this._pollPaused) {
         void this._fetch();
       }
     }, POLL_MS);
@@ -121,6 +132,7 @@ export class ModelView3D {
     }
     this._sourceKey = key;
     this._query = query;
+    this._pollPaused = false;
     this._etag = null;
     this._references = {};
     this._user.clear();
@@ -144,6 +156,7 @@ export class ModelView3D {
    */
   refresh(at?: number, revision?: string): void {
     this._agentBusy = false;
+    this._pollPaused = false;
     if (at !== undefined && revision) {
       if (this.node.dataset.revision === revision) {
         this.node.dataset.updateMs = '0'; // the poll had brought it before the result
@@ -257,6 +270,9 @@ export class ModelView3D {
     this._etag = null;
     this._scene?.setModel({ parts: [] });
     this._references = {};
+    // No document here, or not ours to read: asking again each second would change nothing
+    // (a tool result of the chat, or another source, asks again).
+    this._pollPaused = response.status === 404 || response.status === 403;
     if (response.status === 404 && this._query?.session) {
       this._show('empty', this._options.noDocument ?? message);
       this.node.dataset.reason = 'no-document';
@@ -553,9 +569,6 @@ export class ModelView3D {
     };
     section.onchange = applySection;
     position.oninput = applySection;
-    if (this._scene === null && this._fallbackReason !== null) {
-      section.disabled = true;
-    }
     this._selectionInfo.className = 'jp-SolidTypeView3D-picked';
     this._selectionInfo.hidden = true;
     const clear = button('✕', 'Forget what you picked', () => {
@@ -611,11 +624,12 @@ export class ModelView3D {
   private _sourceKey = '\u0000';
   private _etag: string | null = null;
   private _inFlight = false;
+  private _pollPaused = false;
   private _again = false;
   private _fetchBusy = false;
   private _agentBusy = false;
   private _references: References = {};
-  private _user = new Map<string, { element: IElement; descriptor: IDescriptor; kind: ElementKind }>();
+  private _user = new Map<string, IPick>();
   private _agentSelection: IAgentSelection | null = null;
   private _press: { x: number; y: number } | null = null;
   private _view: StandardView = 'iso';
