@@ -390,7 +390,11 @@ class CadDocument:
             index = self._index(state, feature_id)
             users = [f.id for f in state.features[index + 1 :] if feature_id in f.references()]
             created_body = getattr(state.features[index], "body", None)
-            if getattr(state.features[index], "operation", None) == "new" and created_body:
+            created = (
+                [created_body] if getattr(state.features[index], "operation", None) == "new" else []
+            )
+            created.append(getattr(state.features[index], "new_body", None))  # split, mirror
+            for body in filter(None, created):
                 users += [
                     f.id
                     for f in state.features[index + 1 :]

@@ -280,7 +280,8 @@ def test_through_all_from_a_plane_below_the_body() -> None:
 def test_a_split_whose_new_body_is_used_cannot_be_deleted(plate: Session) -> None:
     plate.call("split", plane="YZ")
     plate.call("hole", body="body2", face="<X", diameter=4)
-    assert "unknown body 'body2'" in plate.refused("delete_feature", feature_id="split1")
+    message = plate.refused("delete_feature", feature_id="split1")
+    assert "cannot delete split1: it is used by hole1" in message
     plate.call("undo")  # the hole
     plate.call("delete_feature", feature_id="split1")
     assert list(plate.doc.bodies) == ["body1"]
