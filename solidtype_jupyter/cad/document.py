@@ -398,7 +398,7 @@ class CadDocument:
                 users += [
                     f.id
                     for f in state.features[index + 1 :]
-                    if created_body in f.references() and f.id not in users
+                    if body in f.references() and f.id not in users
                 ]
             if users:
                 raise FeatureError(
