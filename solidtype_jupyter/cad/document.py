@@ -355,7 +355,12 @@ class CadDocument:
                 raw["id"] = self.next_id(kind, state)
             elif any(f.id == raw["id"] for f in state.features):
                 raise FeatureError(f"feature id {raw['id']!r} is already used")
-            if raw.get("operation", "new") == "new" and kind in ("extrude", "revolve"):
+            if raw.get("operation", "new") == "new" and kind in (
+                "extrude",
+                "revolve",
+                "sweep",
+                "loft",
+            ):
                 raw.setdefault("body", self._next_body(state))
             feature = parse_feature(raw)
             state.features.append(cast(Any, feature))

@@ -29,7 +29,9 @@ def describe(shape: Any) -> dict[str, Any]:
         if info["type"] == "PLANE":
             info["normal"] = _round3(shape.normalAt().toTuple())
         elif info["type"] == "CYLINDER":
-            cylinder = shape._geomAdaptor().Cylinder()
+            # through an adaptor: a swept face is a cylinder wrapped in a trimmed surface
+            adaptor = cq.occ_impl.shapes.BRepAdaptor_Surface(shape.wrapped)
+            cylinder = adaptor.Cylinder()
             direction = cylinder.Axis().Direction()
             info["axis"] = _round3((direction.X(), direction.Y(), direction.Z()))
             info["radius"] = round(cylinder.Radius(), 4)

@@ -296,3 +296,14 @@ def test_an_open_spline_reversed_in_a_chain_keeps_its_shape() -> None:
         s.call("extrude", sketch_id="sketch1", distance=2)
     assert forward.volume() == pytest.approx(backward.volume(), rel=1e-6)
     assert forward.volume() > 2 * 0.5 * 55 * 15 * 0.9  # about the triangle it bulges over
+
+
+def test_faces_of_a_swept_body_can_be_listed_and_drilled(rod: Session) -> None:
+    # a swept tube's straight runs are cylinders wrapped in trimmed surfaces: describing them
+    # failed (AttributeError: no 'Cylinder') in find_faces and in every face selection
+    rod.call("sweep", sketch_id="sketch1", path=[{"kind": "line", "end": [0, 0, 30]}])
+    found = rod.call("find_faces", type="CYLINDER")
+    assert [(f["radius"], tuple(f["axis"])) for f in found["items"]] == [(4.0, (0.0, 0.0, 1.0))]
+    before = rod.volume()
+    rod.call("hole", face=">Z", diameter=2, depth=10)
+    assert rod.volume() == pytest.approx(before - math.pi * 10, rel=1e-9)
