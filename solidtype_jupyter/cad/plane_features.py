@@ -116,12 +116,12 @@ class DatumPlane(FeatureBase):
         ot, _ = ctx.num(self.offset, "offset")
         args = [base]
         if angle:
-            if (self.axis is None) == (self.edge is None):
-                raise ctx.fail("a turned plane needs exactly one of axis (X, Y, Z) or edge")
-            if self.axis is not None:
+            if self.axis is not None and self.edge is None:
                 axis = _AXES[self.axis]
+            elif self.edge is not None and self.axis is None:
+                axis = f"edge_axis({ctx.body(self.body)}, {ctx.ref(self.edge)})"
             else:
-                axis = f"edge_axis({ctx.body(self.body)}, {ctx.ref(self.edge)})"  # type: ignore[arg-type]
+                raise ctx.fail("a turned plane needs exactly one of axis (X, Y, Z) or edge")
             args += [f"angle={at}", f"axis={axis}"]
             where += f", turned {at} degrees about {self.axis or repr(self.edge)}"
         elif self.axis is not None or self.edge is not None:
@@ -193,6 +193,9 @@ class Mirror(FeatureBase):
                     f"mirror features can be mirrored (candidates: {known})"
                 )
             target, op = ctx.tools[feature_id]
+            if op == "intersect":
+                # intersecting again with the image would remove what the original kept
+                raise ctx.fail(f"cannot mirror {feature_id!r}: it intersects; mirror the body")
             key = (ctx.body(target), "join" if op == "new" else op)
             groups.setdefault(key, []).append(f"{feature_id}_tool")
         lines.insert(0, f"# {self.id}: mirror {', '.join(self.features)} across {where}")
@@ -203,7 +206,7 @@ class Mirror(FeatureBase):
             if op == "join":
                 lines.append(f"{target} = fused({target}, {copies})")
             else:
-                lines.append(f"{target} = {target}.{op}({copies})")
+                lines.append(f"{target} = {target}.cut({copies})")
             if len(groups) == 1:
                 # what a later pattern or mirror of this one repeats: originals and images
                 ctx.tools[self.id] = (target, op)

@@ -285,3 +285,10 @@ def test_a_split_whose_new_body_is_used_cannot_be_deleted(plate: Session) -> Non
     plate.call("undo")  # the hole
     plate.call("delete_feature", feature_id="split1")
     assert list(plate.doc.bodies) == ["body1"]
+
+
+def test_an_intersecting_feature_cannot_be_mirrored(plate: Session) -> None:
+    plate.call("create_sketch", entities=[{"kind": "circle", "center": [5, 0], "radius": 12}])
+    plate.call("extrude", sketch_id="sketch2", distance=10, operation="intersect")
+    message = plate.refused("mirror", features=["extrude2"], plane="YZ")
+    assert "cannot mirror 'extrude2': it intersects" in message
