@@ -812,6 +812,9 @@ class Pattern(FeatureBase):
                 f"mirror features can be repeated (candidates: {known})"
             )
         target, op = ctx.tools[self.source]
+        if op == "intersect":
+            # intersecting again with each copy would remove what the original kept
+            raise ctx.fail(f"cannot pattern {self.source!r}: it intersects; pattern a join or cut")
         target = ctx.body(target)
         src = f"{self.source}_tool"
         if self.kind != "rectangular" and (self.count2 is not None or self.spacing2 is not None):

@@ -292,3 +292,10 @@ def test_an_intersecting_feature_cannot_be_mirrored(plate: Session) -> None:
     plate.call("extrude", sketch_id="sketch2", distance=10, operation="intersect")
     message = plate.refused("mirror", features=["extrude2"], plane="YZ")
     assert "cannot mirror 'extrude2': it intersects" in message
+
+
+def test_an_intersecting_feature_cannot_be_patterned(plate: Session) -> None:
+    plate.call("create_sketch", entities=[{"kind": "circle", "center": [5, 0], "radius": 12}])
+    plate.call("extrude", sketch_id="sketch2", distance=10, operation="intersect")
+    message = plate.refused("pattern", source="extrude2", kind="linear", count=2)
+    assert "cannot pattern 'extrude2': it intersects" in message
