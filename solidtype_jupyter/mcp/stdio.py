@@ -1,10 +1,11 @@
 """``solidtype-jupyter mcp``: the MCP server over stdio, for agents that start it themselves
 (Claude Code, Claude Desktop, Cursor, Jupyter AI's ``mcp_settings.json``).
 
-``--document PATH`` serves the editor tools on that ``*.solid.json`` (relative to the current
-folder, created if missing, saved after every change). Without it the dashboard tools (on
-the same database as the server: Jupyter config, ``SOLIDTYPE_DATABASE_URL``, or the embedded
-SQLite file) and ``open_document(path)`` are served, then the editor tools on that document.
+``--document PATH`` serves the editor tools on that ``*.solid.json`` (relative to ``--root``,
+by default the current folder; created if missing, saved after every change). Without it the
+dashboard tools (on the same database as the server: Jupyter config,
+``SOLIDTYPE_DATABASE_URL``, or the embedded SQLite file) and ``open_document(path)`` are
+served, then the editor tools on that document.
 Nothing but MCP may go to stdout: logs go to stderr.
 """
 
@@ -30,7 +31,12 @@ def add_parser(commands: Any) -> None:
     )
     mcp.add_argument(
         "--document",
-        help="the *.solid.json to edit (relative to the current folder; created if missing)",
+        help="the *.solid.json to edit (relative to --root; created if missing)",
+    )
+    mcp.add_argument(
+        "--root",
+        help="the folder documents live in, none outside it (default: the current folder; "
+        "for clients that start servers elsewhere, e.g. Claude Desktop)",
     )
     mcp.add_argument(
         "--approvals",
@@ -78,7 +84,10 @@ async def serve_stdio(args: argparse.Namespace) -> int:
 
     user = args.user or getpass.getuser()
     policy: ApprovalPolicy = args.approvals
-    root = Path.cwd()
+    root = Path(args.root).expanduser() if args.root else Path.cwd()  # noqa: ASYNC240
+    if not await asyncio.to_thread(root.is_dir):
+        print(f"error: --root: {root} is not a folder", file=sys.stderr)
+        return 2
     database = None
     catalog = None
     if args.document is None:

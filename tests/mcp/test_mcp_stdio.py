@@ -227,3 +227,15 @@ async def test_resources_and_prompts(tmp_path: Path) -> None:
         got = await client.get_prompt("quickstart-1")
         content = got.messages[0].content
         assert isinstance(content, types.TextContent) and "60x40x8" in content.text
+
+
+async def test_root_for_clients_that_start_servers_elsewhere(tmp_path: Path) -> None:
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    args = ("--root", str(parts), "--document", "bracket.solid.json")
+    async with served(elsewhere, *args) as client:
+        await build_plate(client)
+    assert saved(parts / "bracket.solid.json")["features"][1]["id"] == "extrude1"
+    assert not list(elsewhere.iterdir())
