@@ -12,7 +12,8 @@ refused here with the numbers that decide them.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
@@ -39,6 +40,10 @@ Point3 = tuple[Number, Number, Number]
 _TOL = 1e-6
 # samples per profile edge when measuring how far a profile reaches from the path
 _SAMPLES = 64
+# inputs whose geometric checks passed, per profile sketch (a Workplane kept by the rebuild's
+# cache): a sweep or loft taken from the cache is not measured again
+_CHECKED: weakref.WeakKeyDictionary[cq.Workplane, set[Any]] = weakref.WeakKeyDictionary()
+_CHECKED_FIELDS = {"path_start", "path", "helix", "profile_placement"}
 
 
 class PathLine(BaseModel):
@@ -115,20 +120,28 @@ class Sweep(FeatureBase):
             raise ctx.fail("give either a path or a helix, not both")
         if self.helix is None and not self.path:
             raise ctx.fail("give a path (path_start and segments) or a helix to sweep along")
+        radii: list[tuple[int, float]] = []
+        helix = None
         if self.helix is not None:
-            path_code, wire, what, helix = self._helix(ctx, self.helix)
+            path_code, build, what, helix = self._helix(ctx, self.helix)
         else:
-            path_code, wire, what, radii = self._path(ctx)
-            helix = None
-        profiles = sketch
-        if self.profile_placement == "normal_to_path":
-            profiles = script_helpers.normal_to_path(sketch, wire)
-        faces = [f for f in profiles.vals() if isinstance(f, cq.Face)]
-        self._check_start(ctx, sketch.plane, faces, wire)
-        if helix is not None:
-            self._check_helix(ctx, faces, *helix)
-        else:
-            self._check_bends(ctx, faces, wire, radii)
+            path_code, build, what, radii = self._path(ctx)
+        # the geometric checks cost milliseconds: run them once per profile and inputs, not
+        # on every rebuild that takes this feature from the cache
+        key = (self.model_dump_json(include=_CHECKED_FIELDS), tuple(sorted(ctx.parameters.items())))
+        checked = _CHECKED.setdefault(sketch, set())
+        if key not in checked:
+            wire = build()
+            profiles = sketch
+            if self.profile_placement == "normal_to_path":
+                profiles = script_helpers.normal_to_path(sketch, wire)
+            faces = [f for f in profiles.vals() if isinstance(f, cq.Face)]
+            self._check_start(ctx, sketch.plane, faces, wire)
+            if helix is not None:
+                self._check_helix(ctx, faces, *helix)
+            else:
+                self._check_bends(ctx, faces, wire, radii)
+            checked.add(key)
 
         lines = [f"# {self.id}: sweep {self.profile} along {what} ({self.operation})"]
         lines.append(f"{self.id}_path = {path_code}")
@@ -151,8 +164,11 @@ class Sweep(FeatureBase):
 
     # --- paths -----------------------------------------------------------------------------
 
-    def _path(self, ctx: EmitContext) -> tuple[str, cq.Wire, str, list[tuple[int, float]]]:
-        """Source and wire of the segment path, and the bend radii (segment, radius) of arcs."""
+    def _path(
+        self, ctx: EmitContext
+    ) -> tuple[str, Callable[[], cq.Wire], str, list[tuple[int, float]]]:
+        """Source of the segment path, a function building its wire, what it is, and the bend
+        radii (segment, radius) of its arcs."""
         start_text, start = _point3(ctx, self.path_start, "path_start")
         here = start
         codes: list[str] = []
@@ -184,16 +200,21 @@ class Sweep(FeatureBase):
                 codes.append(f'("spline", [{", ".join(t for t, _ in points)}])')
                 values.append(("spline", [p for _, p in points]))
             here = end
-        try:
-            wire = script_helpers.path_wire(start, values)
-        except Exception as exc:
-            raise ctx.fail(f"the path could not be built ({type(exc).__name__}: {exc})") from None
+
+        def build() -> cq.Wire:
+            try:
+                return script_helpers.path_wire(start, values)
+            except Exception as exc:
+                raise ctx.fail(
+                    f"the path could not be built ({type(exc).__name__}: {exc})"
+                ) from None
+
         code = f"path_wire({start_text}, [{', '.join(codes)}])"
-        return code, wire, f"a path of {len(self.path)} segment(s)", radii
+        return code, build, f"a path of {len(self.path)} segment(s)", radii
 
     def _helix(
         self, ctx: EmitContext, helix: Helix
-    ) -> tuple[str, cq.Wire, str, tuple[float, float, cq.Vector, cq.Vector]]:
+    ) -> tuple[str, Callable[[], cq.Wire], str, tuple[float, float, cq.Vector, cq.Vector]]:
         pt, pitch = ctx.num(helix.pitch, "helix pitch", positive=True)
         rt, radius = ctx.num(helix.radius, "helix radius", positive=True)
         if (helix.height is None) == (helix.turns is None):
@@ -225,17 +246,22 @@ class Sweep(FeatureBase):
         lefthand = helix.hand == "left"
         args = [pt, ht, rt, origin_text, _vec_text(axis), _vec_text(start_dir)]
         code = f"helix_path({', '.join(args)}{', lefthand=True' if lefthand else ''})"
-        try:
-            wire = script_helpers.helix_path(
-                pitch, height, radius, origin, axis.toTuple(), start_dir.toTuple(), lefthand
-            )
-        except Exception as exc:
-            raise ctx.fail(f"the helix could not be built ({type(exc).__name__}: {exc})") from None
+
+        def build() -> cq.Wire:
+            try:
+                return script_helpers.helix_path(
+                    pitch, height, radius, origin, axis.toTuple(), start_dir.toTuple(), lefthand
+                )
+            except Exception as exc:
+                raise ctx.fail(
+                    f"the helix could not be built ({type(exc).__name__}: {exc})"
+                ) from None
+
         what = (
             f"a {helix.hand}-hand helix (pitch {number_text(pitch)}, height {number_text(height)}, "
             f"radius {number_text(radius)})"
         )
-        return code, wire, what, (pitch, height, cq.Vector(*origin), axis)
+        return code, build, what, (pitch, height, cq.Vector(*origin), axis)
 
     # --- checks ----------------------------------------------------------------------------
 
@@ -349,7 +375,10 @@ class Loft(FeatureBase):
                     "takes outer profiles only: loft the outside, then cut the hole"
                 )
             faces.append(found[0])
-        for (a, fa), (b, fb) in pairwise(zip(self.sections, faces, strict=True)):
+        key = tuple(id(ctx.ns[s]) for s in self.sections)  # alive: held by the sketches' steps
+        checked = _CHECKED.setdefault(ctx.ns[self.sections[0]], set())
+        pairs = [] if key in checked else pairwise(zip(self.sections, faces, strict=True))
+        for (a, fa), (b, fb) in pairs:
             na, nb = fa.normalAt(), fb.normalAt()
             if abs(na.dot(nb)) > 1 - 1e-9 and abs((fb.Center() - fa.Center()).dot(na)) < _TOL:
                 raise ctx.fail(
@@ -361,6 +390,7 @@ class Loft(FeatureBase):
                     f"sections {a} and {b} touch or cross each other; a loft needs its "
                     "sections apart"
                 )
+        checked.add(key)
         chain = "".join(f".add({s})" for s in self.sections)
         call = f'cq.Workplane("XY"){chain}.loft(ruled={self.ruled}, combine=False)'
         kind = "ruled" if self.ruled else "smooth"
