@@ -58,13 +58,12 @@ def run_mcp(args: argparse.Namespace) -> int:
         return 130
 
 
-def _database_url(args: argparse.Namespace) -> str:
+def _server_settings() -> Any:
+    """The ``SolidTypeApp`` settings as the server reads them (Jupyter config files, then
+    the environment): the catalog's database and ``approval_overrides``."""
     from jupyter_core.application import JupyterApp
 
     from ..server.extension import SolidTypeApp
-
-    if args.database_url:
-        return str(args.database_url)
 
     class _ConfigReader(JupyterApp):
         name = "solidtype-jupyter"
@@ -72,7 +71,7 @@ def _database_url(args: argparse.Namespace) -> str:
 
     reader = _ConfigReader()
     reader.load_config_file()
-    return str(SolidTypeApp(config=reader.config).database_url)
+    return SolidTypeApp(config=reader.config)
 
 
 async def serve_stdio(args: argparse.Namespace) -> int:
@@ -83,6 +82,7 @@ async def serve_stdio(args: argparse.Namespace) -> int:
     from .workspace import LocalWorkspace
 
     user = args.user or getpass.getuser()
+    settings = await asyncio.to_thread(_server_settings)
     policy: ApprovalPolicy = args.approvals
     root = Path(args.root).expanduser() if args.root else Path.cwd()  # noqa: ASYNC240
     if not await asyncio.to_thread(root.is_dir):
@@ -94,11 +94,13 @@ async def serve_stdio(args: argparse.Namespace) -> int:
         from ..store import CatalogRepository, ThreadedDatabase, ensure_schema
         from ..store.database import normalize_database_url
 
-        url = normalize_database_url(_database_url(args))
+        url = normalize_database_url(args.database_url or str(settings.database_url))
         await asyncio.to_thread(ensure_schema, url)
         database = ThreadedDatabase(url)
         catalog = CatalogRepository(database)
-    workspace = LocalWorkspace(root, user_id=user, catalog=catalog)
+    workspace = LocalWorkspace(
+        root, user_id=user, catalog=catalog, overrides=dict(settings.approval_overrides)
+    )
     if args.document is not None:
         opened = await workspace.open(args.document)
         if not opened.ok:

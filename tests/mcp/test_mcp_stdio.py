@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,9 +30,16 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @asynccontextmanager
 async def served(
-    folder: Path, *args: str, mode: str = "auto", answer: Any = None, messages: Any = None
+    folder: Path,
+    *args: str,
+    mode: str = "auto",
+    answer: Any = None,
+    messages: Any = None,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[Client]:
-    params = StdioServerParameters(command=CLI, args=["mcp", *args], cwd=str(folder))
+    params = StdioServerParameters(
+        command=CLI, args=["mcp", *args], cwd=str(folder), env={**os.environ, **(env or {})}
+    )
     async with Client(
         params,
         mode=mode,
@@ -239,3 +247,19 @@ async def test_root_for_clients_that_start_servers_elsewhere(tmp_path: Path) -> 
         await build_plate(client)
     assert saved(parts / "bracket.solid.json")["features"][1]["id"] == "extrude1"
     assert not list(elsewhere.iterdir())
+
+
+async def test_approval_overrides_from_the_jupyter_config(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    settings = {"SolidTypeApp": {"approval_overrides": {"extrude": "confirm", "undo": "auto"}}}
+    (config / "jupyter_server_config.json").write_text(json.dumps(settings))
+    asked: list[str] = []
+    args = ("--document", "p.solid.json", "--approvals", "elicit")
+    env = {"JUPYTER_CONFIG_DIR": str(config)}
+    async with served(tmp_path, *args, answer=answering(True, asked), env=env) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert tools["extrude"].annotations.destructive_hint is True  # type: ignore[union-attr]
+        assert tools["undo"].annotations.read_only_hint is True  # type: ignore[union-attr]
+        await build_plate(client)
+    assert len(asked) == 1 and "extrude" in asked[0]
