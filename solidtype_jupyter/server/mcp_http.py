@@ -155,11 +155,6 @@ class McpHandler(SolidTypeAPIHandler):
 
     _disconnected: asyncio.Event | None = None
 
-    def check_xsrf_cookie(self) -> None:
-        # MCP clients authenticate with the token (jupyter_server skips XSRF for token
-        # requests already); a browser's cookie login must still carry XSRF.
-        super().check_xsrf_cookie()
-
     def on_connection_close(self) -> None:
         if self._disconnected is not None:
             self._disconnected.set()
