@@ -99,7 +99,7 @@ class Sweep(FeatureBase):
     """A sketch's closed profile moved along a path or a helix, as a solid."""
 
     type: Literal["sweep"] = "sweep"
-    profile: str = Field(description="id of the sketch whose closed profile is swept")
+    sketch: str = Field(description="id of the sketch whose closed profile is swept")
     path_start: Point3 = Field((0.0, 0.0, 0.0), description="where the path begins (mm)")
     path: list[PathSegment] = Field(default_factory=list, max_length=100)
     helix: Helix | None = None
@@ -111,11 +111,11 @@ class Sweep(FeatureBase):
     body: BodyName | None = Field(None, description="body to create (new) or to change")
 
     def references(self) -> set[str]:
-        return {self.profile} | ({self.body} if self.body and self.operation != "new" else set())
+        return {self.sketch} | ({self.body} if self.body and self.operation != "new" else set())
 
     def emit(self, ctx: EmitContext) -> str:
-        ctx.sketch(self.profile)
-        sketch = ctx.ns[self.profile]
+        ctx.sketch(self.sketch)
+        sketch = ctx.ns[self.sketch]
         if self.helix is not None and self.path:
             raise ctx.fail("give either a path or a helix, not both")
         if self.helix is None and not self.path:
@@ -143,11 +143,11 @@ class Sweep(FeatureBase):
                 self._check_bends(ctx, faces, wire, radii)
             checked.add(key)
 
-        lines = [f"# {self.id}: sweep {self.profile} along {what} ({self.operation})"]
+        lines = [f"# {self.id}: sweep {self.sketch} along {what} ({self.operation})"]
         lines.append(f"{self.id}_path = {path_code}")
-        source = self.profile
+        source = self.sketch
         if self.profile_placement == "normal_to_path":
-            lines.append(f"{self.id}_profile = normal_to_path({self.profile}, {self.id}_path)")
+            lines.append(f"{self.id}_profile = normal_to_path({self.sketch}, {self.id}_path)")
             source = f"{self.id}_profile"
         # a helix has a well-defined Frenet frame that screws the profile along exactly; the
         # default corrected frame drifts along a helix (the last turn ends visibly tilted)
@@ -275,12 +275,12 @@ class Sweep(FeatureBase):
             if off > 1e-4:
                 raise ctx.fail(
                     f"the path starts {number_text(round(off, 4))} mm off the plane of "
-                    f"{self.profile}: start the path on the profile's plane (usually at the "
+                    f"{self.sketch}: start the path on the profile's plane (usually at the "
                     "profile's centre), or set profile_placement to normal_to_path"
                 )
         if abs(normal.dot(tangent)) < 1e-3:
             raise ctx.fail(
-                f"the path starts along the plane of {self.profile}, so the profile would sweep "
+                f"the path starts along the plane of {self.sketch}, so the profile would sweep "
                 "edge-on; start the path across the profile, or set profile_placement to "
                 "normal_to_path"
             )

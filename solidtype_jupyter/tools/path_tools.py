@@ -99,7 +99,7 @@ class SweepArgs(Args):
 
 
 def sweep(args: SweepArgs, ctx: ToolContext) -> dict[str, Any]:
-    data = {"type": "sweep", "profile": args.sketch_id, **dump_args(args, "sketch_id")}
+    data = {"type": "sweep", "sketch": args.sketch_id, **dump_args(args, "sketch_id")}
     return _solid(document_of(ctx), data)
 
 

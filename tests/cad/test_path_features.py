@@ -307,3 +307,29 @@ def test_faces_of_a_swept_body_can_be_listed_and_drilled(rod: Session) -> None:
     before = rod.volume()
     rod.call("hole", face=">Z", diameter=2, depth=10)
     assert rod.volume() == pytest.approx(before - math.pi * 10, rel=1e-9)
+
+
+def test_a_sweep_is_modified_and_protected_like_an_extrude(coil: Session) -> None:
+    coil.call(
+        "create_sketch", plane="XZ", entities=[{"kind": "circle", "center": [10, 0], "radius": 2}]
+    )
+    coil.call("sweep", sketch_id="sketch1", helix={"pitch": 5, "turns": 4, "radius": 10})
+    volume = 4 * 2 * math.pi * 10 * math.pi
+    assert coil.volume() == pytest.approx(volume, rel=1e-6)
+    out = coil.call(
+        "modify_feature",
+        feature_id="sweep1",
+        changes={"helix": {"pitch": 8, "turns": 4, "radius": 10}},
+    )
+    assert out["rebuilt"] == ["sweep1"]
+    assert out["geometry"]["bbox"]["max"][2] == pytest.approx(33, abs=1e-2)  # 4 turns of 8
+    assert coil.volume() == pytest.approx(volume, rel=1e-6)  # a screw keeps the volume
+    coil.call("create_sketch", plane="XZ", entities=[{"kind": "circle", "radius": 1}])
+    message = coil.refused("modify_feature", feature_id="sweep1", changes={"sketch_id": "sketch3"})
+    assert "unknown sketch 'sketch3'" in message  # drawn after the sweep: not visible to it
+    coil.call("modify_feature", feature_id="sweep1", changes={"sketch_id": "sketch2"})
+    assert coil.volume() == pytest.approx(4 * volume, rel=1e-6)
+    assert "sweep1" in coil.refused("delete_feature", feature_id="sketch2")
+    # the overlap check follows the change: a 4 mm wire on a 3 mm pitch is refused
+    changes = {"helix": {"pitch": 3, "turns": 4, "radius": 10}}
+    assert "spans 4 mm" in coil.refused("modify_feature", feature_id="sweep1", changes=changes)
