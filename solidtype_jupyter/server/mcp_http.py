@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 MCP_ROUTE = "mcp"
 SESSION_HEADER = "mcp-session-id"
 SCOPE_KEY = "solidtype"
+SWEEP_SECONDS = 30.0
+DEFAULT_IDLE_SECONDS = 1800.0  # the SDK's own default, when agents never idle out
 
 
 class McpService:
@@ -49,6 +51,7 @@ class McpService:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.owners: dict[str, str] = {}
+        self.used: dict[str, float] = {}  # session id -> loop time of its latest request
         self.workspaces: dict[str, Any] = {}
         self._manager: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -66,13 +69,17 @@ class McpService:
                 app=server,
                 # jupyter_server checks hosts and origins itself (allow_origin, local hosts).
                 security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+                session_idle_timeout=self.idle_timeout,
             )
             started = asyncio.Event()
 
             async def run() -> None:
                 async with manager.run():
                     started.set()
-                    await self._stop.wait()
+                    while not self._stop.is_set():
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._stop.wait(), SWEEP_SECONDS)
+                        await self._sweep()
 
             self._task = asyncio.ensure_future(run())
             await started.wait()
@@ -99,14 +106,32 @@ class McpService:
             )
             if session_id:
                 self.workspaces[session_id] = workspace
+                self.used[session_id] = asyncio.get_running_loop().time()
         elif workspace.user_id != caller["user"]:  # the bridge refuses this first
             raise RuntimeError("an MCP session of another user")
         else:
             workspace.access = Access(caller["access"])  # the latest request's permissions
+            self.used[session_id] = asyncio.get_running_loop().time()
         return workspace
+
+    @property
+    def idle_timeout(self) -> float:
+        """Seconds after which a session nobody uses is forgotten (a client that went away
+        without ending it): its agent stops and it leaves the document's room. The SDK
+        forgets its side after the same time."""
+        return float(self.app.agent_idle_timeout or DEFAULT_IDLE_SECONDS)
+
+    async def _sweep(self) -> None:
+        now = asyncio.get_running_loop().time()
+        for session_id, workspace in list(self.workspaces.items()):
+            idle = min(now - self.used.get(session_id, now), workspace.idle_for())
+            if idle > self.idle_timeout:
+                with contextlib.suppress(Exception):
+                    await self.end(session_id)
 
     async def end(self, session_id: str) -> None:
         self.owners.pop(session_id, None)
+        self.used.pop(session_id, None)
         workspace = self.workspaces.pop(session_id, None)
         if workspace is not None:
             await workspace.close()

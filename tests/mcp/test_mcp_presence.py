@@ -98,3 +98,43 @@ async def test_the_client_is_a_collaborator_while_its_session_is_open(
             await wait_for(lambda: not named("Claude Code"), limit=3.0)
     finally:
         await browser.close()
+
+
+@pytest.fixture
+def quick_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    from solidtype_jupyter.server import mcp_http
+
+    monkeypatch.setattr(mcp_http, "SWEEP_SECONDS", 0.2)
+
+
+async def test_a_client_that_vanishes_leaves_after_the_idle_time(
+    quick_sweep: None, jp_fetch: Any, jp_serverapp: Any, jp_http_port: int
+) -> None:
+    await jp_fetch("api", "status")
+    base = f"http://127.0.0.1:{jp_http_port}{jp_serverapp.base_url}"
+    token = jp_serverapp.identity_provider.token
+    ext = jp_serverapp.extension_manager.extension_points["solidtype"].app
+    ext.agent_idle_timeout = 3.0
+    browser = AwarenessObserver("browser")
+    await browser.join(base, token, GLOBAL_ROOM)
+
+    def named(name: str) -> list[dict[str, Any]]:
+        return [s for s in browser.agents().values() if s["user"]["name"] == name]
+
+    try:
+        headers = {"Authorization": f"token {token}"}
+        async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(300)) as http:
+            # terminate_on_close=False: the client goes away without ending its session
+            transport = streamable_http_client(
+                base + "solidtype/mcp", http_client=http, terminate_on_close=False
+            )
+            info = types.Implementation(name="cursor", version="1")
+            async with Client(transport, client_info=info) as client:
+                opened = await client.call_tool("open_document", {"path": "gone.solid.json"})
+                assert not opened.is_error
+                await wait_for(lambda: named("cursor"), limit=2.0)
+        assert named("cursor")  # still there: nobody said the session ended
+        await wait_for(lambda: not named("cursor"), limit=10.0)
+        assert not ext.mcp.workspaces
+    finally:
+        await browser.close()
