@@ -48,6 +48,10 @@ EDITOR_NAMES = {
     "check_interference",
     "section",
     "verify",
+    "add_slot",
+    "add_spline",
+    "sweep",
+    "loft",
 }
 DASHBOARD_NAMES = {
     "list_workspaces",
