@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -90,6 +91,21 @@ class RunOptions:
             raise ValueError("time limits must be positive numbers of seconds")
 
 
+class OneAtATime(ToolRegistry):
+    """A registry whose calls run one at a time under ``lock``, shared by every case of a
+    run: CadQuery's string selectors are parsed by pyparsing, which is not thread-safe, so two
+    cases' tools parsing ``'>Z'`` at once fail with "bad face selector". ``jobs`` then
+    overlaps what takes a real model's time, the model calls, and never the CAD work."""
+
+    def __init__(self, inner: ToolRegistry, lock: asyncio.Lock) -> None:
+        super().__init__(inner.spec(name) for name in inner.names())
+        self.lock = lock
+
+    async def execute(self, name: str, raw_args: dict[str, Any], context: Any) -> Any:
+        async with self.lock:
+            return await super().execute(name, raw_args, context)
+
+
 @dataclass
 class _Conversation:
     tool_calls: int = 0
@@ -107,7 +123,7 @@ async def _converse(
     case: Case,
     adapter: ModelAdapter,
     document: CadDocument,
-    registry: ToolRegistry,
+    registry: OneAtATime,
     options: RunOptions,
     state: _Conversation,
     transcript: Transcript,
@@ -167,11 +183,13 @@ async def run_case(
     options: RunOptions | None = None,
     *,
     parts_dir: Path | None = None,
-    registry: ToolRegistry | None = None,
+    registry: OneAtATime | None = None,
 ) -> CaseResult:
-    """One case, start to score. ``parts_dir``: where its script, document and picture go."""
+    """One case, start to score. ``parts_dir``: where its script, document and picture go;
+    ``registry``: the run's (its lock keeps CAD work of concurrent cases apart)."""
     options = options or RunOptions()
-    registry = registry or editor_registry()
+    registry = registry or OneAtATime(editor_registry(), asyncio.Lock())
+    cad = registry.lock
     started = time.perf_counter()
     timings: dict[str, float] = {}
     document = CadDocument(case.id)
@@ -196,7 +214,8 @@ async def run_case(
 
     mark = time.perf_counter()
     try:
-        figures = await asyncio.to_thread(measure_document, document)
+        async with cad:
+            figures = await asyncio.to_thread(measure_document, document)
     except Exception as exc:  # a document left unbuildable: no solid to score
         state.error = state.error or f"the model does not build: {exc}"
         figures = None
@@ -206,17 +225,21 @@ async def run_case(
     rebuild: dict[str, Any] | None = None
     script: str | None = None
     picture: str | None = None
+    if parts_dir is not None:  # what the model said and did, to see why a case failed
+        await asyncio.to_thread(_save_transcript, transcript, parts_dir, case.id)
     if figures is not None and figures.solids:
-        script = await asyncio.to_thread(document.to_script)
+        async with cad:
+            script = await asyncio.to_thread(document.to_script)
         mark = time.perf_counter()
         rebuild = await rebuild_figures(script, options.rebuild_timeout)
         timings["rebuild"] = time.perf_counter() - mark
         misses += compare_rebuild(rebuild, figures)
         if parts_dir is not None:
             mark = time.perf_counter()
-            picture = await asyncio.to_thread(
-                _save_part, document, script, parts_dir, case.id, options.pictures
-            )
+            async with cad:
+                picture = await asyncio.to_thread(
+                    _save_part, document, script, parts_dir, case.id, options.pictures
+                )
             timings["picture"] = time.perf_counter() - mark
     cost = (
         model.price.cost(state.input_tokens, state.output_tokens)
@@ -245,6 +268,13 @@ async def run_case(
         picture=picture,
         script=f"{PARTS_DIR}/{case.id}.py" if script is not None and parts_dir else None,
     )
+
+
+def _save_transcript(transcript: Transcript, folder: Path, case_id: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    messages = [m.model_dump(mode="json", exclude_none=True) for m in transcript.messages]
+    text = json.dumps(messages, indent=1, ensure_ascii=False)
+    (folder / f"{case_id}.transcript.json").write_text(text + "\n", encoding="utf-8")
 
 
 def _save_part(
@@ -290,7 +320,7 @@ async def run_suite(
     done = {c.id for c in results.cases}
     todo = [c for c in suite.cases if c.id not in done]
     write_results(results, out_dir)
-    registry = editor_registry()
+    registry = OneAtATime(editor_registry(), asyncio.Lock())
     gate = asyncio.Semaphore(jobs)
     lock = asyncio.Lock()
     clock = time.perf_counter()
