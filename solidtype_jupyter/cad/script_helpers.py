@@ -30,7 +30,7 @@ def describe(shape: Any) -> dict[str, Any]:
             info["normal"] = _round3(shape.normalAt().toTuple())
         elif info["type"] == "CYLINDER":
             # through an adaptor: a swept face is a cylinder wrapped in a trimmed surface
-            adaptor = cq.occ_impl.shapes.BRepAdaptor_Surface(shape.wrapped)
+            adaptor = cq.occ_impl.shapes.BRepAdaptor_Surface(shape.wrapped)  # type: ignore[attr-defined]
             cylinder = adaptor.Cylinder()
             direction = cylinder.Axis().Direction()
             info["axis"] = _round3((direction.X(), direction.Y(), direction.Z()))
@@ -521,9 +521,10 @@ def normal_to_path(sketch: cq.Workplane, path: Any) -> cq.Workplane:
     angle = math.degrees(math.atan2(axis.Length, plane.zDir.dot(tangent)))
     if axis.Length < 1e-12:  # already along the tangent, or facing back: turn about x
         axis = plane.xDir
-    moved = []
+    moved: list[Any] = []
     for face in sketch.vals():
-        if angle > 1e-9:
-            face = face.rotate(plane.origin, plane.origin + axis, angle)
-        moved.append(face.translate(start - plane.origin))
+        if not isinstance(face, cq.Face):
+            continue
+        turned = face.rotate(plane.origin, plane.origin + axis, angle) if angle > 1e-9 else face
+        moved.append(turned.translate(start - plane.origin))
     return sketch.newObject(moved)
