@@ -52,6 +52,9 @@ EDITOR_NAMES = {
     "add_spline",
     "sweep",
     "loft",
+    "datum_plane",
+    "mirror",
+    "split",
 }
 DASHBOARD_NAMES = {
     "list_workspaces",
