@@ -73,15 +73,21 @@ def build_server(
     on_opened: Callable[[ServerRequestContext[Any, Any], Workspace], Awaitable[None]] | None = None,
 ) -> Server[Any]:
     """The MCP server; ``on_opened`` runs after a connection opened its document."""
+    listed: dict[tuple[Any, ...], list[types.Tool]] = {}
 
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         workspace = await workspace_of(ctx)
+        registry, levels = workspace.registry(), workspace.levels()
+        # The registries are the process's own (``workspace._shared_editor``), their schemas
+        # fixed: the list is built once per registry and approval levels, not per request.
+        key = (id(registry), tuple(sorted(levels.items())))
+        tools = listed.get(key)
+        if tools is None:
+            tools = listed[key] = mcp_tools(registry, levels)
         # ttl 0: the list changes when a document is opened, a cached one would be wrong.
-        return types.ListToolsResult(
-            tools=mcp_tools(workspace.registry(), workspace.levels()), ttl_ms=0
-        )
+        return types.ListToolsResult(tools=tools, ttl_ms=0)
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +62,16 @@ def dashboard_tools() -> ToolRegistry:
     return registry
 
 
-@dataclass(frozen=True)
-class DocumentView:
-    """A document as the resources show it: its JSON, and how to get the rest."""
+@functools.cache
+def _shared_editor() -> ToolRegistry:
+    """The editor tools, once per process: specs hold no state, and one registry per
+    connection would only repeat their schemas."""
+    return editor_registry()
 
-    path: str  # as the client names it
-    json_text: str
+
+@functools.cache
+def _shared_dashboard() -> ToolRegistry:
+    return dashboard_tools()
 
 
 class Workspace:
@@ -79,8 +83,8 @@ class Workspace:
         self.document_path: str | None = None  # the open document, as the client names it
         self.calls = 0  # tool calls running now
         self.last_used = time.monotonic()  # when the latest call ended (or started)
-        self._editor = editor_registry()
-        self._dashboard = dashboard_tools()
+        self._editor = _shared_editor()
+        self._dashboard = _shared_dashboard()
 
     def registry(self) -> ToolRegistry:
         """The tools served now: the editor's with a document open, else the dashboard's."""
