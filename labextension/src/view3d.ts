@@ -241,9 +241,13 @@ export class ModelView3D {
         await this._failed(response);
         return;
       }
-      const data: Json = await response.json();
+      const body = await response.text();
+      const started = performance.now();
+      const data: Json = JSON.parse(body);
       this._etag = response.headers.get('ETag');
       this._apply(data);
+      // Parsing and building the scene: what a new model costs the page before its frame.
+      this.node.dataset.buildMs = String(Math.round(performance.now() - started));
     } catch (error) {
       if (this.node.dataset.state !== 'shown') {
         this._show('error', error instanceof Error ? error.message : String(error));
