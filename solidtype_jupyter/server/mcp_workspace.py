@@ -100,8 +100,7 @@ class ServerWorkspace(Workspace):
             )
         except web.HTTPError as exc:
             return ToolResult.failure(name, "not_found", exc.log_message or f"no document {path}")
-        chat = self.app.chat
-        shared: dict[Path, Any] = chat._documents if chat is not None else {}
+        shared = self._shared()
         opened = shared.get(file)
         if opened is None:
             try:
@@ -190,11 +189,28 @@ class ServerWorkspace(Workspace):
             return ToolResult.failure(name, "cad_error", _NO_ACCESS.format("read"))
         return await self._run_in_agent(name, arguments)
 
+    def _shared(self) -> dict[Path, Any]:
+        """The chat service's open documents (real location -> its ``_OpenDocument``)."""
+        chat = self.app.chat
+        return chat._documents if chat is not None else {}
+
+    def _follow_shared_copy(self) -> None:
+        """Stay on the one server copy: a chat run that could not save drops its copy (it
+        reopens the file next time); whichever copy is registered now is the one to edit."""
+        shared = self._shared()
+        current = shared.get(self._opened.path)
+        if current is None:
+            shared[self._opened.path] = self._opened
+        elif current is not self._opened:
+            self._opened = current
+            self._synced = None  # the agent's replica is of the other copy
+
     async def _run_in_agent(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         from ..agent.chat_service import DocumentRefused
 
         budget = self.app.tool_timeout or 3600.0
         async with self._lock:
+            self._follow_shared_copy()
             try:
                 client = await self._agent()
                 event = await client.execute_tool(name, arguments, limit=budget + _AGENT_GRACE)
