@@ -1,6 +1,8 @@
 """``GET {base}solidtype/api/documents/tessellation?path=P[&deviation=D][&angular_tolerance=A]``:
 the meshes of the ``*.solid.json`` at contents path ``P`` for the 3D view (three-cad-viewer),
-with the reference of every face and edge (``protocol.api.DocumentTessellation``).
+with the reference of every face and edge (``protocol.api.DocumentTessellation``);
+``?session=ID`` instead of ``path``: the document of the caller's editor session, as for the
+picture route (the side panel's view knows its session, not always the path).
 
 - The revision served is the live one: while an editor session has the document open, the
   server's copy (``ChatService.open_document``, changed by agents as they work) rather than
@@ -36,7 +38,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .base import SolidTypeAPIHandler
-from .documents import document_location
+from .documents import document_location, requested_document_path
 
 TESSELLATION_ROUTE = "documents/tessellation"
 TESSELLATION_TIMEOUT = 60.0
@@ -131,7 +133,11 @@ class TessellationCache:
         self._answers: OrderedDict[Key, bytes] = OrderedDict()
         self._bytes = 0
         self._pending: dict[Key, asyncio.Task[bytes]] = {}
-        self.computed = 0  # answers made (tests and the benchmark count them)
+        # Why a revision does not build: it never will, so a view that polls a broken
+        # document is answered without rebuilding it every time.
+        self._failures: OrderedDict[Key, str] = OrderedDict()
+        self.started = 0  # tessellations started, and those that gave an answer (tests
+        self.computed = 0  # count them)
 
     @property
     def size(self) -> int:
@@ -151,6 +157,7 @@ class TessellationCache:
         if task is None or task.get_loop() is not asyncio.get_running_loop():
             task = asyncio.ensure_future(self._make(key, make))
             self._pending[key] = task
+            self.started += 1
         # Shielded: a viewer that goes away does not stop what the others wait for.
         return await asyncio.shield(task)
 
@@ -163,6 +170,14 @@ class TessellationCache:
         self.computed += 1
         self._put(key, answer)
         return answer
+
+    def failure(self, key: Key) -> str | None:
+        return self._failures.get(key)
+
+    def remember_failure(self, key: Key, message: str) -> None:
+        self._failures[key] = message
+        while len(self._failures) > _REVISIONS:
+            self._failures.popitem(last=False)
 
     def _put(self, key: Key, answer: bytes) -> None:
         limit = self._limit()
@@ -179,6 +194,7 @@ class TessellationCache:
 
     def clear(self) -> None:
         self._answers.clear()
+        self._failures.clear()
         self._bytes = 0
 
 
@@ -219,7 +235,7 @@ class DocumentTessellationHandler(SolidTypeAPIHandler):
     async def get(self) -> None:
         from ..cad import CadError, DocumentError
 
-        raw_path = self.get_query_argument("path", "")
+        raw_path = await requested_document_path(self)  # ?path=, or ?session=
         deviation = self._tolerance("deviation", 0.1, *DEVIATION)
         angular_tolerance = self._tolerance("angular_tolerance", 0.2, *ANGULAR_TOLERANCE)
         # Resolving links and probing folders is file I/O: not on the event loop.
@@ -259,11 +275,15 @@ class DocumentTessellationHandler(SolidTypeAPIHandler):
             "angular_tolerance": angular_tolerance,
         }
         key: Key = (relative, revision, deviation, angular_tolerance)
+        failure = cache.failure(key)
+        if failure is not None:
+            raise web.HTTPError(422, failure)
         try:
             answer = await cache.get_or_make(
                 key, lambda: _tessellate(state, header, deviation, angular_tolerance)
             )
         except DocumentError as exc:
+            cache.remember_failure(key, f"{relative}: {exc}")
             raise web.HTTPError(422, f"{relative}: {exc}") from None
         except CadError as exc:  # the meshes and the references did not line up
             raise web.HTTPError(503, f"tessellation failed: {exc}") from None

@@ -282,6 +282,19 @@ async def test_authorization_paths_and_tolerances(jp_fetch, chat_root: Path, den
         code, _, answer = await fetch(jp_fetch, **params)
         assert code == expected, (params, answer)
         assert answer["message"], answer
+    state = {
+        "format": "solidtype-document",
+        "version": 1,
+        "name": "unbuildable",
+        "features": [{"type": "extrude", "id": "extrude1", "sketch": "sketch9", "distance": 5}],
+    }
+    (chat_root / "unbuildable.solid.json").write_text(json.dumps(state), encoding="utf-8")
+    started = tessellation.cache.started
+    for _ in range(2):  # a revision that does not build is rebuilt once, not at every poll
+        code, _, answer = await fetch(jp_fetch, path="unbuildable.solid.json")
+        assert code == 422 and "does not build" in answer["message"], answer
+        assert "sketch9" in answer["message"], answer
+    assert tessellation.cache.started == started + 1
     (chat_root / "broken.solid.json").write_text("{not json", encoding="utf-8")
     code, _, answer = await fetch(jp_fetch, path="broken.solid.json")
     assert code == 422 and "broken.solid.json" in answer["message"], answer
