@@ -324,3 +324,14 @@ async def test_a_tessellation_past_its_time_limit_is_stopped(
     plate(chat_root / "plate.solid.json")
     code, _, answer = await fetch(jp_fetch, path="plate.solid.json")
     assert code == 200 and answer["shapes"] is not None  # a new worker
+
+
+async def test_the_tessellation_worker_stops_when_idle(jp_fetch, chat_root: Path, monkeypatch):
+    monkeypatch.setattr(tessellation, "TESSELLATION_WORKER_IDLE", 0.5)
+    plate(chat_root / "plate.solid.json", holes=1)
+    code, _, _ = await fetch(jp_fetch, path="plate.solid.json")
+    assert code == 200 and tessellation.worker.running
+    await asyncio.sleep(1.5)
+    assert not tessellation.worker.running  # the next request starts a new one
+    code, _, answer = await fetch(jp_fetch, path="plate.solid.json", deviation="0.2")
+    assert code == 200 and answer["deviation"] == 0.2 and tessellation.worker.running
