@@ -146,7 +146,7 @@ class DocumentRenderHandler(SolidTypeAPIHandler):
         from ..cad import CadError
         from ..cad.render import VIEWS, RenderError
 
-        raw_path = await self._requested_path()
+        raw_path = await requested_document_path(self)
         view = self.get_query_argument("view", "iso")
         if view not in VIEWS:
             raise web.HTTPError(422, f"view must be one of {', '.join(VIEWS)}")
@@ -167,25 +167,6 @@ class DocumentRenderHandler(SolidTypeAPIHandler):
         self.set_header("Cache-Control", "no-cache")
         self.finish(png, set_content_type="image/png")
 
-    async def _requested_path(self) -> str:
-        session_arg = self.get_query_argument("session", None)
-        if session_arg is None:
-            return self.get_query_argument("path", "")
-        app = self.extensionapp
-        try:
-            session_id = uuid.UUID(session_arg)
-        except ValueError:
-            raise web.HTTPError(404, f"no session {session_arg!r}") from None
-        session = await self.sessions.get(self.username, session_id)
-        if session is None:  # missing or another user's: the same answer
-            raise web.HTTPError(404, f"no session {session_id}")
-        if session.document_id is None:
-            raise web.HTTPError(404, f"session {session_id} has no document")
-        entry = await app.catalog.get_document(self.username, session.document_id)  # type: ignore[attr-defined]
-        if entry is None:
-            raise web.HTTPError(404, f"session {session_id} has no document")
-        return str(entry.path)
-
     def _size(self, name: str, default: int) -> int:
         raw = self.get_query_argument(name, str(default))
         try:
@@ -195,6 +176,30 @@ class DocumentRenderHandler(SolidTypeAPIHandler):
         if not 16 <= value <= 2048:
             raise web.HTTPError(422, f"{name} must be between 16 and 2048 pixels")
         return value
+
+
+async def requested_document_path(handler: SolidTypeAPIHandler) -> str:
+    """The contents path a document route is asked about: its ``path`` argument, or with
+    ``session=ID`` the document of the caller's editor session (the side panel knows its
+    session, not always the path); 404 for a session that is missing, another user's, or
+    without a document."""
+    session_arg = handler.get_query_argument("session", None)
+    if session_arg is None:
+        return handler.get_query_argument("path", "")
+    app = handler.extensionapp
+    try:
+        session_id = uuid.UUID(session_arg)
+    except ValueError:
+        raise web.HTTPError(404, f"no session {session_arg!r}") from None
+    session = await handler.sessions.get(handler.username, session_id)
+    if session is None:  # missing or another user's: the same answer
+        raise web.HTTPError(404, f"no session {session_id}")
+    if session.document_id is None:
+        raise web.HTTPError(404, f"session {session_id} has no document")
+    entry = await app.catalog.get_document(handler.username, session.document_id)  # type: ignore[attr-defined]
+    if entry is None:
+        raise web.HTTPError(404, f"session {session_id} has no document")
+    return str(entry.path)
 
 
 def document_location(root: str | Path, raw: str, *, folder_must_exist: bool = False) -> Path:

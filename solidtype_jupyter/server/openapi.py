@@ -359,10 +359,12 @@ def _document_paths() -> dict[str, Any]:
                 "`If-None-Match` answers 304. `Cache-Control: no-cache`. Gzip-encoded when "
                 "the client accepts it.",
                 "parameters": [
-                    {
-                        **_query("path", _DOCUMENT_PATH, "contents path of a *.solid.json"),
-                        "required": True,
-                    },
+                    _query("path", _DOCUMENT_PATH, "contents path of a *.solid.json"),
+                    _query(
+                        "session",
+                        {"type": "string", "format": "uuid"},
+                        "instead of path: the document of the caller's editor session",
+                    ),
                     _query(
                         "deviation",
                         {

@@ -47,7 +47,7 @@ def _run(document: dict[str, Any], base_url: str, headers: dict[str, str]) -> di
             # Examples, coverage (boundaries, every undeclared method) and fuzzing. Random
             # ids rarely name a session: the answers to real ones are checked below.
             "phases": {"stateful": {"enabled": False}},
-            # These two take one of two query parameters (threadId or runId; path or
+            # These take one of two query parameters (threadId or runId; path or
             # session), which OpenAPI cannot say of query parameters: neither is a 422.
             "operations": [
                 {
@@ -58,7 +58,7 @@ def _run(document: dict[str, Any], base_url: str, headers: dict[str, str]) -> di
                         }
                     },
                 }
-                for operation in ("chatHydrate", "renderDocument")
+                for operation in ("chatHydrate", "renderDocument", "tessellateDocument")
             ],
         }
     )
