@@ -10,6 +10,7 @@ import base64
 import gzip
 import json
 import math
+import uuid
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -255,6 +256,15 @@ async def test_the_live_revision_of_a_document_an_agent_edits(
     [part] = leaves(after["shapes"])
     faces = after["references"][part["id"]]["faces"]
     assert [f["type"] for f in faces].count("CYLINDER") == 1 and len(faces) == 7
+    # The side panel asks by session: the same document, named by its contents path.
+    code, _, by_session = await fetch(jp_fetch, session=session)
+    assert code == 200 and by_session == after
+    for user, asked in [(BOB, session), (ALICE, str(uuid.uuid4())), (ALICE, "not-a-uuid")]:
+        code, _, answer = await fetch(jp_fetch, user, session=asked)
+        assert code == 404, answer  # another user's session is as unknown as a missing one
+    dashboard = await chat.session(ALICE, "dashboard")
+    code, _, answer = await fetch(jp_fetch, session=dashboard)
+    assert code == 404 and "has no document" in answer["message"], answer
     # The file changed behind the session's back: the route serves what the agent edits.
     plate(path, holes=3)
     code, _, served = await fetch(jp_fetch, path="plate.solid.json")
