@@ -83,3 +83,28 @@ def test_cost_estimates_use_the_given_or_the_list_price() -> None:
     model = eval_model(REPLAY, {}, Price(3.0, 15.0))
     result = asyncio.run(run_case(_case(replay=replay), model))
     assert result.passed and result.cost_usd == 4.5
+
+
+def test_concurrent_cases_do_not_break_each_others_cad_work(tmp_path) -> None:
+    """Eight hole and edge cases at once: with their tool calls running in parallel threads,
+    7 of 8 failed ("bad face selector '>Z'": CadQuery's selector parser is not thread-safe);
+    the run's registry runs them one at a time."""
+    from solidtype_jupyter.evals import load_suite, run_suite
+
+    ids = [
+        "plate_four_holes",
+        "counterbored_block",
+        "blind_hole",
+        "hole_grid",
+        "hole_row_pattern",
+        "mounting_plate",
+        "chamfered_bore",
+        "filleted_block",
+    ]
+    suite = load_suite("builtin").select(ids)
+    results = asyncio.run(
+        run_suite(
+            suite, eval_model(REPLAY, {}), tmp_path, jobs=8, options=RunOptions(pictures=False)
+        )
+    )
+    assert [(c.id, c.tool_errors) for c in results.cases if not c.passed] == []
