@@ -110,6 +110,10 @@ async def test_build_edit_picture_undo_errors(tmp_path: Path) -> None:
         images = [c for c in picture.content if isinstance(c, types.ImageContent)]
         assert len(images) == 1 and images[0].mime_type == "image/png"
         assert base64.b64decode(images[0].data).startswith(PNG)
+        cut = await client.call_tool("section", {"plane": "XY", "offset": 4, "width": 128})
+        assert not cut.is_error, payload(cut)
+        [drawing] = [c for c in cut.content if isinstance(c, types.ImageContent)]
+        assert base64.b64decode(drawing.data).startswith(PNG)
 
         edited = await client.call_tool(
             "modify_feature", {"feature_id": "extrude1", "changes": {"distance": 12}}
