@@ -7,9 +7,22 @@ functions, so the script and the document cannot disagree on what a selector mea
 """
 
 import math
+import threading
 from typing import Any
 
 import cadquery as cq
+
+# CadQuery parses string selectors with one module-level pyparsing grammar, which is not
+# thread-safe: four threads selecting '>Z' at once raised over a thousand parse errors in
+# 1,200 selections. Tools run in worker threads, and several agents or MCP sessions may share
+# one process, so every string selector is parsed under this lock (parsing is microseconds).
+_SELECTOR_LOCK = threading.Lock()
+
+
+def parse_selector(text: str) -> Any:
+    """A CadQuery string selector ('>Z', '|Z and >X') parsed once, safely from any thread."""
+    with _SELECTOR_LOCK:
+        return cq.selectors.StringSyntaxSelector(text)
 
 
 class SelectionError(ValueError):
@@ -117,7 +130,7 @@ def select(
     everything = solid.Faces() if kind == "faces" else solid.Edges()
     if isinstance(ref, str):
         try:
-            found = list(getattr(body.newObject([solid]), kind)(ref).vals())
+            found = list(getattr(body.newObject([solid]), kind)(parse_selector(ref)).vals())
         except Exception as exc:
             raise SelectionError(
                 f"bad {kind[:-1]} selector {ref!r}: not a CadQuery selector "

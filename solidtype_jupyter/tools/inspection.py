@@ -35,7 +35,7 @@ from ..cad.measure import (
     vertex_at,
 )
 from ..cad.queries import exact_bounding_box, solids_of
-from ..cad.script_helpers import SelectionError, select
+from ..cad.script_helpers import SelectionError, parse_selector, select
 from ..cad.section_image import section_png
 from .editor_common import Args, document_of, editor_spec
 from .registry import ToolContext, ToolFailure, ToolImage, ToolResult, ToolSpec
@@ -132,7 +132,7 @@ def _vertex(body: cq.Workplane, ref: str | Vec3) -> cq.Shape:
     if not isinstance(ref, str):
         return vertex_at(solid, ref, VERTEX_TOL)
     try:
-        found = body.newObject([solid]).vertices(ref).vals()
+        found = body.newObject([solid]).vertices(parse_selector(ref)).vals()
     except Exception as exc:
         raise SelectionError(
             f"bad vertex selector {ref!r}: not a CadQuery selector (e.g. '>X and >Y and >Z')"
