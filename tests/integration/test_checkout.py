@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # What using the demos writes: `make lab`'s working copy (notebooks autosaved with outputs,
 # a user's own notebook, the documents and exports the demos write, jupyter-collaboration's
-# .jupyter/ and ystore) and the same files next to notebooks/ when they are run from there.
+# .jupyter/ and ystore) and the same files next to notebooks/ when they are run from there;
+# an evaluation's results.
 GENERATED = [
     "{lab}/01-quickstart.ipynb",
     "{lab}/my-own-part.ipynb",
@@ -32,6 +33,10 @@ GENERATED = [
     "notebooks/washer.solid.json",
     "notebooks/.jupyter/collaboration_sessions.json",
     ".jupyter_ystore.db",
+    # `solidtype-jupyter eval` (default --out) and notebook 05, run from either place
+    "eval-results/results.json",
+    "{lab}/eval-results/report.html",
+    "notebooks/eval-results/report.md",
 ]
 SHIPPED = ["notebooks/01-quickstart.ipynb", "pyproject.toml", "solidtype_jupyter/__init__.py"]
 
