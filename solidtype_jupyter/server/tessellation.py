@@ -27,6 +27,7 @@ import asyncio
 import gzip
 import math
 import multiprocessing
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -200,25 +201,29 @@ class TessellationCache:
 
 worker = WorkerProcess(lambda: TESSELLATION_WORKER_IDLE)
 cache = TessellationCache(lambda: CACHE_BYTES)
-_revisions: OrderedDict[tuple[str, int, int], tuple[str, dict[str, Any]]] = OrderedDict()
+_revisions: OrderedDict[tuple[str, int, int, int], tuple[str, dict[str, Any]]] = OrderedDict()
+_revisions_lock = threading.Lock()  # _file_revision runs in threads
 
 
 def _file_revision(path: Path) -> tuple[str, dict[str, Any]]:
     """The revision and state of the document file at ``path`` (file I/O and parsing: run
-    it in a thread), remembered by modification time and size."""
+    it in a thread), remembered by file (a save replaces it: a new inode), modification time
+    and size."""
     from ..cad.document import CadDocument
 
     status = path.stat()
-    key = (str(path), status.st_mtime_ns, status.st_size)
-    known = _revisions.get(key)
-    if known is not None:
-        _revisions.move_to_end(key)
-        return known
+    key = (str(path), status.st_ino, status.st_mtime_ns, status.st_size)
+    with _revisions_lock:
+        known = _revisions.get(key)
+        if known is not None:
+            _revisions.move_to_end(key)
+            return known
     document = CadDocument.load(path, build=False)
     found = (document.revision, document.to_dict())
-    _revisions[key] = found
-    while len(_revisions) > _REVISIONS:
-        _revisions.popitem(last=False)
+    with _revisions_lock:
+        _revisions[key] = found
+        while len(_revisions) > _REVISIONS:
+            _revisions.popitem(last=False)
     return found
 
 
