@@ -202,7 +202,7 @@ export class CadScene {
     const direction = new THREE.Vector3(...VIEW_DIRECTIONS[view]).normalize();
     this._controls.target.copy(sphere.center);
     this._camera.position.copy(sphere.center).addScaledVector(direction, radius * 4);
-    this._halfHeight = radius * 1.15;
+    this._frameRadius = radius * 1.15;
     this._camera.zoom = 1;
     this._fitFrustum();
     this._updateDepthRange();
@@ -219,7 +219,7 @@ export class CadScene {
     const direction = this._camera.position.clone().sub(this._controls.target).normalize();
     this._controls.target.copy(sphere.center);
     this._camera.position.copy(sphere.center).addScaledVector(direction, sphere.radius * 4);
-    this._halfHeight = Math.max(sphere.radius, 1e-3) * 1.15;
+    this._frameRadius = Math.max(sphere.radius, 1e-3) * 1.15;
     this._camera.zoom = 1;
     this._fitFrustum();
     this._updateDepthRange();
@@ -452,10 +452,12 @@ export class CadScene {
 
   private _fitFrustum(): void {
     const aspect = Math.max(1, this._host.clientWidth) / Math.max(1, this._host.clientHeight);
-    this._camera.top = this._halfHeight;
-    this._camera.bottom = -this._halfHeight;
-    this._camera.left = -this._halfHeight * aspect;
-    this._camera.right = this._halfHeight * aspect;
+    // The framed sphere fits the narrower side: a tall side panel shows the whole model too.
+    const halfHeight = aspect >= 1 ? this._frameRadius : this._frameRadius / aspect;
+    this._camera.top = halfHeight;
+    this._camera.bottom = -halfHeight;
+    this._camera.left = -halfHeight * aspect;
+    this._camera.right = halfHeight * aspect;
     this._camera.updateProjectionMatrix();
   }
 
@@ -481,7 +483,8 @@ export class CadScene {
   private _parts: IPart[] = [];
   private _overlays: LineSegments2[] = [];
   private _bounds = new THREE.Box3();
-  private _halfHeight = 10;
+  /** The radius the frustum frames at zoom 1 (the model's, with a margin, when fitted). */
+  private _frameRadius = 10;
   private _agent: IElement[] = [];
   private _user: IElement[] = [];
   private _section: THREE.Plane | null = null;

@@ -225,16 +225,20 @@ def wait_revision_change(page: Any, view: str, old: str) -> None:
 
 
 def tool_result(lab: Lab, page: Any, session: str, name: str) -> dict[str, Any]:
-    """The output of the last call of tool ``name`` in the session's transcript."""
-    transcript = api(lab, page, f"ai/session/{session}?view=transcript")
-    outputs = [
-        part["output"]
-        for message in transcript["messages"]
-        for part in message.get("parts", [])
-        if part.get("type") == "tool-call" and part.get("name") == name and "output" in part
+    """The content of the last result of tool ``name`` in the session's transcript."""
+    messages = api(lab, page, f"ai/session/{session}?view=transcript")["messages"]
+    names = {
+        call["id"]: call["function"]["name"]
+        for message in messages
+        for call in message.get("toolCalls") or []
+    }
+    results = [
+        m["content"]
+        for m in messages
+        if m["role"] == "tool" and names.get(m.get("toolCallId", "")) == name
     ]
-    assert outputs, f"no {name} result in {transcript['messages']}"
-    return dict(outputs[-1])
+    assert results, f"no {name} result in {messages}"
+    return dict(json.loads(results[-1]))
 
 
 def test_side_panel_view_follows_the_agent_and_sends_the_users_pick(
