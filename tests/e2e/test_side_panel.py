@@ -67,13 +67,12 @@ def test_side_panel_chat(lab: Lab, browser_page: Any) -> None:
     page = browser_page
     write_plate(lab.root / "plate.solid.json")
 
-    # The document opens in the SolidType viewer.
+    # The document opens in the SolidType viewer (its 3D view: tests/e2e/test_view3d.py).
     page.goto(lab.open("plate.solid.json"))
     viewer = page.locator(".jp-SolidTypeDocumentView[data-state=shown]")
     viewer.wait_for(timeout=TIMEOUT)
-    first_picture = viewer.locator("img").get_attribute("src")
+    first_revision = viewer.locator(".jp-SolidTypeView3D").get_attribute("data-revision")
     page.locator(".jp-SolidTypeDocumentView button[data-view=top]").click()
-    page.locator(".jp-SolidTypeDocumentView img[data-view=top]").wait_for(timeout=TIMEOUT)
     shot(page, "document-viewer")
 
     # The side panel, from its sidebar tab, starts an editor chat on that document.
@@ -101,12 +100,12 @@ def test_side_panel_chat(lab: Lab, browser_page: Any) -> None:
     panel.locator(".st-chat-log", has_text="is now 12 mm thick.").wait_for(timeout=TIMEOUT)
     saved = CadDocument.load(lab.root / "plate.solid.json")
     assert saved.parameters["thickness"] == 12
-    # The panel's picture of the model and the document viewer follow the change.
-    panel.locator(".st-chat-viewer-image:not([hidden])").wait_for(timeout=TIMEOUT)
+    # The panel's 3D view of the model and the document viewer follow the change.
     page.wait_for_function(
-        "(old) => { const img = document.querySelector('.jp-SolidTypeDocumentView img');"
-        " return img && img.src !== old; }",
-        arg=first_picture,
+        "(old) => { const views = [...document.querySelectorAll('.jp-SolidTypeView3D')];"
+        " return views.length === 2 && views.every("
+        "v => v.dataset.revision && v.dataset.revision !== old); }",
+        arg=first_revision,
         timeout=TIMEOUT,
     )
     shot(page, "approved")
