@@ -34,8 +34,11 @@ _ALLOWED_NODES = (
 
 # Names the generated script itself uses; a parameter may not shadow them.
 _RESERVED = {"cq", "math", "result"}
+# Feature ids (type + number, e.g. `datum1`) and their derived variables (`sweep1_path`) are
+# script variables too; every type of `feature_set.FEATURE_TYPES` must be listed (a test checks).
 _GENERATED_NAME = re.compile(
-    r"^(sketch|extrude|revolve|fillet|chamfer|hole|shell|boolean|pattern|body)\d+(_\w*)?$"
+    r"^(sketch|extrude|revolve|fillet|chamfer|hole|shell|boolean|pattern|datum|mirror|split"
+    r"|sweep|loft|body)\d+(_\w*)?$"
 )
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
+import cadquery as cq
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import FeatureError
@@ -230,9 +231,11 @@ class EmitContext:
         """The script variable of a datum plane made by an earlier `datum` feature."""
         if not DATUM_ID.match(datum_id) or datum_id not in self.planes:
             known = ", ".join(k for k in self.planes if DATUM_ID.match(k)) or "none"
+            # the feature may be older than the datum it names: say what it can see
             raise self.fail(
-                f"unknown datum plane {datum_id!r} (datum planes: {known}; make one with "
-                "datum_plane)"
+                f"unknown datum plane {datum_id!r} (datum planes made before "
+                f"{self.feature_id}: {known}; a feature can only use a datum made before it: "
+                "make one with datum_plane)"
             )
         return datum_id
 
@@ -468,7 +471,7 @@ class Extrude(FeatureBase):
     draft: Number | None = Field(
         None,
         description="taper angle in degrees (blind only): positive narrows the profile away "
-        "from the sketch, negative widens it",
+        "from the sketch, negative widens it (the kernel rounds a widened profile's corners)",
     )
     operation: Operation = "new"
     body: BodyName | None = Field(None, description="body to create (new) or to change")
@@ -513,6 +516,8 @@ class Extrude(FeatureBase):
             if not -89 <= draft <= 89:
                 raise ctx.fail(f"draft must be between -89 and 89 degrees (got {draft_text})")
             taper = f", taper={draft_text}" if draft else ""
+        if taper:
+            self._check_draft(ctx, draft_text, draft)
         if self.extent == "through_all":
             if self.operation == "new":
                 raise ctx.fail("through_all needs an existing body (use operation cut/join)")
@@ -529,6 +534,35 @@ class Extrude(FeatureBase):
         if direction == "reverse":
             return f"{self.sketch}.extrude(-{dist_text}, combine=False{taper})"
         return f"{self.sketch}.extrude({dist_text}, combine=False{taper})"
+
+    def _check_draft(self, ctx: EmitContext, draft_text: str, draft: float) -> None:
+        """Refuse what the kernel's tapered prism gets wrong without saying so: a profile
+        with holes (CadQuery raises a bare error) and a positive draft that closes the
+        profile before the end (OCCT returns a valid but shorter, roof-shaped solid)."""
+        faces = [f for f in ctx.ns[self.sketch].vals() if isinstance(f, cq.Face)]
+        if any(face.innerWires() for face in faces):
+            raise ctx.fail(
+                f"a draft needs profiles without holes, and {self.sketch} has a profile inside "
+                "a profile: extrude the outside with the draft, then cut the hole"
+            )
+        if draft <= 0 or self.distance is None:
+            return
+        length = ctx.num(self.distance, "distance")[1]
+        if self._direction() == "symmetric":
+            length /= 2  # each half narrows away from the sketch
+        inset = length * math.tan(math.radians(draft))
+        for face in faces:
+            try:
+                inner = face.outerWire().offset2D(-inset)
+            except Exception:  # OCCT's offset fails once nothing is left
+                inner = []
+            area = sum(cq.Face.makeFromWires(wire).Area() for wire in inner)
+            if len(inner) != 1 or area <= 1e-6 * face.Area():
+                raise ctx.fail(
+                    f"a draft of {draft_text} degrees over {number_text(length)} mm moves the "
+                    f"sides in by {number_text(round(inset, 4))} mm, so the profile closes "
+                    "before the end of the extrusion; use a smaller draft or distance"
+                )
 
     def _up_to_face(self, ctx: EmitContext) -> str:
         """The call of an extrusion that ends on the plane of a planar face."""
@@ -773,6 +807,9 @@ class Boolean(FeatureBase):
         return "\n".join(lines)
 
 
+MAX_PATTERN_INSTANCES = 500
+
+
 class Pattern(FeatureBase):
     """Repeat what another feature added or removed (extrude, revolve, hole, pattern, mirror).
 
@@ -828,8 +865,6 @@ class Pattern(FeatureBase):
         elif self.kind == "rectangular":
             if self.count2 is None or self.spacing2 is None:
                 raise ctx.fail("a rectangular pattern needs count2 and spacing2 (the rows)")
-            if self.count * self.count2 > 500:
-                raise ctx.fail(f"{self.count} x {self.count2} instances: at most 500")
             if math.hypot(*self.direction2) < 1e-9:
                 raise ctx.fail("direction2 must not be the zero vector")
             d1, d2 = (_unit(v) for v in (self.direction, self.direction2))
@@ -849,6 +884,15 @@ class Pattern(FeatureBase):
             call = (
                 f"circular_pattern({src}, {self.axis_origin!r}, {self.axis_direction!r}, "
                 f"{self.count}, {at})"
+            )
+        # a pattern of a pattern multiplies: each solid copied is one more boolean (1,500
+        # holes took 26 s), so the instances of one pattern are bounded like a grid's
+        copies = self.count * (self.count2 or 1)
+        repeated = ctx.ns[src].solids().size()
+        if repeated * copies > MAX_PATTERN_INSTANCES:
+            raise ctx.fail(
+                f"{repeated} solid(s) of {self.source} repeated {copies} times make "
+                f"{repeated * copies} instances: at most {MAX_PATTERN_INSTANCES} in one pattern"
             )
         op = "join" if op == "new" else op
         size = f"{self.count}x{self.count2}" if self.kind == "rectangular" else f"x{self.count}"

@@ -32,7 +32,9 @@ _KERNEL_HINTS = {
     "try a smaller radius or fewer edges",
     "chamfer": "the distance is probably too large for the selected edges; try a smaller one",
     "shell": "the wall thickness is probably too large for the body, or a removed face "
-    "meets a fillet badly; try a thinner wall",
+    "meets a fillet badly; try a thinner wall. The kernel cannot shell a loft between "
+    "different profiles (a circle to a square) at all: cut a loft through smaller sections "
+    "(loft with operation cut) instead",
     "extrude": "check that the profile does not cross itself",
     "revolve": "the profile must lie on one side of the axis and not cross itself",
 }

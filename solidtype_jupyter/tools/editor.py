@@ -180,7 +180,8 @@ class ExtrudeArgs(Args):
     draft: Number | None = Field(
         None,
         description="blind only: taper angle in degrees; positive narrows the profile as it "
-        "goes away from the sketch, negative widens it (profiles without holes)",
+        "goes away from the sketch, negative widens it and rounds its corners (profiles "
+        "without holes)",
     )
     operation: Operation | None = Field(
         None, description="default: new for the first solid, join afterwards"

@@ -59,6 +59,7 @@ def checked_changes(doc: CadDocument, feature_id: str, changes: dict[str, Any]) 
             f"it has no field {key!r}" + unknown_name_hint(key, fields) for key in unknown
         )
         raise ToolFailure("invalid_arguments", f"{what}: {problems}")
+    _second_body(doc, feature, out)
     merged = {**feature.model_dump(exclude_none=True), **out}
     try:
         kind.model_validate({k: v for k, v in merged.items() if v is not None})
@@ -67,3 +68,16 @@ def checked_changes(doc: CadDocument, feature_id: str, changes: dict[str, Any]) 
         text = text.removeprefix("invalid arguments: ")
         raise ToolFailure("invalid_arguments", f"changes to {feature_id}: {text}") from None
     return out
+
+
+def _second_body(doc: CadDocument, feature: Any, changes: dict[str, Any]) -> None:
+    """Name or drop the body a split (keep both) or a mirror (new_body) adds, as their tools
+    do: the model says `keep` or `new_body: true`, never a body name it cannot know."""
+    if feature.type == "split" and "keep" in changes and "new_body" not in changes:
+        if changes["keep"] != "both":
+            changes["new_body"] = None
+        elif feature.new_body is None:
+            changes["new_body"] = doc.next_body()
+    if feature.type == "mirror" and isinstance(changes.get("new_body"), bool):
+        keep = changes["new_body"]
+        changes["new_body"] = (feature.new_body or doc.next_body()) if keep else None

@@ -333,3 +333,27 @@ def test_a_sweep_is_modified_and_protected_like_an_extrude(coil: Session) -> Non
     # the overlap check follows the change: a 4 mm wire on a 3 mm pitch is refused
     changes = {"helix": {"pitch": 3, "turns": 4, "radius": 10}}
     assert "spans 4 mm" in coil.refused("modify_feature", feature_id="sweep1", changes=changes)
+
+
+def test_shelling_a_circle_to_square_loft_says_how_to_hollow_it() -> None:
+    # OCCT cannot offset these lofted faces at any thickness; the refusal names the way that
+    # works (a loft cut through smaller sections), checked here too
+    s = Session()
+    s.call("create_sketch", entities=[{"kind": "circle", "radius": 15}])
+    square = {"kind": "rectangle", "width": 30, "height": 30}
+    s.call("create_sketch", offset=40, entities=[square])
+    s.call("loft", sections=["sketch1", "sketch2"])
+    message = s.refused("shell", faces=["loft1.start", "loft1.end"], thickness=1)
+    assert "cut a loft through smaller sections" in message
+    outside = s.volume()
+    s.call("create_sketch", entities=[{"kind": "circle", "radius": 13}])
+    s.call("create_sketch", offset=40, entities=[{**square, "width": 26, "height": 26}])
+    s.call("loft", sections=["sketch3", "sketch4"], operation="cut")
+    inside = cq.Solid.makeLoft(
+        [
+            cq.Wire.makeCircle(13, cq.Vector(0, 0, 0), cq.Vector(0, 0, 1)),
+            cq.Workplane("XY").workplane(offset=40).rect(26, 26).wire().val(),
+        ]
+    )
+    assert s.volume() == pytest.approx(outside - inside.Volume(), rel=1e-6)
+    assert len(s.solid().Shells()) == 1

@@ -177,7 +177,48 @@ def test_a_draft_needs_a_profile_without_holes(plate: Session) -> None:
     ring = [{"kind": "circle", "radius": 8}, {"kind": "circle", "radius": 4}]
     plate.call("create_sketch", face=">Z", entities=ring)
     message = plate.refused("extrude", sketch_id="sketch2", distance=5, draft=3)
-    assert "Inner wires not allowed with tapered extrusion" in message
+    assert "a draft needs profiles without holes" in message
+    assert "then cut the hole" in message
+
+
+@pytest.mark.parametrize(
+    ("draft", "direction"), [(50, "normal"), (45, "normal"), (70, "symmetric")]
+)
+def test_a_draft_that_closes_the_profile_is_refused(
+    plate: Session, draft: float, direction: str
+) -> None:
+    # a 20 x 12 boss 10 mm tall: 45 degrees closes the 12 mm side at 6 mm, before the end;
+    # OCCT returned a valid solid anyway: a shorter roof (50), a wrong pyramid (45)
+    rect = {"kind": "rectangle", "width": 20, "height": 12}
+    plate.call("create_sketch", face=">Z", entities=[rect])
+    message = plate.refused(
+        "extrude", sketch_id="sketch2", distance=10, draft=draft, direction=direction
+    )
+    assert "the profile closes before the end of the extrusion" in message
+
+
+def test_a_draft_that_just_stays_open_is_built_exactly(plate: Session) -> None:
+    # 29 degrees over 10 mm moves each side in by 5.54 mm, less than the 6 mm half height
+    plate.call(
+        "create_sketch", face=">Z", entities=[{"kind": "rectangle", "width": 20, "height": 12}]
+    )
+    plate.call("extrude", sketch_id="sketch2", distance=10, draft=29)
+    t = math.tan(math.radians(29))
+    # the integral of (20 - 2 t z)(12 - 2 t z) dz from 0 to 10
+    boss = 2400 - 32 * t * 100 + 4 * t * t * 1000 / 3
+    assert plate.volume() == pytest.approx(12000 + boss, rel=1e-6)
+    assert plate.doc.geometry()["bbox"]["max"][2] == pytest.approx(20, abs=1e-6)
+
+
+def test_a_negative_draft_rounds_the_corners(plate: Session) -> None:
+    # the kernel widens a profile like an offset with arcs: the section at height z has
+    # area A + P d + pi d^2 (d = z tan 10), as the tool descriptions say
+    rect = {"kind": "rectangle", "width": 20, "height": 12}
+    plate.call("create_sketch", face=">Z", entities=[rect])
+    plate.call("extrude", sketch_id="sketch2", distance=4, draft=-10)
+    t = math.tan(math.radians(10))
+    boss = 240 * 4 + 64 * t * 16 / 2 + math.pi * t * t * 64 / 3
+    assert plate.volume() == pytest.approx(12000 + boss, rel=1e-6)
 
 
 def test_a_negative_draft_widens(plate: Session) -> None:
@@ -299,3 +340,65 @@ def test_an_intersecting_feature_cannot_be_patterned(plate: Session) -> None:
     plate.call("extrude", sketch_id="sketch2", distance=10, operation="intersect")
     message = plate.refused("pattern", source="extrude2", kind="linear", count=2)
     assert "cannot pattern 'extrude2': it intersects" in message
+
+
+def test_a_datum_made_after_a_feature_is_named_as_such(plate: Session) -> None:
+    plate.call("mirror", plane="YZ")
+    plate.call("datum_plane", plane="YZ", offset=-5)
+    message = plate.refused(
+        "modify_feature", feature_id="mirror1", changes={"plane": None, "datum": "datum1"}
+    )
+    assert "datum planes made before mirror1: none" in message
+    assert "only use a datum made before it" in message
+
+
+def test_parameters_cannot_take_the_names_of_the_new_features() -> None:
+    # 'datum1' as a parameter was accepted: the exported script then assigned the datum plane
+    # to the same variable, and an extrude using the parameter failed outside the editor
+    from solidtype_jupyter.cad.feature_set import FEATURE_TYPES
+
+    s = Session()
+    for kind in FEATURE_TYPES:
+        assert "reserved" in s.refused("set_parameter", name=f"{kind}1", value=5)
+    assert "reserved" in s.refused("set_parameter", name="sweep1_path", value=5)
+
+
+def test_modify_split_keep_names_or_drops_the_second_body(plate: Session) -> None:
+    plate.call("datum_plane", plane="XY", offset=5)
+    plate.call("split", datum="datum1", keep="positive")
+    out = plate.call("modify_feature", feature_id="split1", changes={"keep": "both"})
+    assert out["feature"]["new_body"] == "body2"
+    assert plate.call("list_features")["bodies"] == ["body1", "body2"]
+    out = plate.call("modify_feature", feature_id="split1", changes={"keep": "negative"})
+    assert "new_body" not in out["feature"]
+    assert plate.call("list_features")["bodies"] == ["body1"]
+    assert plate.volume() == pytest.approx(40 * 30 * 5)
+
+
+def test_modify_mirror_new_body_takes_true_or_false(plate: Session) -> None:
+    plate.call("mirror", plane="XY")
+    out = plate.call("modify_feature", feature_id="mirror1", changes={"new_body": True})
+    assert out["feature"]["new_body"] == "body2"
+    assert plate.call("list_features")["bodies"] == ["body1", "body2"]
+    out = plate.call("modify_feature", feature_id="mirror1", changes={"new_body": False})
+    assert "new_body" not in out["feature"]
+    assert plate.call("list_features")["bodies"] == ["body1"]
+    assert len(plate.doc.shape.solids().vals()) == 1
+
+
+def test_a_pattern_of_a_pattern_is_bounded(plate: Session) -> None:
+    # each instance is one more boolean: 1,500 holes took 26 s, a pattern of 500 x 500 hours
+    plate.call("hole", positions=[[-15, -10]], diameter=0.5)
+    plate.call(
+        "pattern",
+        source="hole1",
+        kind="rectangular",
+        count=25,
+        count2=20,
+        spacing=1,
+        spacing2=1,
+    )
+    message = plate.refused(
+        "pattern", source="pattern1", kind="linear", count=2, direction=[0, 0, 1], spacing=1
+    )
+    assert "500 solid(s) of pattern1 repeated 2 times make 1000 instances" in message
