@@ -162,7 +162,7 @@ class ProgressBar:
             self.passed += result.passed
             if not self.tty:
                 verdict = "pass" if result.passed else "FAIL"
-                why = "; ".join(m.message for m in result.misses) or result.error or ""
+                why = "; ".join(filter(None, [result.error, *(m.message for m in result.misses)]))
                 self.stream.write(
                     f"[{self.done}/{self.total}] {case_id}: {verdict} ({result.seconds:.1f} s)"
                     f"{' ' + why if why else ''}\n"
