@@ -263,12 +263,22 @@ def test_side_panel_view_follows_the_agent_and_sends_the_users_pick(
     page.wait_for_timeout(300)
     orbited = view_data(page, PANEL_VIEW)
     before = canvas_pixels(page, PANEL_VIEW)
+    # Watch (only read) whether the view says it is updating while the change comes in.
+    page.evaluate(
+        "(sel) => { const el = document.querySelector(sel); window.__stUpdating = [];"
+        " new MutationObserver(() => window.__stUpdating.push("
+        "el.querySelector('.jp-SolidTypeView3D-status').textContent))"
+        ".observe(el, {subtree: true, childList: true, characterData: true}); }",
+        PANEL_VIEW,
+    )
     send(page, "make it 12 mm thick")
     page.locator(f"{PANEL} .st-chat-log", has_text="Done: 12 mm.").wait_for(timeout=TIMEOUT)
     wait_revision_change(page, PANEL_VIEW, orbited["revision"])
     edited = view_data(page, PANEL_VIEW)
     assert edited["camera"] == orbited["camera"], "the camera moved on the agent's edit"
     assert changed_share(before, canvas_pixels(page, PANEL_VIEW)) > 0.005
+    assert "updating…" in page.evaluate("() => window.__stUpdating"), "no 'updating…'"
+    assert page.locator(f"{PANEL_VIEW} .jp-SolidTypeView3D-status").inner_text() == ""
     update_ms = int(edited.get("updateMs", "-1"))
     assert 0 <= update_ms < 30_000, edited
     (ARTIFACTS / "view3d-update-ms.txt").write_text(f"{update_ms}\n")
@@ -339,6 +349,19 @@ def test_side_panel_view_at_several_widths(lab: Lab, browser_page: Any, theme: s
         assert toolbar["x"] + toolbar["width"] <= panel["x"] + panel["width"] + 0.5
         assert share_near(canvas_pixels(page, PANEL_VIEW), YELLOW) > 0.02, (width, theme)
         shot(page, f"panel-{name}-{round(reached)}px")
+    # The handle between the view and the chat shares the height (a real drag).
+    handle = page.locator(".jp-SolidTypeChatPanel-handle").bounding_box()
+    height = page.locator(PANEL_VIEW).bounding_box()["height"]
+    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + 120, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    taller = page.locator(PANEL_VIEW).bounding_box()["height"]
+    assert taller > height + 100, (height, taller)
+    assert share_near(canvas_pixels(page, PANEL_VIEW), YELLOW) > 0.02
+    shot(page, f"panel-{name}-taller")
     # Folded: the chat takes the room; unfolded again: the model is back.
     page.locator(f"{PANEL_VIEW} .jp-SolidTypeView3D-collapse").click()
     page.locator(f"{PANEL_VIEW}[data-collapsed]").wait_for(timeout=5_000)
