@@ -375,7 +375,8 @@ class Loft(FeatureBase):
                     "takes outer profiles only: loft the outside, then cut the hole"
                 )
             faces.append(found[0])
-        key = tuple(id(ctx.ns[s]) for s in self.sections)  # alive: held by the sketches' steps
+        # weak references, not ids: a section rebuilt later may reuse a freed one's id
+        key = tuple(weakref.ref(ctx.ns[s]) for s in self.sections)
         checked = _CHECKED.setdefault(ctx.ns[self.sections[0]], set())
         pairs = [] if key in checked else pairwise(zip(self.sections, faces, strict=True))
         for (a, fa), (b, fb) in pairs:
