@@ -47,7 +47,10 @@ def add_parser(commands: Any) -> None:
         help="seconds one case may take before it is stopped and failed (default 600)",
     )
     parser.add_argument(
-        "--resume", action="store_true", help="continue the run in --out, skipping its cases"
+        "--resume",
+        action="store_true",
+        help="continue the run in --out, skipping its finished cases (cases stopped by a "
+        "rate limit, an overload or a lost connection run again)",
     )
     parser.add_argument(
         "--case", action="append", metavar="ID", help="run only this case (repeatable)"
@@ -69,7 +72,7 @@ def add_parser(commands: Any) -> None:
 
 def run_eval(args: argparse.Namespace) -> int:
     from .pricing import parse_price
-    from .runner import REPLAY, RunOptions, eval_model, run_suite
+    from .runner import REPLAY, RunOptions, eval_model, kept_on_resume, run_suite
     from .suite import load_suite, suite_text
 
     if args.print_suite:
@@ -101,9 +104,8 @@ def run_eval(args: argparse.Namespace) -> int:
         from .results import read_results
 
         previous = read_results(out_dir)
-        ids = {c.id for c in suite.cases}
-        bar.done = sum(1 for c in previous.cases if c.id in ids) if previous else 0
-        bar.passed = sum(1 for c in previous.cases if c.id in ids and c.passed) if previous else 0
+        kept = kept_on_resume(previous, suite) if previous else []
+        bar.done, bar.passed = len(kept), sum(c.passed for c in kept)
     try:
         results = asyncio.run(
             run_suite(

@@ -38,6 +38,8 @@ class CaseResult(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     finish_reason: str | None = None
     error: str | None = None
+    #: the model error's code (``rate_limited``, ``auth``...); None when the model answered
+    error_code: str | None = None
     picture: str | None = None
     script: str | None = None
 

@@ -45,6 +45,9 @@ from .scoring import NO_SOLID, compare_rebuild, measure_document, score
 from .suite import Case, Suite
 
 REPLAY = "replay"
+#: Model errors that say nothing of the model's skill, only that the provider could not answer
+#: (after the adapters' retries with backoff): ``--resume`` runs such cases again.
+PROVIDER_TRANSIENT = frozenset({"rate_limited", "overloaded", "connection"})
 DEFAULT_MAX_TURNS = 20
 DEFAULT_TIME_LIMIT = 600.0
 PARTS_DIR = "parts"
@@ -117,6 +120,7 @@ class _Conversation:
     tool_rounds: int = 0
     finish_reason: str | None = None
     error: str | None = None
+    error_code: str | None = None
 
 
 async def _converse(
@@ -157,6 +161,7 @@ async def _converse(
                     state.tool_errors += 1
             elif isinstance(event, agui.RunError):
                 state.error = f"{event.code or 'error'}: {event.message}"
+                state.error_code = event.code
                 state.finish_reason = "error"
                 return
             elif isinstance(event, agui.RunFinished):
@@ -265,6 +270,7 @@ async def run_case(
         timings={k: round(v, 3) for k, v in timings.items()},
         finish_reason=state.finish_reason,
         error=state.error,
+        error_code=state.error_code,
         picture=picture,
         script=f"{PARTS_DIR}/{case.id}.py" if script is not None and parts_dir else None,
     )
@@ -308,7 +314,8 @@ async def run_suite(
     resume: bool = False,
     progress: Progress | None = None,
 ) -> EvalResults:
-    """Every case of ``suite`` (those already in ``out_dir`` skipped with ``resume``),
+    """Every case of ``suite`` (with ``resume``, those already in ``out_dir`` are skipped,
+    except cases a provider stopped: rate limit, overload, lost connection),
     ``jobs`` at a time; ``results.json`` is rewritten after every case, and the reports
     at the end, also when the run is cancelled (Ctrl-C): finished cases are kept."""
     from .report import write_reports
@@ -359,6 +366,13 @@ async def run_suite(
     return results
 
 
+def kept_on_resume(previous: EvalResults, suite: Suite) -> list[CaseResult]:
+    """The finished cases of ``previous`` that ``--resume`` keeps: those still in ``suite``
+    and not stopped by the provider (``PROVIDER_TRANSIENT``: they run again)."""
+    ids = {c.id for c in suite.cases}
+    return [c for c in previous.cases if c.id in ids and c.error_code not in PROVIDER_TRANSIENT]
+
+
 def _start(
     suite: Suite, model: EvalModel, out_dir: Path, jobs: int, options: RunOptions, resume: bool
 ) -> EvalResults:
@@ -374,8 +388,7 @@ def _start(
                 f"{out_dir} holds results of the model {previous.model}, not {model.label}: "
                 "resume with the same --model, or choose another --out"
             )
-        ids = {c.id for c in suite.cases}
-        previous.cases = [c for c in previous.cases if c.id in ids]
+        previous.cases = kept_on_resume(previous, suite)
         previous.total = len(suite.cases)
         previous.suite = suite.name
         previous.jobs, previous.max_turns = jobs, options.max_turns
