@@ -33,7 +33,9 @@ def add_parser(commands: Any) -> None:
         "recorded turns (default: c.SolidTypeApp.model / $SOLIDTYPE_MODEL)",
     )
     parser.add_argument("--out", default="eval-results", help="results folder (eval-results)")
-    parser.add_argument("--jobs", type=int, default=1, help="cases run at once (default 1)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="cases run at once (1 to 64, default 1)"
+    )
     parser.add_argument(
         "--max-turns",
         type=int,
@@ -72,7 +74,7 @@ def add_parser(commands: Any) -> None:
 
 def run_eval(args: argparse.Namespace) -> int:
     from .pricing import parse_price
-    from .runner import REPLAY, RunOptions, eval_model, kept_on_resume, run_suite
+    from .runner import MAX_JOBS, REPLAY, RunOptions, eval_model, kept_on_resume, run_suite
     from .suite import load_suite, suite_text
 
     if args.print_suite:
@@ -81,8 +83,8 @@ def run_eval(args: argparse.Namespace) -> int:
         return 0
     if not args.suite:
         raise ValueError("eval needs a SUITE (a JSON Lines file, or `builtin`)")
-    if args.jobs < 1:
-        raise ValueError("--jobs must be at least 1")
+    if not 1 <= args.jobs <= MAX_JOBS:
+        raise ValueError(f"--jobs must be from 1 to {MAX_JOBS}, got {args.jobs}")
     suite = load_suite(args.suite).select(args.case)
     options = RunOptions(
         max_turns=args.max_turns, time_limit=args.time_limit, pictures=not args.no_pictures

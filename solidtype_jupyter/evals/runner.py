@@ -51,6 +51,9 @@ PROVIDER_TRANSIENT = frozenset({"rate_limited", "overloaded", "connection"})
 DEFAULT_MAX_TURNS = 20
 DEFAULT_TIME_LIMIT = 600.0
 PARTS_DIR = "parts"
+#: Cases at once: only the model calls overlap (CAD work is one tool at a time), and a
+#: provider's rate limit is reached long before this.
+MAX_JOBS = 64
 
 
 @dataclass(frozen=True)
@@ -320,8 +323,8 @@ async def run_suite(
     at the end, also when the run is cancelled (Ctrl-C): finished cases are kept."""
     from .report import write_reports
 
-    if jobs < 1:
-        raise ValueError("jobs must be at least 1")
+    if not 1 <= jobs <= MAX_JOBS:
+        raise ValueError(f"jobs must be from 1 to {MAX_JOBS}, got {jobs}")
     options = options or RunOptions()
     results = _start(suite, model, out_dir, jobs, options, resume)
     done = {c.id for c in results.cases}

@@ -36,6 +36,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..llm.adapters.scripted import ScriptedTurn, ScriptError, parse_script
 
 BUILTIN = "builtin"
+#: Far above any real suite (the builtin one is 51 cases, 100 kB), low enough that a wrong
+#: file (a log, a data set) is refused at once instead of read into memory.
+MAX_SUITE_BYTES = 32 * 1024 * 1024
+MAX_CASES = 10_000
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
@@ -130,6 +134,11 @@ def suite_text(source: str) -> str:
     """The JSON Lines text of ``source``: ``builtin`` or a path."""
     path = builtin_path() if source == BUILTIN else Path(source).expanduser()
     try:
+        if path.stat().st_size > MAX_SUITE_BYTES:
+            raise SuiteError(
+                f"the suite {source!r} is larger than {MAX_SUITE_BYTES // 2**20} MiB: "
+                "is it a JSON Lines suite?"
+            )
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SuiteError(f"no suite at {source!r} (a JSON Lines file, or `builtin`)") from None
@@ -170,6 +179,8 @@ def parse_suite(text: str, origin: str = "<suite>") -> Suite:
             raise SuiteError(f"{where}: {exc}") from None
         seen[case.id] = lineno
         cases.append(case)
+        if len(cases) > MAX_CASES:
+            raise SuiteError(f"{where}: a suite holds at most {MAX_CASES} cases")
     if not cases:
         raise SuiteError(f"{origin}: the suite has no case")
     return Suite(origin, tuple(cases))
