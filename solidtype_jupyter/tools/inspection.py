@@ -257,7 +257,9 @@ class SectionArgs(Args):
         description="a principal plane, moved by offset along its normal (XY: +Z, XZ: -Y, "
         "YZ: +X, as in create_sketch); default XY unless normal is given",
     )
-    offset: float = Field(0.0, description="mm along the principal plane's normal")
+    offset: Number = Field(
+        0.0, description="mm along the principal plane's normal (a number or an expression)"
+    )
     origin: Vec3 | None = Field(None, description="a point of the plane (with normal)")
     normal: Vec3 | None = Field(None, description="the plane's normal (instead of plane)")
     datum: str | None = Field(
@@ -302,7 +304,8 @@ def section_plane(doc: CadDocument, args: SectionArgs) -> cq.Plane:
         return plane
     if args.normal is None:
         plane = cq.Plane.named(args.plane or "XY")
-        return cq.Plane(plane.zDir * args.offset, plane.xDir, plane.zDir)
+        offset = number(doc, args.offset, "offset")
+        return cq.Plane(plane.zDir * offset, plane.xDir, plane.zDir)
     normal = cq.Vector(*args.normal).normalized()
     # the picture's x axis: world X laid into the plane (world Y if the plane faces X)
     reference = cq.Vector(1, 0, 0) if abs(normal.x) < 0.9 else cq.Vector(0, 1, 0)
@@ -407,19 +410,17 @@ class SharedVolumeCheck(_Target):
     b: str = Field(description="another body name")
 
 
+# numbers or parameter expressions; null leaves that axis unchecked
+Box3 = tuple[Number | None, Number | None, Number | None]
+
+
 class BBoxCheck(Args):
     kind: Literal["bbox"]
     name: str | None = Field(None, max_length=120)
     body: str | None = Field(None, description="default: all bodies together")
-    size: tuple[float | None, float | None, float | None] | None = Field(
-        None, description="[x, y, z] extents (null: not checked)"
-    )
-    min: tuple[float | None, float | None, float | None] | None = Field(
-        None, description="lowest x, y, z (null: not checked)"
-    )
-    max: tuple[float | None, float | None, float | None] | None = Field(
-        None, description="highest x, y, z (null: not checked)"
-    )
+    size: Box3 | None = Field(None, description="[x, y, z] extents (null: not checked)")
+    min: Box3 | None = Field(None, description="lowest x, y, z (null: not checked)")
+    max: Box3 | None = Field(None, description="highest x, y, z (null: not checked)")
     tol: float | None = Field(None, ge=0, description="allowed deviation in mm (default 0.01)")
 
     @model_validator(mode="after")
@@ -485,12 +486,17 @@ class _Model:
         return self._holes[body]
 
     def value(self, text: Number, what: str) -> float:
-        if not isinstance(text, str):
-            return float(text)
-        try:
-            return evaluate(text, self.doc.parameters)
-        except FeatureError as exc:
-            raise ToolFailure("invalid_arguments", f"{what}: {exc}") from None
+        return number(self.doc, text, what)
+
+
+def number(doc: CadDocument, value: Number, what: str) -> float:
+    """A number, or an expression over the document's parameters ('length / 2')."""
+    if not isinstance(value, str):
+        return float(value)
+    try:
+        return evaluate(value, doc.parameters)
+    except FeatureError as exc:
+        raise ToolFailure("invalid_arguments", f"{what}: {exc}") from None
 
 
 def _where(body: str | None) -> str:
@@ -609,9 +615,13 @@ def _check_bbox(check: BBoxCheck, model: _Model) -> dict[str, Any]:
     out: dict[str, Any] = {"what": f"bounding box of {_where(check.body)}", "unit": "mm"}
     holds = True
     for key in ("size", "min", "max"):
-        wanted = getattr(check, key)
-        if wanted is None:
+        given = getattr(check, key)
+        if given is None:
             continue
+        wanted = [
+            None if w is None else model.value(w, f"{key} {axis}")
+            for w, axis in zip(given, "xyz", strict=True)
+        ]
         out[key] = {
             "actual": [_round(v) for v in actual[key]],
             "expected": list(wanted),

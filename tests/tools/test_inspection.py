@@ -612,3 +612,27 @@ def test_verify_measures_of_a_holed_body_do_not_list_its_holes_each_time():
     assert time.monotonic() - started < 30
     assert out["missed"] == 50
     assert part.call("measure", a={"body": "body1"})["a"]["holes"]["count"] == 300
+
+
+def test_section_offsets_and_bbox_checks_take_parameter_expressions():
+    # every other number of the tools may name parameters; these two refused 'h / 2'
+    part = Part()
+    part.call("set_parameter", name="h", value=30)
+    sketch = part.call(
+        "create_sketch", entities=[{"kind": "rectangle", "width": 20, "height": 10}]
+    )["sketch_id"]
+    part.call("extrude", sketch_id=sketch, distance="h")
+    cut = part.call("section", plane="XY", offset="h / 2")
+    assert cut["plane"]["origin"] == [0, 0, 15]
+    assert cut["area"] == pytest.approx(200)
+    out = part.call(
+        "verify",
+        checks=[{"kind": "bbox", "size": [20, 10, "h"], "max": [None, None, "h - 1"]}],
+    )
+    assert out["checks"][0]["size"]["expected"] == [20, 10, 30]
+    assert out["failures"] == [
+        "check 1 (bbox) misses: size [20.0, 10.0, 30.0] vs [20.0, 10.0, 30.0]; "
+        "max [10.0, 5.0, 30.0] vs [null, null, 29.0] (tolerance 0.01 mm)"
+    ]
+    code, message = part.error("section", plane="XY", offset="depth / 2")
+    assert code == "invalid_arguments" and "unknown parameter" in message
