@@ -109,7 +109,15 @@ class OneAtATime(ToolRegistry):
 
     async def execute(self, name: str, raw_args: dict[str, Any], context: Any) -> Any:
         async with self.lock:
-            return await super().execute(name, raw_args, context)
+            work = asyncio.ensure_future(super().execute(name, raw_args, context))
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                # A case past its time limit is cancelled here, but the tool's worker thread
+                # cannot be stopped: the lock stays held until it ends, or another case's
+                # CAD work (or this case's scoring) would run beside it.
+                await asyncio.wait([work])
+                raise
 
 
 @dataclass
