@@ -14,6 +14,8 @@ Principal = Literal["XY", "YZ", "XZ"]
 Point3 = tuple[Number, Number, Number]
 
 _PLANE = "a principal plane through the origin (normals: XY +Z, YZ +X, XZ -Y)"
+# mirror and split take no offset: the model reaches for one, so say where it is
+_PLANE_OR_DATUM = f"{_PLANE}; for an offset or turned plane, make one with datum_plane"
 _DATUM = "a datum plane made by datum_plane, e.g. 'datum1'"
 
 
@@ -51,7 +53,7 @@ def datum_plane(args: DatumPlaneArgs, ctx: ToolContext) -> dict[str, Any]:
 
 
 class _PlaneChoice(Args):
-    plane: Principal | None = Field(None, description=_PLANE)
+    plane: Principal | None = Field(None, description=_PLANE_OR_DATUM)
     datum: str | None = Field(None, description=_DATUM)
     face: Ref | None = Field(None, description="a planar face of `body`")
 
