@@ -15,6 +15,7 @@ from pydantic import Field
 
 from .features import (
     FEATURE_REF,
+    MAX_PATTERN_INSTANCES,
     BodyName,
     EmitContext,
     FeatureBase,
@@ -198,6 +199,13 @@ class Mirror(FeatureBase):
                 raise ctx.fail(f"cannot mirror {feature_id!r}: it intersects; mirror the body")
             key = (ctx.body(target), "join" if op == "new" else op)
             groups.setdefault(key, []).append(f"{feature_id}_tool")
+        # as for a pattern: every image is one more boolean, and mirrors of mirrors double
+        images = sum(ctx.ns[f"{f}_tool"].solids().size() for f in self.features)
+        if images > MAX_PATTERN_INSTANCES:
+            raise ctx.fail(
+                f"the features to mirror hold {images} solids: at most "
+                f"{MAX_PATTERN_INSTANCES} images in one mirror (mirror the whole body instead)"
+            )
         lines.insert(0, f"# {self.id}: mirror {', '.join(self.features)} across {where}")
         for index, ((target, op), tools) in enumerate(groups.items()):
             copies = f"{self.id}_copies" if len(groups) == 1 else f"{self.id}_copies{index + 1}"

@@ -402,3 +402,13 @@ def test_a_pattern_of_a_pattern_is_bounded(plate: Session) -> None:
         "pattern", source="pattern1", kind="linear", count=2, direction=[0, 0, 1], spacing=1
     )
     assert "500 solid(s) of pattern1 repeated 2 times make 1000 instances" in message
+
+
+def test_a_mirror_of_mirrors_is_bounded(plate: Session) -> None:
+    # every image is one more boolean and each mirror of a mirror doubles the count
+    plate.call("hole", positions=[[-15, -10]], diameter=0.5)
+    grid = {"kind": "rectangular", "count": 20, "count2": 15, "spacing": 1, "spacing2": 1}
+    plate.call("pattern", source="hole1", **grid)
+    plate.call("mirror", plane="XY", features=["pattern1"])  # 300 images, below the plate
+    message = plate.refused("mirror", plane="XZ", features=["mirror1"])
+    assert "the features to mirror hold 600 solids: at most 500 images" in message
