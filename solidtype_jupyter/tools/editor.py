@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ..cad import CadDocument
 from ..cad.features import (
+    MAX_PATTERN_INSTANCES,
     Arc,
     Circle,
     Descriptor,
@@ -252,6 +253,7 @@ class HoleArgs(Args):
     positions: list[Point2] = Field(
         default=[(0.0, 0.0)],
         min_length=1,
+        max_length=MAX_PATTERN_INSTANCES,
         description="hole centres in face coordinates (origin: centre of the face's bounds)",
     )
     diameter: Number

@@ -412,3 +412,9 @@ def test_a_mirror_of_mirrors_is_bounded(plate: Session) -> None:
     plate.call("mirror", plane="XY", features=["pattern1"])  # 300 images, below the plate
     message = plate.refused("mirror", plane="XZ", features=["mirror1"])
     assert "the features to mirror hold 600 solids: at most 500 images" in message
+
+
+def test_one_hole_feature_takes_at_most_500_positions(plate: Session) -> None:
+    positions = [[-15 + (i % 25) * 1.2, -10 + (i // 25) * 0.9] for i in range(501)]
+    message = plate.refused("hole", positions=positions, diameter=0.2)
+    assert "positions: List should have at most 500 items" in message
