@@ -22,7 +22,7 @@ _SELECTOR_LOCK = threading.Lock()
 def parse_selector(text: str) -> Any:
     """A CadQuery string selector ('>Z', '|Z and >X') parsed once, safely from any thread."""
     with _SELECTOR_LOCK:
-        return cq.selectors.StringSyntaxSelector(text)
+        return cq.selectors.StringSyntaxSelector(text)  # type: ignore[no-untyped-call]
 
 
 class SelectionError(ValueError):
