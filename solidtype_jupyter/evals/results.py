@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._version import __version__
 from .scoring import Miss
+from .suite import validation_errors
 
 RESULTS_FILE = "results.json"
 
@@ -105,5 +106,10 @@ def read_results(folder: Path) -> EvalResults | None:
         return None
     try:
         return EvalResults.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, ValidationError) as exc:
-        raise ValueError(f"{path} is not a results file of this version: {exc}") from None
+    except ValidationError as exc:
+        raise ValueError(
+            f"{path} is not a results file of this version ({validation_errors(exc)}): "
+            "choose another --out"
+        ) from None
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise ValueError(f"{path} is not a results file: {exc}; choose another --out") from None

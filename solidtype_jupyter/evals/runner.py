@@ -337,7 +337,10 @@ async def run_suite(
     results = _start(suite, model, out_dir, jobs, options, resume)
     done = {c.id for c in results.cases}
     todo = [c for c in suite.cases if c.id not in done]
-    write_results(results, out_dir)
+    try:
+        write_results(results, out_dir)
+    except OSError as exc:
+        raise ValueError(f"cannot write the results in {out_dir}: {exc}") from None
     registry = OneAtATime(editor_registry(), asyncio.Lock())
     gate = asyncio.Semaphore(jobs)
     lock = asyncio.Lock()
@@ -387,6 +390,8 @@ def kept_on_resume(previous: EvalResults, suite: Suite) -> list[CaseResult]:
 def _start(
     suite: Suite, model: EvalModel, out_dir: Path, jobs: int, options: RunOptions, resume: bool
 ) -> EvalResults:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir} is a file: --out names the folder of the results")
     previous = read_results(out_dir)
     if previous is not None and not resume:
         raise ValueError(

@@ -168,7 +168,7 @@ def parse_suite(text: str, origin: str = "<suite>") -> Suite:
         try:
             case = Case.model_validate(raw)
         except ValidationError as exc:
-            raise SuiteError(f"{where}: {_errors(exc)}") from None
+            raise SuiteError(f"{where}: {validation_errors(exc)}") from None
         if case.id in seen:
             raise SuiteError(
                 f"{where}: case id {case.id!r} is already used on line {seen[case.id]}"
@@ -186,7 +186,8 @@ def parse_suite(text: str, origin: str = "<suite>") -> Suite:
     return Suite(origin, tuple(cases))
 
 
-def _errors(exc: ValidationError) -> str:
+def validation_errors(exc: ValidationError) -> str:
+    """Pydantic's errors on one line, each as ``field: why`` (no help links)."""
     parts = []
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err["loc"])

@@ -39,3 +39,21 @@ def test_a_suite_of_more_cases_than_the_limit_is_refused_naming_the_line() -> No
     lines = [json.dumps({**CASE, "id": f"c{i}"}) for i in range(MAX_CASES + 1)]
     with pytest.raises(SuiteError, match=f"<suite>:{MAX_CASES + 1}: a suite holds at most"):
         parse_suite("\n".join(lines))
+
+
+def test_an_out_that_is_a_file_or_a_damaged_results_file_is_refused_clearly(tmp_path) -> None:
+    suite = parse_suite(json.dumps(CASE) + "\n")
+    model = eval_model(REPLAY, {})
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine\n")
+    with pytest.raises(ValueError, match=r"notes\.txt is a file: --out names the folder"):
+        asyncio.run(run(suite, model, a_file))
+    assert a_file.read_text() == "mine\n"
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "results.json").write_text('{"x": 1}\n')
+    with pytest.raises(ValueError) as refused:
+        asyncio.run(run(suite, model, damaged, resume=True))
+    message = str(refused.value)
+    assert "is not a results file of this version (model: Field required;" in message
+    assert "errors.pydantic.dev" not in message and "\n" not in message
