@@ -8,7 +8,9 @@
  * each tool result of its own chat), and swaps the meshes in place: the camera stays where
  * the user left it. Faces and edges the agent works on show in the agent's colour; those the
  * user clicks, in the user's colour, and are what the chat sends the agent as the selection.
- * Without WebGL it says so and shows the server's pictures instead.
+ * Both belong to the document: every view of the same document shows them, so a face
+ * clicked in the document's viewer goes with the side panel's next request. Without WebGL
+ * it says so and shows the server's pictures instead.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
@@ -29,11 +31,36 @@ import {
 
 type Json = Record<string, any>;
 
-/** A face or edge the user picked, with the route's descriptor of it. */
-interface IPick {
-  element: IElement;
+/** A face or edge the user picked: the route's descriptor of it. */
+interface IPicked {
   descriptor: IDescriptor;
   kind: ElementKind;
+}
+
+/** A pick as one view shows it: the element of its current model. */
+interface IPick extends IPicked {
+  element: IElement;
+}
+
+/**
+ * The user's picks per document (contents path), shared by every view of that document: a
+ * face clicked in the `*.solid.json` viewer is picked in the side panel's view of the same
+ * document too, and goes to the agent with the panel's next chat request.
+ */
+const picksByDocument = new Map<string, IPicked[]>();
+/** The agent's latest selection per document, likewise shown by every view of it. */
+const agentByDocument = new Map<string, IAgentSelection>();
+const openViews = new Set<ModelView3D>();
+
+function publishPicks(path: string, picks: IPicked[]): void {
+  if (picks.length) {
+    picksByDocument.set(path, picks.slice(0, MAX_SELECTION));
+  } else {
+    picksByDocument.delete(path);
+  }
+  for (const view of openViews) {
+    view.adoptPicks(path);
+  }
 }
 
 const TESSELLATION_ROUTE = 'solidtype/api/documents/tessellation';
@@ -109,6 +136,7 @@ export class ModelView3D {
     if (options.collapsible && window.localStorage.getItem(COLLAPSED_KEY) === '1') {
       this._setCollapsed(true);
     }
+    openViews.add(this);
     this._timer = window.setInterval(() => {
       if (this._visible() && !this._pollPaused) {
         void this._fetch();
@@ -135,6 +163,7 @@ export class ModelView3D {
     this._pollPaused = false;
     this._etag = null;
     this._references = {};
+    this._documentPath = null;
     this._user.clear();
     this._agentSelection = null;
     this._scene?.setModel({ parts: [] });
@@ -173,25 +202,56 @@ export class ModelView3D {
     this._updateBusy();
   }
 
-  /** The faces or edges the agent works on (from its latest tool call that names some). */
+  /**
+   * The faces or edges the agent works on (from its latest tool call that names some), in
+   * every view of this view's document.
+   */
   setAgentSelection(selection: IAgentSelection | null): void {
-    this._agentSelection = selection;
-    this._applyHighlights();
+    const path = this._documentPath;
+    if (!path) {
+      this._agentSelection = selection;
+      this._applyHighlights();
+      return;
+    }
+    if (selection) {
+      agentByDocument.set(path, selection);
+    } else {
+      agentByDocument.delete(path);
+    }
+    for (const view of openViews) {
+      if (view._documentPath === path) {
+        view._agentSelection = selection;
+        view._applyHighlights();
+      }
+    }
   }
 
-  /** What the user picked, as the descriptors sent with the next chat request (≤ 100). */
+  /**
+   * What the user picked in any view of this view's document, as the descriptors sent with
+   * the next chat request (≤ 100).
+   */
   selectionPayload(): IDescriptor[] {
-    const payload: IDescriptor[] = [];
-    for (const { descriptor, kind } of this._user.values()) {
-      if (payload.length >= MAX_SELECTION) {
-        break;
-      }
-      payload.push(selectionPayload(descriptor, kind));
+    const picks = this._documentPath ? picksByDocument.get(this._documentPath) ?? [] : [];
+    return picks.map(({ descriptor, kind }) => selectionPayload(descriptor, kind));
+  }
+
+  /** Show the document's shared picks (after a pick in any view of document `path`). */
+  adoptPicks(path: string): void {
+    if (path !== this._documentPath) {
+      return;
     }
-    return payload;
+    this._user.clear();
+    for (const pick of picksByDocument.get(path) ?? []) {
+      const [element] = resolve([pick.descriptor], pick.kind, this._references);
+      if (element) {
+        this._user.set(elementKey(element), { ...pick, element });
+      }
+    }
+    this._selectionChanged();
   }
 
   dispose(): void {
+    openViews.delete(this);
     window.clearInterval(this._timer);
     window.clearTimeout(this._pictureTimer);
     this._resizer.disconnect();
@@ -299,6 +359,10 @@ export class ModelView3D {
       return;
     }
     this._references = (data.references ?? {}) as References;
+    this._documentPath = typeof data.path === 'string' ? data.path : null;
+    if (this._documentPath && agentByDocument.has(this._documentPath)) {
+      this._agentSelection = agentByDocument.get(this._documentPath) ?? null;
+    }
     if (this._scene) {
       this._scene.setModel(data.shapes, data.instances);
       this._reresolveUser();
@@ -362,37 +426,50 @@ export class ModelView3D {
     if (Math.hypot(event.clientX - press.x, event.clientY - press.y) > CLICK_SLOP_PX) {
       return; // an orbit or a pan, not a pick
     }
+    const path = this._documentPath;
+    if (!path) {
+      return;
+    }
     const element = this._scene.pick(event.clientX, event.clientY);
     if (!element) {
       if (this._user.size) {
-        this._user.clear();
-        this._selectionChanged();
+        publishPicks(path, []); // a click on nothing forgets the picks
       }
       return;
     }
+    const picks = new Map(this._user);
     const key = elementKey(element);
     const descriptor = descriptorOf(this._references, element);
-    if (this._user.has(key)) {
-      this._user.delete(key);
-    } else if (descriptor && this._user.size < MAX_SELECTION) {
-      this._user.set(key, { element, descriptor, kind: element.kind });
+    if (picks.has(key)) {
+      picks.delete(key);
+    } else if (descriptor && picks.size < MAX_SELECTION) {
+      picks.set(key, { element, descriptor, kind: element.kind });
     }
-    this._selectionChanged();
+    publishPicks(path, [...picks.values()].map(({ descriptor, kind }) => ({ descriptor, kind })));
   };
 
-  /** After a new model: keep the picks that still name an element (by their descriptor). */
+  /**
+   * After a new model: keep the picks that still name an element (by their descriptor), as
+   * this revision describes them, for every view of the document.
+   */
   private _reresolveUser(): void {
-    const old = [...this._user.values()];
-    this._user.clear();
+    const path = this._documentPath;
+    if (!path) {
+      return;
+    }
+    const old = picksByDocument.get(path) ?? [];
+    const kept: IPicked[] = [];
     for (const pick of old) {
       const [element] = resolve([pick.descriptor], pick.kind, this._references);
       const descriptor = element ? descriptorOf(this._references, element) : null;
       if (element && descriptor) {
-        this._user.set(elementKey(element), { element, descriptor, kind: element.kind });
+        kept.push({ descriptor, kind: element.kind });
       }
     }
-    if (old.length !== this._user.size) {
-      this._selectionChanged();
+    if (JSON.stringify(kept) !== JSON.stringify(old)) {
+      publishPicks(path, kept);
+    } else {
+      this.adoptPicks(path); // the same picks, on this view's new model
     }
   }
 
@@ -576,8 +653,9 @@ export class ModelView3D {
     this._selectionInfo.className = 'jp-SolidTypeView3D-picked';
     this._selectionInfo.hidden = true;
     const clear = button('✕', 'Forget what you picked', () => {
-      this._user.clear();
-      this._selectionChanged();
+      if (this._documentPath) {
+        publishPicks(this._documentPath, []);
+      }
     });
     clear.classList.add('jp-SolidTypeView3D-clear');
     this._selectionInfo.append(this._selectionText, clear);
@@ -633,6 +711,8 @@ export class ModelView3D {
   private _fetchBusy = false;
   private _agentBusy = false;
   private _references: References = {};
+  /** The contents path of the document shown (from the route's answer). */
+  private _documentPath: string | null = null;
   private _user = new Map<string, IPick>();
   private _agentSelection: IAgentSelection | null = null;
   private _press: { x: number; y: number } | null = null;

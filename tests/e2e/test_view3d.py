@@ -294,6 +294,8 @@ def test_side_panel_view_follows_the_agent_and_sends_the_users_pick(
         arg=PANEL_VIEW,
         timeout=TIMEOUT,
     )
+    # The document's own viewer shows it too (the selection belongs to the document).
+    assert view_data(page, DOC_VIEW)["agentSelection"] == "1"
     page.locator(f"{PANEL_VIEW} button[data-view=iso]").click()
     page.wait_for_timeout(400)
     assert share_near(canvas_pixels(page, PANEL_VIEW), PINK) > 0.02, "no agent colour"
@@ -312,6 +314,7 @@ def test_side_panel_view_follows_the_agent_and_sends_the_users_pick(
     page.locator(f"{PANEL_VIEW} .jp-SolidTypeView3D-picked", has_text="1 face picked").wait_for(
         timeout=10_000
     )
+    assert view_data(page, DOC_VIEW)["selection"].startswith("face:")  # shared, as above
     page.wait_for_timeout(300)
     assert share_near(canvas_pixels(page, PANEL_VIEW), BLUE) > 0.02, "no user colour"
     shot(page, "panel-user-selection")
