@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -154,6 +155,9 @@ class ProgressBar:
         self.passed = 0
         self.running: list[str] = []
         self.tty = stream.isatty()
+        # One column short of the terminal: a line that fills it wraps, and "\r" then
+        # returns to the wrapped part, leaving a new line per redraw.
+        self.columns = max(shutil.get_terminal_size((100, 24)).columns - 1, 20)
         self.started = time.monotonic()
 
     def update(self, case_id: str, result: CaseResult | None) -> None:
@@ -176,10 +180,10 @@ class ProgressBar:
             filled = round(self.width * self.done / max(self.total, 1))
             now = ", ".join(self.running[:3])
             line = (
-                f"\r[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} "
+                f"[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} "
                 f"passed {self.passed}  {time.monotonic() - self.started:.0f} s  {now}"
             )
-            self.stream.write(line[:160].ljust(100))
+            self.stream.write("\r" + line[: self.columns].ljust(self.columns))
             self.stream.flush()
 
     def close(self) -> None:

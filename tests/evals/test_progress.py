@@ -30,3 +30,23 @@ def test_a_failed_line_names_the_error_before_the_misses() -> None:
     assert line.startswith("[1/2] plate: FAIL (")
     assert line.index("case plate has no replay") < line.index("solids: expected 1, got 0")
     assert line.endswith("\n") and line.count("\n") == 1
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_every_redraw_fits_one_line_and_clears_the_last(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    stream = _Terminal()
+    bar = ProgressBar(3, stream)
+    long_id = "a_case_with_a_rather_long_name_" * 3
+    bar.update(long_id, None)
+    bar.update("short", None)
+    bar.close()
+    redraws = stream.getvalue().rstrip("\n").split("\r")[1:]
+    assert len(redraws) == 2 and "\n" not in "".join(redraws)
+    # short enough not to wrap on a 60-column terminal, long enough to cover the last one
+    assert {len(r) for r in redraws} == {59}
+    assert redraws[1].startswith("[..............................] 0/3 passed 0")
