@@ -40,6 +40,15 @@ def _status(results: EvalResults) -> str:
     )
 
 
+def _calls(case: CaseResult) -> str:
+    """Tool calls, and how many failed: the first thing to read when no solid came out."""
+    return (
+        f"{case.tool_calls} ({case.tool_errors} failed)"
+        if case.tool_errors
+        else str(case.tool_calls)
+    )
+
+
 def _figure_rows(case: CaseResult) -> list[tuple[str, str, str, bool]]:
     """(figure, expected, actual, ok) for the report's per-case table."""
     missed = {m.figure for m in case.misses}
@@ -85,7 +94,7 @@ def markdown(results: EvalResults) -> str:
             misses = f"{case.error}; {misses}" if misses else case.error
         lines.append(
             f"| [{case.id}](#{case.id}) | {'✅' if case.passed else '❌'} | "
-            f"{misses.replace('|', '/')} | {case.tool_calls} | {case.approvals} | "
+            f"{misses.replace('|', '/')} | {_calls(case)} | {case.approvals} | "
             f"{case.input_tokens}/{case.output_tokens} | {case.seconds:.1f} |"
         )
     for case in results.cases:
@@ -127,7 +136,7 @@ def page(results: EvalResults, folder: Path | None = None) -> str:
         rows.append(
             f"<tr><td><a href='#{e(case.id)}'>{e(case.id)}</a></td>"
             f"<td class='{css}'>{'pass' if case.passed else 'FAIL'}</td><td>{e(misses)}</td>"
-            f"<td>{case.tool_calls}</td><td>{case.approvals}</td>"
+            f"<td>{_calls(case)}</td><td>{case.approvals}</td>"
             f"<td>{case.input_tokens}/{case.output_tokens}</td><td>{case.seconds:.1f}</td></tr>"
         )
     sections = []
