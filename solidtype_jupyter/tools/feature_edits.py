@@ -35,12 +35,32 @@ def _names_in(value: Any) -> set[str]:
     return set()
 
 
+# A plain numeric field of each feature type, for the example in `unused_parameter_note`
+# (the example must be a change the named feature accepts).
+_EXAMPLE_FIELD = {
+    "extrude": "distance",
+    "revolve": "angle",
+    "hole": "diameter",
+    "fillet": "radius",
+    "chamfer": "distance",
+    "shell": "thickness",
+    "datum": "offset",
+}
+
+
 def unused_parameter_note(name: str, doc: CadDocument) -> str:
-    example = next((f.id for f in doc.features if f.type != "sketch"), "extrude1")  # type: ignore[attr-defined]
+    example, field = next(
+        (
+            (f.id, _EXAMPLE_FIELD[f.type])  # type: ignore[attr-defined]
+            for f in doc.features
+            if f.type in _EXAMPLE_FIELD  # type: ignore[attr-defined]
+        ),
+        ("extrude1", "distance"),
+    )
     return (
         f"no feature uses parameter {name!r} yet, so nothing rebuilt. To drive a feature with "
         f"it, put an expression naming it in a numeric field with modify_feature, e.g. "
-        f'{{"feature_id": "{example}", "changes": {{"distance": "{name}"}}}} or '
+        f'{{"feature_id": "{example}", "changes": {{"{field}": "{name}"}}}} or '
         f'"{name} / 2"; any numeric field of a creating tool takes such an expression too.'
     )
 

@@ -205,3 +205,19 @@ def test_the_loop_s_schema_check_names_valid_arguments_too() -> None:
     ) in error["problems"]
     error = json.loads(box.check("undo", {"x": 1}).error or "{}")
     assert error["problems"] == ["(root): unknown property 'x'; valid: none"]
+
+
+def test_the_unused_parameter_note_gives_a_change_the_example_feature_accepts() -> None:
+    # after a sweep (no 'distance' field) the note's example was {"distance": ...} on sweep1,
+    # which modify_feature then refused; it names a feature type with a plain numeric field
+    registry = editor_registry()
+    doc = CadDocument("spring")
+    circle = {"kind": "circle", "center": [10, 0], "radius": 1}
+    ok(registry, doc, "create_sketch", {"plane": "XZ", "entities": [circle]})
+    helix = {"pitch": 5, "turns": 3, "radius": 10}
+    ok(registry, doc, "sweep", {"sketch_id": "sketch1", "helix": helix})
+    ok(registry, doc, "datum_plane", {"plane": "XY", "offset": 4})
+    note = ok(registry, doc, "set_parameter", {"name": "lift", "value": 8})["note"]
+    assert '{"feature_id": "datum1", "changes": {"offset": "lift"}}' in note
+    ok(registry, doc, "modify_feature", {"feature_id": "datum1", "changes": {"offset": "lift"}})
+    assert doc.result.steps[-1].planes["datum1"][0] == (0, 0, 8)
