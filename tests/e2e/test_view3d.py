@@ -135,6 +135,9 @@ def test_document_viewer_draws_follows_edits_and_keeps_the_camera(
     wait_shown(page, DOC_VIEW)
     first = view_data(page, DOC_VIEW)
     assert first["faces"] == "6", first
+    # It polls each second; an unchanged document answers 304 and nothing is drawn again.
+    page.wait_for_timeout(2_500)
+    assert view_data(page, DOC_VIEW)["models"] == first["models"] == "1"
     image = canvas_pixels(page, DOC_VIEW)
     assert share_near(image, YELLOW) > 0.03, "no model on the canvas"
     shot(page, "document-iso")
