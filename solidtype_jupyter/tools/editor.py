@@ -572,7 +572,8 @@ EDITOR_TOOLS: list[ToolSpec] = [
     editor_spec(
         "extrude",
         "Extrude a sketch's closed profiles: new body, join, cut or intersect; blind depth, "
-        "through_all (through the whole body; symmetric from a mid-plane sketch cuts both "
+        "through_all (beyond the body, in one direction: from a sketch inside the body, "
+        "e.g. a cross hole from a shaft's mid-plane, use direction symmetric to go both "
         "ways) or up_to_face (to the plane of a planar `face`, along or against the sketch "
         "normal, whichever reaches it). Profiles inside profiles become holes. direction: "
         "normal (along the sketch normal), reverse (into the part; the default for cut) or "

@@ -418,3 +418,19 @@ def test_one_hole_feature_takes_at_most_500_positions(plate: Session) -> None:
     positions = [[-15 + (i % 25) * 1.2, -10 + (i // 25) * 0.9] for i in range(501)]
     message = plate.refused("hole", positions=positions, diameter=0.2)
     assert "positions: List should have at most 500 items" in message
+
+
+def test_through_all_from_a_mid_plane_goes_one_way_unless_symmetric() -> None:
+    # as the extrude tool says: one direction by default, both with direction symmetric
+    for direction, walls in ((None, 1), ("symmetric", 2)):
+        s = Session()
+        s.call("create_sketch", entities=[{"kind": "circle", "radius": 10}])
+        s.call("extrude", sketch_id="sketch1", distance=40)
+        hole = {"kind": "circle", "center": [0, 20], "radius": 2}
+        s.call("create_sketch", plane="XZ", entities=[hole])
+        extra = {"direction": direction} if direction else {}
+        s.call("extrude", sketch_id="sketch2", extent="through_all", operation="cut", **extra)
+        found = s.call("measure", a={"body": "body1"})["a"]["holes"]
+        assert found["count"] == 1
+        # the bore's length along its axis: one wall (about 10 mm) or both (about 20 mm)
+        assert found["list"][0]["length"] == pytest.approx(10 * walls, abs=0.3)
