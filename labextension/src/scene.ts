@@ -284,6 +284,8 @@ export class CadScene {
       material.dispose();
     }
     this.renderer.dispose();
+    // Give the WebGL context back now: a page gets only a few (each open view holds one).
+    this.renderer.forceContextLoss();
     this.canvas.remove();
   }
 

@@ -202,6 +202,10 @@ def test_document_viewer_draws_follows_edits_and_keeps_the_camera(
     dark = canvas_pixels(page, DOC_VIEW)
     assert share_near(dark, YELLOW) > 0.03
     shot(page, "document-dark")
+    # Closing the viewer lets its view go (its WebGL context given back) without an error.
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="plate.solid.json")
+    tab.locator(".lm-TabBar-tabCloseIcon").click()
+    page.locator(DOC_VIEW).wait_for(state="detached", timeout=10_000)
     messages = "\n".join(page.console_messages)
     assert "pageerror" not in messages, messages
 
