@@ -97,7 +97,11 @@ def run_eval(args: argparse.Namespace) -> int:
     try:
         model = eval_model(setting, os.environ, price)
     except ModelNotConfigured as exc:
-        print(f"solidtype-jupyter eval: {exc}", file=sys.stderr)
+        print(
+            f"solidtype-jupyter eval: {exc} Without a key, `--model replay` checks the suite "
+            "with each case's recorded solution.",
+            file=sys.stderr,
+        )
         return 2
     if model.label != REPLAY:
         print(f"Evaluating {model.label} on {len(suite.cases)} cases.", file=sys.stderr)

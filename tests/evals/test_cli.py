@@ -146,4 +146,8 @@ def test_print_suite_and_usage_errors(tmp_path) -> None:
     assert f"{bad}:1: " in refused.stderr and "prompt: Field required" in refused.stderr
     no_model = _run(tmp_path, "builtin")
     assert no_model.returncode == 2 and "No chat model is configured" in no_model.stderr
+    assert "`--model replay` checks the suite" in no_model.stderr
+    no_key = _run(tmp_path, "builtin", "--model", "anthropic:claude-sonnet")
+    assert no_key.returncode == 2 and "Traceback" not in no_key.stderr
+    assert "ANTHROPIC_API_KEY is not set" in no_key.stderr
     assert not (tmp_path / "eval-results").exists()
