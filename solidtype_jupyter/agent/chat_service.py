@@ -112,7 +112,11 @@ _NO_READ = "you may not read files (jupyter_server's `contents` permission)"
 _NO_WRITE = "you may no longer write files (jupyter_server's `contents` permission)"
 
 
-class _OpenDocument:
+class OpenDocument:
+    """The server's copy of an editor document (``path``: its real location): every editor
+    of the file in this server (chat runs, MCP sessions) edits this one object, and saves
+    it after its changes (``save_if_changed``), so no editor's save drops another's edit."""
+
     def __init__(self, document: CadDocument, path: Path, relative: str, root: Path | None) -> None:
         self.document = document
         self.path = path
@@ -188,7 +192,7 @@ class ChatService:
         self._locks: dict[str, asyncio.Lock] = {}
         self._logs: OrderedDict[str, SessionLog] = OrderedDict()
         self._cached_logs = cached_logs
-        self._documents: dict[Path, _OpenDocument] = {}
+        self._documents: dict[Path, OpenDocument] = {}
         self._closed = False
 
     # --- reading --------------------------------------------------------------------------
@@ -199,6 +203,16 @@ class ChatService:
         after every tool result. The tessellation route serves its revision."""
         opened = self._documents.get(path)
         return opened.document if opened is not None else None
+
+    def shared_document(self, path: Path) -> OpenDocument | None:
+        """The server's copy of the document at ``path`` (its real location), if open."""
+        return self._documents.get(path)
+
+    def share_document(self, opened: OpenDocument) -> OpenDocument:
+        """``opened`` kept as the server's copy of its file unless another is kept already:
+        the copy every editor of the file must use from now on (the caller's or that one).
+        A chat run forgets its copy when it cannot save it; sharing it again keeps it."""
+        return self._documents.setdefault(opened.path, opened)
 
     def live_run(self, session_id: uuid.UUID | str) -> LiveRun | None:
         return self._runs.get(str(session_id))
@@ -471,7 +485,7 @@ class ChatService:
         access: DocumentAccess | None,
     ) -> None:
         finished = False
-        document: _OpenDocument | None = None
+        document: OpenDocument | None = None
         events: AsyncIterator[agui.AguiEvent] | None = None
         try:
             document = await self._document(user_id, session, access)
@@ -533,7 +547,7 @@ class ChatService:
         user_id: str,
         session: Any,
         event: agui.AguiEvent,
-        document: _OpenDocument | None,
+        document: OpenDocument | None,
         access: DocumentAccess | None,
     ) -> None:
         if isinstance(event, agui.TextMessageEnd):
@@ -555,7 +569,7 @@ class ChatService:
 
     async def _document(
         self, user_id: str, session: Any, access: DocumentAccess | None
-    ) -> _OpenDocument | None:
+    ) -> OpenDocument | None:
         """The editor session's CAD document (loaded once per file), or ``None``;
         ``DocumentRefused`` when the user may not read it or it cannot be opened."""
         if not self._has_document(session):
@@ -585,7 +599,7 @@ class ChatService:
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise DocumentRefused(f"{entry.path} cannot be opened: {reason}") from None
-        opened = _OpenDocument(document, path, entry.path, self.root_dir)
+        opened = OpenDocument(document, path, entry.path, self.root_dir)
         self._documents[path] = opened
         return opened
 

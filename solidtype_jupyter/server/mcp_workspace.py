@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from tornado import web
 
+from ..agent.chat_service import DocumentRefused, OpenDocument
 from ..cad import CadDocument, CadError
 from ..mcp.workspace import DOCUMENT_SUFFIX, Workspace
 from ..tools import ToolContext, ToolResult
@@ -65,7 +66,7 @@ class ServerWorkspace(Workspace):
         self.session_key = f"mcp-{uuid.uuid4().hex}"
         root = getattr(app.serverapp, "root_dir", None)
         self.root = Path(root) if root else Path.cwd()
-        self._opened: Any = None  # the chat service's _OpenDocument
+        self._opened: OpenDocument | None = None  # the server's copy (the chat's too)
         self._client: Any = None  # agent.client.AgentClient
         self._synced: str | None = None
         self._lock = asyncio.Lock()
@@ -76,7 +77,6 @@ class ServerWorkspace(Workspace):
     # --- the document -------------------------------------------------------------------
 
     async def open(self, path: str) -> ToolResult:
-        from ..agent.chat_service import _OpenDocument
         from ..agent.client import AgentClient
         from .documents import document_location
 
@@ -100,8 +100,8 @@ class ServerWorkspace(Workspace):
             )
         except web.HTTPError as exc:
             return ToolResult.failure(name, "not_found", exc.log_message or f"no document {path}")
-        shared = self._shared()
-        opened = shared.get(file)
+        chat = self.app.chat
+        opened = chat.shared_document(file) if chat is not None else None
         if opened is None:
             try:
                 document = await asyncio.to_thread(self._load_or_create, file)
@@ -109,8 +109,9 @@ class ServerWorkspace(Workspace):
                 reason = getattr(exc, "strerror", None) or str(exc)
                 return ToolResult.failure(name, "cad_error", f"{path} cannot be opened: {reason}")
             relative = file.relative_to(self.root.resolve()).as_posix()
-            opened = _OpenDocument(document, file, relative, self.root)
-            shared[file] = opened
+            opened = OpenDocument(document, file, relative, self.root)
+            if chat is not None:  # a chat run may have opened it while this one loaded
+                opened = chat.share_document(opened)
         self._opened = opened
         self.document_path = opened.relative
         app = self.app
@@ -140,6 +141,12 @@ class ServerWorkspace(Workspace):
             },
         )
 
+    @property
+    def _copy(self) -> OpenDocument:
+        if self._opened is None:
+            raise CadError("no CAD document is open; call open_document first")
+        return self._opened
+
     def _load_or_create(self, file: Path) -> CadDocument:
         if file.exists() and file.stat().st_size > 0:
             # Not built here: the agent builds its replica in its own process.
@@ -156,7 +163,7 @@ class ServerWorkspace(Workspace):
             await client.spawn()
             self._synced = None
             self._present(client.runtime)
-        document = self._opened.document
+        document = self._copy.document
         if self._synced != document.revision:  # changed by the chat since: the truth is ours
             await client.sync_document(document)
             self._synced = document.revision
@@ -189,25 +196,19 @@ class ServerWorkspace(Workspace):
             return ToolResult.failure(name, "cad_error", _NO_ACCESS.format("read"))
         return await self._run_in_agent(name, arguments)
 
-    def _shared(self) -> dict[Path, Any]:
-        """The chat service's open documents (real location -> its ``_OpenDocument``)."""
-        chat = self.app.chat
-        return chat._documents if chat is not None else {}
-
     def _follow_shared_copy(self) -> None:
         """Stay on the one server copy: a chat run that could not save drops its copy (it
         reopens the file next time); whichever copy is registered now is the one to edit."""
-        shared = self._shared()
-        current = shared.get(self._opened.path)
-        if current is None:
-            shared[self._opened.path] = self._opened
-        elif current is not self._opened:
+        chat = self.app.chat
+        assert self._opened is not None
+        if chat is None:
+            return
+        current = chat.share_document(self._opened)
+        if current is not self._opened:
             self._opened = current
             self._synced = None  # the agent's replica is of the other copy
 
     async def _run_in_agent(self, name: str, arguments: dict[str, Any]) -> ToolResult:
-        from ..agent.chat_service import DocumentRefused
-
         budget = self.app.tool_timeout or 3600.0
         async with self._lock:
             self._follow_shared_copy()
@@ -218,9 +219,9 @@ class ServerWorkspace(Workspace):
                 return ToolResult.failure(
                     name, "internal_error", f"the agent could not run {name}: {exc}"
                 )
-            self._synced = self._opened.document.revision
+            self._synced = self._copy.document.revision
             try:
-                await self._opened.save_if_changed(self.access, True)
+                await self._copy.save_if_changed(self.access, True)
             except DocumentRefused as exc:
                 return ToolResult.failure(name, "cad_error", exc.message)
         if isinstance(event.result, dict):
@@ -259,7 +260,8 @@ class ServerWorkspace(Workspace):
         self._check(path)
         if not await self.access.allowed("read"):
             raise CadError(_NO_ACCESS.format("read"))
-        return str(self._opened.document.to_json())
+        self._follow_shared_copy()  # the chat may have reopened the file since
+        return str(self._copy.document.to_json())
 
     async def _through_agent(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         if not await self.access.allowed("read"):

@@ -85,7 +85,8 @@ async def test_the_client_is_a_collaborator_while_its_session_is_open(
                 assert state["documents"] == ["live.solid.json"]
                 assert state["current"] == "document:live.solid.json"
 
-                shared = ext.chat._documents[(jp_root_dir / "live.solid.json").resolve()]
+                shared = ext.chat.shared_document((jp_root_dir / "live.solid.json").resolve())
+                assert shared is not None
                 before = (jp_root_dir / "live.solid.json").stat().st_mtime_ns
                 made = await client.call_tool("create_sketch", {"plane": "XY"})
                 assert not made.is_error
