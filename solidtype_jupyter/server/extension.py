@@ -135,6 +135,14 @@ class SolidTypeApp(ExtensionApp):
         "agents and to `%ai_chat` (which reads the same config files).",
     ).tag(config=True)
 
+    max_mcp_sessions_per_user = Int(
+        8,
+        help="Most MCP sessions ({base}solidtype/mcp) one user holds at once. A new one first "
+        "ends the user's least recently used session that has no request running (a client "
+        "that went away without ending it); when every one is in use it is refused (503) "
+        "saying so. Each session's agent counts against max_agents_per_user. 0: no limit.",
+    ).tag(config=True)
+
     mcp_approvals = Enum(
         ["elicit", "client", "auto"],
         "client",
@@ -370,7 +378,7 @@ class SolidTypeApp(ExtensionApp):
             raise TraitError(f"tool_timeout must be in [0, 86400] seconds, got {value}")
         return value
 
-    @validate("max_agents", "max_agents_per_user")
+    @validate("max_agents", "max_agents_per_user", "max_mcp_sessions_per_user")
     def _validate_max_agents(self, proposal: dict[str, Any]) -> int:
         value = int(proposal["value"])
         if not 0 <= value <= 1000:

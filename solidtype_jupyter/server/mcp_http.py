@@ -33,6 +33,7 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .base import SolidTypeAPIHandler
+from .bodies import BoundedBodyMixin
 from .documents import ContentsAccess
 
 log = logging.getLogger(__name__)
@@ -42,16 +43,25 @@ SESSION_HEADER = "mcp-session-id"
 SCOPE_KEY = "solidtype"
 SWEEP_SECONDS = 30.0
 DEFAULT_IDLE_SECONDS = 1800.0  # the SDK's own default, when agents never idle out
+#: Largest MCP message accepted (the SDK's own default): a tool call's arguments are small.
+MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 class McpService:
     """The extension's MCP state: the SDK's session manager (running in a task of the
-    server's loop) and each session's owner and workspace."""
+    server's loop) and each session's owner, workspace and use.
+
+    A session lives as the SDK's does: until the client ends it (DELETE) or no request of
+    it has been in flight (an open GET stream counts) for ``idle_timeout``; ``end`` also
+    ends the SDK's side, so a forgotten session id is 404 and the client starts again.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.owners: dict[str, str] = {}
-        self.used: dict[str, float] = {}  # session id -> loop time of its latest request
+        self.owners: dict[str, str] = {}  # session id -> user
+        self.used: dict[str, float] = {}  # session id -> loop time its latest request ended
+        self.in_flight: dict[str, int] = {}  # session id -> requests being served now
+        self.opening: dict[str, int] = {}  # user -> sessions being opened now
         self.workspaces: dict[str, Any] = {}
         self._manager: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -67,9 +77,13 @@ class McpService:
             server = build_server(self.workspace_of, approvals=self.app.mcp_approvals)
             manager = StreamableHTTPSessionManager(
                 app=server,
-                # jupyter_server checks hosts and origins itself (allow_origin, local hosts).
+                # jupyter_server has checked the request before the bridge: Host (only local
+                # names unless allow_remote_access: DNS rebinding) and Origin (APIHandler,
+                # allow_origin), and XSRF for cookie-authenticated requests. The SDK's own
+                # check would refuse every Host but localhost, remote servers included.
                 security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
                 session_idle_timeout=self.idle_timeout,
+                max_request_body_size=MAX_BODY_BYTES,
             )
             started = asyncio.Event()
 
@@ -106,12 +120,10 @@ class McpService:
             )
             if session_id:
                 self.workspaces[session_id] = workspace
-                self.used[session_id] = asyncio.get_running_loop().time()
         elif workspace.user_id != caller["user"]:  # the bridge refuses this first
             raise RuntimeError("an MCP session of another user")
         else:
             workspace.access = Access(caller["access"])  # the latest request's permissions
-            self.used[session_id] = asyncio.get_running_loop().time()
         return workspace
 
     @property
@@ -121,23 +133,74 @@ class McpService:
         forgets its side after the same time."""
         return float(self.app.agent_idle_timeout or DEFAULT_IDLE_SECONDS)
 
+    def _idle_for(self, session_id: str, now: float) -> float:
+        """Seconds since the session's latest request ended; 0 while one is served."""
+        if self.in_flight.get(session_id):
+            return 0.0
+        return now - self.used.get(session_id, now)
+
     async def _sweep(self) -> None:
         now = asyncio.get_running_loop().time()
-        for session_id, workspace in list(self.workspaces.items()):
-            idle = min(now - self.used.get(session_id, now), workspace.idle_for())
-            if idle > self.idle_timeout:
+        for session_id in list(self.owners):
+            if self._idle_for(session_id, now) > self.idle_timeout:
                 with contextlib.suppress(Exception):
                     await self.end(session_id)
 
+    async def admit(self, user: str) -> str | None:
+        """Room for a new session of ``user``: ends the user's least recently used session
+        with no request in flight when the user is at ``max_mcp_sessions_per_user``; the
+        reason it is refused otherwise."""
+        most = int(self.app.max_mcp_sessions_per_user or 0)
+        if not most:
+            return None
+        mine = [s for s, owner in self.owners.items() if owner == user]
+        if len(mine) + self.opening.get(user, 0) < most:
+            return None
+        now = asyncio.get_running_loop().time()
+        idle = [s for s in mine if not self.in_flight.get(s)]
+        if not idle:
+            return (
+                f"you have {len(mine)} MCP sessions in use and a user may have {most} "
+                "(SolidTypeApp.max_mcp_sessions_per_user): end one (its client's DELETE, or "
+                "close the client), then connect again"
+            )
+        await self.end(max(idle, key=lambda s: self._idle_for(s, now)))
+        return None
+
+    def request_started(self, session_id: str) -> None:
+        self.in_flight[session_id] = self.in_flight.get(session_id, 0) + 1
+
+    def request_ended(self, session_id: str) -> None:
+        left = self.in_flight.get(session_id, 1) - 1
+        if left > 0:
+            self.in_flight[session_id] = left
+        else:
+            self.in_flight.pop(session_id, None)
+        if session_id in self.owners:
+            self.used[session_id] = asyncio.get_running_loop().time()
+
+    def opened(self, session_id: str, user: str) -> None:
+        """The SDK handed out ``session_id`` to ``user``'s request."""
+        self.owners[session_id] = user
+        self.used[session_id] = asyncio.get_running_loop().time()
+
     async def end(self, session_id: str) -> None:
-        self.owners.pop(session_id, None)
-        self.used.pop(session_id, None)
+        """The session ends on both sides: the SDK's (as the client's DELETE would end it;
+        already ended: a 404, ignored) and ours (its agent stops, it leaves the room)."""
+        if self._manager is not None and session_id in self.owners:
+            with contextlib.suppress(Exception):
+                await self._manager.handle_request(*_delete_request(session_id))
+        self.forget(session_id)
         workspace = self.workspaces.pop(session_id, None)
         if workspace is not None:
             await workspace.close()
 
+    def forget(self, session_id: str) -> None:
+        self.owners.pop(session_id, None)
+        self.used.pop(session_id, None)
+
     async def close(self) -> None:
-        for session_id in list(self.workspaces):
+        for session_id in list(self.owners):
             with contextlib.suppress(Exception):
                 await self.end(session_id)
         self._stop.set()
@@ -145,6 +208,33 @@ class McpService:
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(self._task, 5)
             self._task = None
+
+
+def _delete_request(session_id: str) -> tuple[dict[str, Any], Any, Any]:
+    """An ASGI DELETE of ``session_id`` (scope, receive, send), the answer dropped: the
+    SDK's public way to end a session from this side."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "DELETE",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(SESSION_HEADER.encode("latin-1"), session_id.encode("latin-1"))],
+        "client": None,
+        "server": None,
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    return scope, receive, send
 
 
 def mcp_service(app: Any) -> McpService:
@@ -173,58 +263,89 @@ def _modern(body: bytes) -> bool:
     return isinstance(meta, dict) and types.PROTOCOL_VERSION_META_KEY in meta
 
 
-class McpHandler(SolidTypeAPIHandler):
+@web.stream_request_body
+class McpHandler(BoundedBodyMixin, SolidTypeAPIHandler):
     """Streamable HTTP: ``POST`` messages, ``GET`` the server's stream, ``DELETE`` the
     session. Writing to documents is asked per tool call (``contents``); using the route
-    at all is the ``solidtype`` resource, as the chat."""
+    at all is the ``solidtype`` resource, as the chat. A body over ``MAX_BODY_BYTES`` is
+    refused (413) as it arrives, never held whole in memory (``BoundedBodyMixin``)."""
 
     _disconnected: asyncio.Event | None = None
 
+    async def prepare(self) -> None:  # type: ignore[override]
+        if self._disconnected is None:
+            self._disconnected = asyncio.Event()
+        await super().prepare()
+        if self.current_user is not None:  # a stranger's body still stops at the limit
+            self.limit_body()
+
+    def max_body_bytes(self) -> int:
+        return MAX_BODY_BYTES
+
+    def refuse_body(self, limit: int) -> None:
+        self._json_rpc_error(
+            413, None, types.INVALID_REQUEST, f"an MCP message may have at most {limit} bytes"
+        )
+
     def on_connection_close(self) -> None:
-        if self._disconnected is not None:
-            self._disconnected.set()
+        super().on_connection_close()  # a body still arriving stops there
+        if self._disconnected is None:
+            self._disconnected = asyncio.Event()
+        self._disconnected.set()
+
+    def _body(self) -> bytes | None:
+        """The request's body, or ``None`` when it was refused (answered 413)."""
+        if self.body_refused:  # read and dropped: now the answer
+            self.answer_refused()
+            return None
+        self.request.body = self.received_body
+        return self.request.body
 
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        if _modern(self.request.body):
-            self._unsupported_version()
+        body = self._body()
+        if body is None:
+            return
+        if _modern(body):
+            self._unsupported_version(body)
             return
         await self._bridge()
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        await self._bridge()
+        if self._body() is not None:
+            await self._bridge()
 
     @web.authenticated
     @authorized
     async def delete(self) -> None:
+        if self._body() is None:
+            return
         session_id = self.request.headers.get(SESSION_HEADER)
         await self._bridge()
         if session_id and self.get_status() < 300:
             await mcp_service(self.extensionapp).end(session_id)
 
-    def _unsupported_version(self) -> None:
+    def _json_rpc_error(self, status: int, request_id: Any, code: int, message: str) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        error: dict[str, Any] = {"code": code, "message": message}
+        if code == types.UNSUPPORTED_PROTOCOL_VERSION:
+            error["data"] = {"supported": list(HANDSHAKE_PROTOCOL_VERSIONS)}
+        self.finish(json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}))
+
+    def _unsupported_version(self, body: bytes) -> None:
         try:
-            request_id = json.loads(self.request.body).get("id")
+            request_id = json.loads(body).get("id")
         except (ValueError, AttributeError):
             request_id = None
-        self.set_status(400)
-        self.set_header("Content-Type", "application/json")
-        self.finish(
-            json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "id": request_id,
-                    "error": {
-                        "code": types.UNSUPPORTED_PROTOCOL_VERSION,
-                        "message": "this server speaks the MCP handshake era (sessions): "
-                        "send initialize",
-                        "data": {"supported": list(HANDSHAKE_PROTOCOL_VERSIONS)},
-                    },
-                }
-            )
+        self._json_rpc_error(
+            400,
+            request_id,
+            types.UNSUPPORTED_PROTOCOL_VERSION,
+            "this server speaks the MCP handshake era (sessions): send initialize",
         )
 
     async def _bridge(self) -> None:
@@ -235,8 +356,29 @@ class McpHandler(SolidTypeAPIHandler):
             owner = service.owners.get(session_id)
             if owner is not None and owner != user:
                 raise web.HTTPError(404, "unknown MCP session")
+            service.request_started(session_id)
+            try:
+                await self._serve(service, session_id, user)
+            finally:
+                service.request_ended(session_id)
+            return
+        refused = await service.admit(user)
+        if refused is not None:
+            self._json_rpc_error(503, None, types.INTERNAL_ERROR, refused)
+            return
+        service.opening[user] = service.opening.get(user, 0) + 1
+        try:
+            await self._serve(service, None, user)
+        finally:
+            left = service.opening.get(user, 1) - 1
+            if left > 0:
+                service.opening[user] = left
+            else:
+                service.opening.pop(user, None)
+
+    async def _serve(self, service: McpService, session_id: str | None, user: str) -> None:
+        """One request through the SDK's transport: its answer streamed out as it comes."""
         manager = await service.manager()
-        self._disconnected = asyncio.Event()
         request = self.request
         scope = {
             "type": "http",
@@ -257,14 +399,16 @@ class McpHandler(SolidTypeAPIHandler):
             SCOPE_KEY: {"user": user, "access": ContentsAccess(self)},
         }
         body_sent = False
+        disconnected = self._disconnected
+        assert disconnected is not None
 
         async def receive() -> dict[str, Any]:
             nonlocal body_sent
             if not body_sent:
                 body_sent = True
                 return {"type": "http.request", "body": request.body or b"", "more_body": False}
-            assert self._disconnected is not None
-            await self._disconnected.wait()
+            # ASGI: after the body, receive() waits for the client to go away.
+            await disconnected.wait()
             return {"type": "http.disconnect"}
 
         async def send(message: dict[str, Any]) -> None:
@@ -276,13 +420,21 @@ class McpHandler(SolidTypeAPIHandler):
                     if name.lower() == "content-length":
                         continue  # tornado counts what it writes
                     if name.lower() == SESSION_HEADER and session_id is None:
-                        service.owners[value] = user  # this user's new session
+                        service.opened(value, user)  # this user's new session
                     self.set_header(name, value)
+                if self._headers.get("Content-Type", "").startswith("text/event-stream"):
+                    # A stream's headers go out now: its first event may be a while (a GET
+                    # stream has none until the server notifies), and clients wait for them.
+                    with contextlib.suppress(StreamClosedError):
+                        await self.flush()
             elif message["type"] == "http.response.body":
+                if disconnected.is_set():
+                    return  # nobody reads it; the SDK ends the stream on http.disconnect
                 body = message.get("body", b"")
                 if body:
                     self.write(body)
                 if message.get("more_body"):
+                    # An SSE event goes out as it comes, not when the stream ends.
                     with contextlib.suppress(StreamClosedError):
                         await self.flush()
 
