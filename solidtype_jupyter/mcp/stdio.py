@@ -58,31 +58,18 @@ def run_mcp(args: argparse.Namespace) -> int:
         return 130
 
 
-def _server_settings() -> Any:
-    """The ``SolidTypeApp`` settings as the server reads them (Jupyter config files, then
-    the environment): the catalog's database and ``approval_overrides``."""
-    from jupyter_core.application import JupyterApp
-
-    from ..server.extension import SolidTypeApp
-
-    class _ConfigReader(JupyterApp):
-        name = "solidtype-jupyter"
-        config_file_name = "jupyter_server_config"
-
-    reader = _ConfigReader()
-    reader.load_config_file()
-    return SolidTypeApp(config=reader.config)
-
-
 async def serve_stdio(args: argparse.Namespace) -> int:
     from mcp.server import NotificationOptions
     from mcp.server.stdio import stdio_server
 
+    from ..cli import configured_app
     from .server import build_server
     from .workspace import LocalWorkspace
 
     user = args.user or getpass.getuser()
-    settings = await asyncio.to_thread(_server_settings)
+    # The server's own settings (its config files): the catalog's database and
+    # approval_overrides apply here too.
+    settings = await asyncio.to_thread(configured_app)
     policy: ApprovalPolicy = args.approvals
     root = Path(args.root).expanduser() if args.root else Path.cwd()  # noqa: ASYNC240
     if not await asyncio.to_thread(root.is_dir):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import time
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +80,6 @@ class Workspace:
     def __init__(self, *, overrides: dict[str, ApprovalLevel] | None = None) -> None:
         self.overrides = dict(overrides or {})
         self.document_path: str | None = None  # the open document, as the client names it
-        self.calls = 0  # tool calls running now
-        self.last_used = time.monotonic()  # when the latest call ended (or started)
         self._editor = _shared_editor()
         self._dashboard = _shared_dashboard()
 
@@ -96,20 +93,7 @@ class Workspace:
     def levels(self) -> dict[str, ApprovalLevel]:
         return {name: self.level(name) for name in self.registry().names()}
 
-    def idle_for(self) -> float:
-        """Seconds since the last tool call ended (0 while one runs)."""
-        return 0.0 if self.calls else time.monotonic() - self.last_used
-
     async def call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
-        self.calls += 1
-        self.last_used = time.monotonic()
-        try:
-            return await self._call(name, arguments)
-        finally:
-            self.calls -= 1
-            self.last_used = time.monotonic()
-
-    async def _call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         if self.document_path is None and name == "open_document":
             try:
                 args = OpenDocumentArgs.model_validate(arguments)
@@ -168,7 +152,8 @@ def _load_or_create(path: Path, root: Path, *, build: bool) -> CadDocument:
     if not path.parent.is_dir():
         from ..cad import DocumentError
 
-        raise DocumentError(f"no folder for {path.name!r}: create the folder first")
+        folder = path.parent.relative_to(root).as_posix()
+        raise DocumentError(f"no folder {folder!r} for {path.name!r}: create the folder first")
     document = CadDocument(path.name.removesuffix(DOCUMENT_SUFFIX))
     document.save(path, root=root)
     return document
