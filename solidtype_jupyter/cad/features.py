@@ -28,6 +28,8 @@ Vec3 = tuple[float, float, float]
 # Body names become variables of the generated script: a fixed, safe shape.
 BodyName = Annotated[str, Field(pattern=r"^body\d+$", description="a body name, e.g. body1")]
 
+MAX_SKETCH_ENTITIES = 200
+
 FEATURE_REF = re.compile(r"^(?P<feature>[a-z]+\d+)\.(?P<cap>top|bottom|start|end)$")
 # datum planes are recorded in EmitContext.planes under their feature id (no cap suffix)
 DATUM_ID = re.compile(r"^datum\d+$")
@@ -322,7 +324,9 @@ class Sketch(FeatureBase):
     )
     body: BodyName | None = Field(None, description="body that owns `face` (default: latest)")
     offset: Number = 0.0
-    entities: list[Entity] = Field(default_factory=list)
+    # a sketch is emitted as one chained CadQuery expression: a thousand entities overflow
+    # Python's compiler (RecursionError); 200 is far beyond a hand-drawn profile
+    entities: list[Entity] = Field(default_factory=list, max_length=MAX_SKETCH_ENTITIES)
 
     def references(self) -> set[str]:
         refs = {self.body} if self.body else set()

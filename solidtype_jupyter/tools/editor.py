@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 from ..cad import CadDocument
 from ..cad.features import (
     MAX_PATTERN_INSTANCES,
+    MAX_SKETCH_ENTITIES,
     Arc,
     Circle,
     Descriptor,
@@ -66,7 +67,9 @@ class CreateSketchArgs(Args):
     body: str | None = Field(None, description="body owning `face` (default: the latest)")
     offset: Number = Field(0.0, description="offset along the plane normal (mm)")
     entities: list[Entity] = Field(
-        default_factory=list, description="optional: draw these entities at once"
+        default_factory=list,
+        max_length=MAX_SKETCH_ENTITIES,
+        description="optional: draw these entities at once",
     )
     name: str | None = None
 

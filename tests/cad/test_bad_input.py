@@ -189,3 +189,14 @@ def test_nothing_reaches_the_generated_code_unchecked(plate: Session, tmp_path) 
     plate.doc.rename("name\n\nimport os")
     lines = [line.strip() for line in plate.doc.to_script().splitlines()]
     assert not any(line.startswith("import os") for line in lines)
+
+
+def test_a_sketch_holds_at_most_two_hundred_entities(plate: Session) -> None:
+    circles = [{"kind": "circle", "center": [0, 0], "radius": 1}] * 201
+    message = plate.refused("create_sketch", entities=circles)
+    assert "200" in message
+    result = plate.raw("create_sketch", entities=circles[:199])
+    assert result.ok, result.error  # the largest sketch allowed builds
+    plate.call("add_circle", sketch_id="sketch2", radius=1)
+    message = plate.refused("add_circle", sketch_id="sketch2", radius=1)
+    assert "200" in message
