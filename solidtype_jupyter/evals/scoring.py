@@ -107,7 +107,7 @@ def score(figures: Figures, expected: Expected, tolerance: Tolerance) -> list[Mi
     for name, rel in (("volume", tolerance.volume), ("area", tolerance.area)):
         want: float = getattr(expected, name)
         got: float = getattr(figures, name)
-        if _relative(got, want) > rel:
+        if not _relative(got, want) <= rel:  # a NaN (a broken measurement) is a miss too
             diff = (got - want) / want
             misses.append(
                 Miss(

@@ -48,7 +48,9 @@ class SuiteError(ValueError):
 
 
 class Tolerance(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Python's JSON reads Infinity and 1e400 as inf: an infinite figure or tolerance would
+    # make its check always pass, so it is refused.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     volume: float = Field(default=1e-3, gt=0, le=1, description="relative")
     area: float = Field(default=1e-3, gt=0, le=1, description="relative")
     bbox: float = Field(default=0.01, gt=0, description="absolute, mm")
@@ -56,7 +58,7 @@ class Tolerance(BaseModel):
 
 
 class Expected(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     volume: float = Field(gt=0)
     area: float = Field(gt=0)
     bbox: tuple[float, float, float]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 
 import pytest
 
@@ -12,6 +13,7 @@ from solidtype_jupyter.cad import CadDocument
 from solidtype_jupyter.evals import (
     REPLAY,
     Expected,
+    Figures,
     Tolerance,
     compare_rebuild,
     eval_model,
@@ -104,3 +106,9 @@ def test_the_rebuild_check_compares_the_script_with_the_document() -> None:
     assert miss.figure == "rebuild" and "NameError" in miss.message
     hung = asyncio.run(rebuild_figures("import time\ntime.sleep(60)\n", 1.0))
     assert hung == {"error": "the script took longer than 1 s and was stopped"}
+
+
+def test_a_measurement_that_is_not_a_number_is_a_miss() -> None:
+    expected = Expected(volume=8000, area=2400, bbox=(20, 20, 20))
+    broken = Figures(solids=1, valid=True, volume=math.nan, area=2400, bbox=(20, 20, 20), faces=6)
+    assert [m.figure for m in score(broken, expected, Tolerance())] == ["volume"]

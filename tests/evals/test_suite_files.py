@@ -31,6 +31,22 @@ def _line(**changes: object) -> str:
         (_line(expected={"volume": 8000, "area": 2400, "bbox": [20, 20]}), "expected.bbox"),
         (_line(expected={"volume": -1, "area": 2400, "bbox": [20, 20, 20]}), "expected.volume"),
         (_line(tolerance={"volume": 2}), "tolerance.volume"),
+        # Python's JSON reads these as inf; an infinite volume made the volume check pass
+        (
+            '{"id": "c", "prompt": "p", "expected": {"volume": Infinity, "area": 2400, '
+            '"bbox": [20, 20, 20]}}',
+            "expected.volume: Input should be a finite number",
+        ),
+        (
+            _line(expected={"volume": 8000, "area": 2400, "bbox": [20, 20, 20]}).replace(
+                "8000", "1e400"
+            ),
+            "expected.volume: Input should be a finite number",
+        ),
+        (
+            _line(tolerance={"bbox": 1}).replace('"bbox": 1}', '"bbox": 1e999}'),
+            "tolerance.bbox: Input should be a finite number",
+        ),
         (_line(tolerance={"bbox_order": "zyx"}), "tolerance.bbox_order"),
         (_line(colour="red"), "colour: Extra inputs are not permitted"),
         (_line(replay=[{"txt": "hi"}]), "unknown keys ['txt']"),
