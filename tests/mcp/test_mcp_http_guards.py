@@ -292,3 +292,63 @@ async def test_a_connected_session_is_kept_while_idle(
             await asyncio.sleep(0.1)
         assert session not in ext.mcp.workspaces
         assert await list_tools(http, endpoint, "alice", session) == 404
+
+
+async def call_tool(
+    http: httpx2.AsyncClient, url: str, user: str, session: str, name: str, arguments: Any
+) -> dict[str, Any]:
+    answer = await http.post(
+        url,
+        json={
+            "jsonrpc": "2.0",
+            "id": 9,
+            "method": "tools/call",
+            "params": {"name": name, "arguments": arguments},
+        },
+        headers=session_headers(user, session),
+    )
+    [message] = messages(answer)
+    return message  # type: ignore[no-any-return]
+
+
+async def test_links_out_of_the_root_are_refused(
+    jp_serverapp: Any, endpoint: str, jp_root_dir: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.solid.json"
+    secret.write_text('{"name": "secret"}')
+    (jp_root_dir / "linked").symlink_to(outside, target_is_directory=True)
+    (jp_root_dir / "alias.solid.json").symlink_to(secret)
+    token = jp_serverapp.identity_provider.token
+    async with httpx2.AsyncClient(headers={"Authorization": f"token {token}"}, timeout=60) as http:
+        session = await open_session(http, endpoint, "alice")
+        for path in (
+            "linked/secret.solid.json",
+            "linked/new.solid.json",
+            "alias.solid.json",
+            "../outside/secret.solid.json",
+            "/etc/x.solid.json",
+        ):
+            answer = await call_tool(
+                http, endpoint, "alice", session, "open_document", {"path": path}
+            )
+            result = answer["result"]
+            assert result["isError"] is True, (path, result)
+            text = result["content"][0]["text"]
+            assert str(tmp_path) not in text and str(jp_root_dir) not in text  # no server path
+        assert sorted(p.name for p in outside.iterdir()) == ["secret.solid.json"]
+        assert secret.read_text() == '{"name": "secret"}'
+        # The resource of a document the session did not open: refused as well.
+        read = await http.post(
+            endpoint,
+            json={
+                "jsonrpc": "2.0",
+                "id": 10,
+                "method": "resources/read",
+                "params": {"uri": "solidtype://documents/linked/secret.solid.json"},
+            },
+            headers=session_headers("alice", session),
+        )
+        [message] = messages(read)
+        assert "only the document this MCP session opened" in message["error"]["message"]
