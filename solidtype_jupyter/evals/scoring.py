@@ -133,7 +133,7 @@ def score(figures: Figures, expected: Expected, tolerance: Tolerance) -> list[Mi
         want_box, got_box = list(expected.bbox), list(figures.bbox)
         if tolerance.bbox_order == "any":
             want_box, got_box = sorted(want_box), sorted(got_box)
-        if any(abs(g - w) > tolerance.bbox for g, w in zip(got_box, want_box, strict=True)):
+        if any(not abs(g - w) <= tolerance.bbox for g, w in zip(got_box, want_box, strict=True)):
             shown = " x ".join(_number(v) for v in figures.bbox)
             order = " (sizes compared sorted)" if tolerance.bbox_order == "any" else ""
             misses.append(
@@ -198,7 +198,7 @@ def compare_rebuild(rebuilt: dict[str, Any], figures: Figures) -> list[Miss]:
     if (
         got_box is not None
         and want_box is not None
-        and any(abs(g - w) > REBUILD_BBOX for g, w in zip(got_box, want_box, strict=True))
+        and any(not abs(g - w) <= REBUILD_BBOX for g, w in zip(got_box, want_box, strict=True))
     ):
         misses.append(
             Miss(

@@ -112,3 +112,7 @@ def test_a_measurement_that_is_not_a_number_is_a_miss() -> None:
     expected = Expected(volume=8000, area=2400, bbox=(20, 20, 20))
     broken = Figures(solids=1, valid=True, volume=math.nan, area=2400, bbox=(20, 20, 20), faces=6)
     assert [m.figure for m in score(broken, expected, Tolerance())] == ["volume"]
+    no_box = broken.model_copy(update={"volume": 8000, "bbox": (20, math.nan, 20)})
+    assert [m.figure for m in score(no_box, expected, Tolerance())] == ["bbox"]
+    rebuilt = {"solids": 1, "valid": True, "volume": 8000, "area": 2400, "bbox": [20, 20, 20]}
+    assert [m.figure for m in compare_rebuild(rebuilt, no_box)] == ["rebuild.bbox"]
