@@ -24,6 +24,7 @@ import { LineMaterial } from 'three/examples/jsm/lines/LineMaterial.js';
 import { LineSegments2 } from 'three/examples/jsm/lines/LineSegments2.js';
 import { LineSegmentsGeometry } from 'three/examples/jsm/lines/LineSegmentsGeometry.js';
 
+import { AGENT_COLOR, MODEL_COLOR, USER_COLOR } from './colors';
 import { elementKey, IElement } from './selection';
 
 type Json = Record<string, any>;
@@ -40,12 +41,6 @@ const VIEW_DIRECTIONS: Record<StandardView, [number, number, number]> = {
   right: [1, 0, 0]
 };
 
-/** The model's colour (the yellow CadQuery users know, as the notebook's 3D viewer). */
-export const MODEL_COLOR = '#e8b024';
-/** The agent's colour (the notebook viewer's `AGENT_COLOR`, CSS deeppink). */
-export const AGENT_COLOR = '#ff1493';
-/** The colour of what the user picked. */
-export const USER_COLOR = '#1e88e5';
 
 const THEMES = {
   // cap: the inside of the solid where the section plane cuts it (grey, unlit).

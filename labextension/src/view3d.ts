@@ -15,7 +15,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { AGENT_COLOR, CadScene, SectionAxis, StandardView, USER_COLOR } from './scene';
+import { AGENT_COLOR, USER_COLOR } from './colors';
+import type { CadScene, SectionAxis, StandardView } from './scene';
 import {
   descriptorOf,
   elementKey,
@@ -97,32 +98,10 @@ export class ModelView3D {
     this._picture.hidden = true;
     this.node.append(this._toolbar(), this._stage);
     this._stage.append(this._picture, this._message, this._legend());
-    try {
-      this._scene = new CadScene(this._stage);
-    } catch (error) {
-      this._scene = null;
-      this._fallbackReason = error instanceof Error ? error.message : String(error);
-    }
-    if (this._scene) {
-      const scene = this._scene;
-      scene.onCameraChange = () => this._publishCamera();
-      scene.onFrame = time => this._framed(time);
-      scene.canvas.addEventListener('pointerdown', this._pressed);
-      scene.canvas.addEventListener('pointerup', this._released);
-      scene.canvas.classList.add('jp-SolidTypeView3D-canvas');
-      scene.canvas.setAttribute('aria-label', 'The CAD model in 3D: drag to orbit, click to pick');
-      this.node.dataset.renderer = 'webgl';
-    } else {
-      this.node.dataset.renderer = 'picture';
-      this._notice.textContent =
-        'WebGL is not available in this browser, so this is a picture rendered by the ' +
-        'server: no orbit, section or picking.';
-      this._notice.title = this._fallbackReason ?? '';
-      this._notice.hidden = false;
-    }
+    this.node.dataset.renderer = 'loading';
     this._resizer = new ResizeObserver(() => {
       this._scene?.resize();
-      if (!this._scene && this._visible()) {
+      if (this.node.dataset.renderer === 'picture' && this._visible()) {
         this._schedulePicture();
       }
     });
@@ -175,6 +154,7 @@ export class ModelView3D {
       return;
     }
     this._show('loading', 'Loading the model…');
+    void this._ensureScene();
     void this._fetch();
   }
 
@@ -251,6 +231,7 @@ export class ModelView3D {
   }
 
   dispose(): void {
+    this._disposed = true;
     openViews.delete(this);
     window.clearInterval(this._timer);
     window.clearTimeout(this._pictureTimer);
@@ -258,6 +239,55 @@ export class ModelView3D {
     this._themeWatch.disconnect();
     this._scene?.dispose();
     this.node.remove();
+  }
+
+  // --- the scene ----------------------------------------------------------------------
+
+  /**
+   * The WebGL scene, made when the view first has something to show: three.js (about
+   * 0.7 MB) is fetched then, not with JupyterLab's start. Where WebGL is missing the view
+   * falls back to the server's pictures.
+   */
+  private _ensureScene(): Promise<void> {
+    if (!this._sceneReady) {
+      this._sceneReady = this._loadScene();
+    }
+    return this._sceneReady;
+  }
+
+  private async _loadScene(): Promise<void> {
+    let reason: string;
+    try {
+      const { CadScene } = await import('./scene');
+      if (this._disposed) {
+        return;
+      }
+      this._attachScene(new CadScene(this._stage));
+      return;
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
+    this.node.dataset.renderer = 'picture';
+    this._notice.textContent =
+      'WebGL is not available in this browser, so this is a picture rendered by the ' +
+      'server: no orbit, section or picking.';
+    this._notice.title = reason;
+    this._notice.hidden = false;
+  }
+
+  private _attachScene(scene: CadScene): void {
+    this._scene = scene;
+    scene.onCameraChange = () => this._publishCamera();
+    scene.onFrame = time => this._framed(time);
+    scene.canvas.addEventListener('pointerdown', this._pressed);
+    scene.canvas.addEventListener('pointerup', this._released);
+    scene.canvas.classList.add('jp-SolidTypeView3D-canvas');
+    scene.canvas.setAttribute('aria-label', 'The CAD model in 3D: drag to orbit, click to pick');
+    scene.canvas.style.visibility = this.node.dataset.state === 'shown' ? 'visible' : 'hidden';
+    scene.setSection(this._section.axis, this._section.fraction);
+    this._applyTheme();
+    scene.resize();
+    this.node.dataset.renderer = 'webgl';
   }
 
   // --- fetching -----------------------------------------------------------------------
@@ -302,6 +332,10 @@ export class ModelView3D {
         return;
       }
       const body = await response.text();
+      await this._ensureScene();
+      if (JSON.stringify(query) !== this._sourceKey || this._disposed) {
+        return;
+      }
       const started = performance.now();
       const data: Json = JSON.parse(body);
       this._etag = response.headers.get('ETag');
@@ -387,7 +421,7 @@ export class ModelView3D {
   }
 
   private async _loadPicture(): Promise<void> {
-    if (!this._query || this._scene) {
+    if (!this._query || this.node.dataset.renderer !== 'picture') {
       return;
     }
     const width = Math.max(64, Math.min(2048, Math.round(this._stage.clientWidth || 640)));
@@ -647,7 +681,8 @@ export class ModelView3D {
     const applySection = () => {
       const axis = (section.value || null) as SectionAxis | null;
       position.hidden = !axis;
-      this._scene?.setSection(axis, Number(position.value) / 100);
+      this._section = { axis, fraction: Number(position.value) / 100 };
+      this._scene?.setSection(axis, this._section.fraction);
       this.node.dataset.section = axis ?? '';
     };
     section.onchange = applySection;
@@ -690,8 +725,13 @@ export class ModelView3D {
 
   private _options: IModelViewOptions;
   private _settings: ServerConnection.ISettings;
-  private _scene: CadScene | null;
-  private _fallbackReason: string | null = null;
+  private _scene: CadScene | null = null;
+  private _sceneReady: Promise<void> | null = null;
+  private _disposed = false;
+  private _section: { axis: SectionAxis | null; fraction: number } = {
+    axis: null,
+    fraction: 0.5
+  };
   private _stage = document.createElement('div');
   private _message = document.createElement('div');
   private _picture = document.createElement('img');
