@@ -29,16 +29,18 @@ class BoundingBox(_Open):
 
 
 class Figures(_Open):
-    """What ``cad.queries.shape_figures`` measures of a body (and of the whole model)."""
+    """What ``cad.queries.shape_figures`` measures of a body (and of the whole model). With
+    no solid yet (an empty document, sketches only) only the first four are measured: the
+    others are absent, not null (a client validates results against this schema)."""
 
     solids: int
     valid: bool
     volume: float
     area: float
-    bbox: BoundingBox
-    center_of_mass: list[float]
-    faces: int
-    edges: int
+    bbox: BoundingBox | None = None
+    center_of_mass: list[float] | None = None
+    faces: int | None = None
+    edges: int | None = None
 
 
 class Geometry(Figures):
