@@ -7,7 +7,8 @@ modules and none of an earlier script's state, without paying CadQuery's import 
 per case: a fork takes about 0.1 s (BENCHMARKS.md, Evaluation). Where ``os.fork`` does not
 exist (Windows) every script gets a new interpreter.
 
-Every rebuild is bounded in time: a script still running after ``timeout`` is killed.
+Every rebuild is bounded in time: a script still running after its limit is killed, and so is
+one whose rebuild is cancelled (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import atexit
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -141,22 +143,37 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _forked(script: Path, out: Path, timeout: float) -> dict[str, Any]:
-    pid = _server.fork(script, out)
-    deadline = time.monotonic() + timeout
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+
+
+async def _forked(script: Path, out: Path, limit: float) -> dict[str, Any]:
+    forking = asyncio.ensure_future(asyncio.to_thread(_server.fork, script, out))
+    try:
+        pid = await asyncio.shield(forking)
+    except asyncio.CancelledError:  # the child may start anyway: wait for its pid to kill it
+        _kill(await forking)
+        raise
+    deadline = time.monotonic() + limit
     delay = 0.005
-    while not out.exists():
-        if not _alive(pid):
-            if out.exists():  # written just before it exited
-                break
-            return {"error": "the script's process died without a result (a crash in OCCT?)"}
-        if time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-            return {"error": f"the script took longer than {timeout:g} s and was stopped"}
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
-    figures: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    try:
+        # Polled on the event loop, not in a worker thread: a cancelled rebuild (Ctrl-C)
+        # kills its script at once instead of leaving a thread that asyncio.run waits for.
+        while not os.path.exists(out):  # noqa: ASYNC240 (a stat: microseconds)
+            if not _alive(pid):
+                if os.path.exists(out):  # noqa: ASYNC240 (written just before it exited)
+                    break
+                return {"error": "the script's process died without a result (a crash in OCCT?)"}
+            if time.monotonic() > deadline:
+                _kill(pid)
+                return {"error": f"the script took longer than {limit:g} s and was stopped"}
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+    except asyncio.CancelledError:
+        _kill(pid)
+        raise
+    figures: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))  # noqa: ASYNC240
     return figures
 
 
@@ -179,21 +196,25 @@ def _single(script: Path, out: Path, timeout: float) -> dict[str, Any]:
 
 
 def rebuild_figures_sync(script: str, timeout: float = DEFAULT_REBUILD_TIMEOUT) -> dict[str, Any]:
-    """Run ``script``; the figures of its ``result`` (``solids``, ``valid``, ``volume``,
-    ``area``, ``bbox``), or ``{"error": ...}``."""
-    if not timeout > 0:
-        raise ValueError("timeout must be a positive number of seconds")
-    with tempfile.TemporaryDirectory(prefix="solidtype-eval-") as folder:
-        path = Path(folder) / "part.py"
-        out = Path(folder) / "figures.json"
-        path.write_text(script, encoding="utf-8")
-        run = _forked if hasattr(os, "fork") else _single
-        figures = run(path, out, timeout)
-    if "error" in figures and not figures["error"].startswith("the script "):
-        figures["error"] = f"the script failed: {figures['error']}"
-    return figures
+    """``rebuild_figures`` outside an event loop."""
+    return asyncio.run(rebuild_figures(script, timeout))
 
 
 async def rebuild_figures(script: str, limit: float = DEFAULT_REBUILD_TIMEOUT) -> dict[str, Any]:
-    """``rebuild_figures_sync`` on a worker thread (``limit``: its timeout, seconds)."""
-    return await asyncio.to_thread(rebuild_figures_sync, script, limit)
+    """Run ``script`` (at most ``limit`` seconds); the figures of its ``result``
+    (``solids``, ``valid``, ``volume``, ``area``, ``bbox``), or ``{"error": ...}``."""
+    if not limit > 0:
+        raise ValueError("the rebuild time limit must be a positive number of seconds")
+    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="solidtype-eval-"))
+    try:
+        path, out = folder / "part.py", folder / "figures.json"
+        await asyncio.to_thread(path.write_text, script, encoding="utf-8")
+        if hasattr(os, "fork"):
+            figures = await _forked(path, out, limit)
+        else:
+            figures = await asyncio.to_thread(_single, path, out, limit)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True)
+    if "error" in figures and not figures["error"].startswith("the script "):
+        figures["error"] = f"the script failed: {figures['error']}"
+    return figures

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import time
 
 import pytest
 
@@ -116,3 +117,23 @@ def test_a_measurement_that_is_not_a_number_is_a_miss() -> None:
     assert [m.figure for m in score(no_box, expected, Tolerance())] == ["bbox"]
     rebuilt = {"solids": 1, "valid": True, "volume": 8000, "area": 2400, "bbox": [20, 20, 20]}
     assert [m.figure for m in compare_rebuild(rebuilt, no_box)] == ["rebuild.bbox"]
+
+
+def test_a_cancelled_rebuild_kills_its_script_at_once(tmp_path) -> None:
+    """Ctrl-C during a rebuild: the run ends now, not when the script would have."""
+    mark = tmp_path / "ran-on"
+    slow = f"import pathlib, time\ntime.sleep(6)\npathlib.Path({str(mark)!r}).write_text('x')\n"
+
+    async def main(wait: float) -> None:
+        task = asyncio.ensure_future(rebuild_figures(slow, 60))
+        await asyncio.sleep(wait)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(rebuild_figures("result = None\n"))  # the rebuild server is up
+    started = time.monotonic()
+    asyncio.run(main(1.0))
+    assert time.monotonic() - started < 4  # asyncio.run waited for no thread polling it
+    asyncio.run(main(0.0))  # cancelled while the script is being started
+    time.sleep(6.5)
+    assert not mark.exists()  # both scripts were killed
