@@ -12,7 +12,8 @@ thousand lines of it. The bridge is small: one request in, the app's response st
 
 Sessions are per user: the MCP session id the SDK hands out is recorded with the user whose
 request created it, and a request of another user with that id is answered as an unknown
-session (404). Each session has one ``ServerWorkspace`` (one document). The 2026-07-28
+session (404); a user holds at most ``max_mcp_sessions_per_user`` of them (``admit``).
+Each session has one ``ServerWorkspace`` (one document). The 2026-07-28
 protocol era has no sessions (no document to keep, no presence, no server-to-client
 elicitation), so its requests are answered "unsupported protocol version" naming the
 handshake versions, and clients fall back to the handshake era.
