@@ -265,7 +265,7 @@ async def test_a_connected_session_is_kept_while_idle(
 
     monkeypatch.setattr(mcp_http, "SWEEP_SECONDS", 0.2)
     ext = jp_serverapp.extension_manager.extension_points["solidtype"].app
-    ext.agent_idle_timeout = 1.0
+    ext.agent_idle_timeout = 2.0  # read when the first request starts the service
     token = jp_serverapp.identity_provider.token
     async with httpx2.AsyncClient(headers={"Authorization": f"token {token}"}, timeout=60) as http:
         session = await open_session(http, endpoint, "alice")
@@ -282,7 +282,7 @@ async def test_a_connected_session_is_kept_while_idle(
         [result] = messages(opened)
         assert result["result"]["isError"] is False, result
         async with listening(http, endpoint, "alice", session):
-            await asyncio.sleep(2.5)  # idle, past the idle time, its stream open
+            await asyncio.sleep(4.5)  # idle, past the idle time, its stream open
             assert session in ext.mcp.workspaces
             assert ext.mcp.workspaces[session].document_path == "idle.solid.json"
         # Gone (its stream closed): forgotten after the idle time, on both sides.
