@@ -65,41 +65,56 @@ class McpService:
         self.opening: dict[str, int] = {}  # user -> sessions being opened now
         self.workspaces: dict[str, Any] = {}
         self._manager: Any = None
+        self._starting = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
     async def manager(self) -> Any:
-        if self._manager is None:
-            from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-            from mcp.server.transport_security import TransportSecuritySettings
-
-            from ..mcp.server import build_server
-
-            server = build_server(self.workspace_of, approvals=self.app.mcp_approvals)
-            manager = StreamableHTTPSessionManager(
-                app=server,
-                # jupyter_server has checked the request before the bridge: Host (only local
-                # names unless allow_remote_access: DNS rebinding) and Origin (APIHandler,
-                # allow_origin), and XSRF for cookie-authenticated requests. The SDK's own
-                # check would refuse every Host but localhost, remote servers included.
-                security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-                session_idle_timeout=self.idle_timeout,
-                max_request_body_size=MAX_BODY_BYTES,
-            )
-            started = asyncio.Event()
-
-            async def run() -> None:
-                async with manager.run():
-                    started.set()
-                    while not self._stop.is_set():
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self._stop.wait(), SWEEP_SECONDS)
-                        await self._sweep()
-
-            self._task = asyncio.ensure_future(run())
-            await started.wait()
-            self._manager = manager
+        if self._manager is not None:
+            return self._manager
+        # Requests that arrive together at a fresh server start one manager, not one each
+        # (a session another manager made would be unknown to the one kept: 404).
+        async with self._starting:
+            if self._manager is None:
+                await self._start()
         return self._manager
+
+    async def _start(self) -> None:
+        from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        from ..mcp.server import build_server
+
+        server = build_server(self.workspace_of, approvals=self.app.mcp_approvals)
+        manager = StreamableHTTPSessionManager(
+            app=server,
+            # jupyter_server has checked the request before the bridge: Host (only local
+            # names unless allow_remote_access: DNS rebinding) and Origin (APIHandler,
+            # allow_origin), and XSRF for cookie-authenticated requests. The SDK's own
+            # check would refuse every Host but localhost, remote servers included.
+            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+            session_idle_timeout=self.idle_timeout,
+            max_request_body_size=MAX_BODY_BYTES,
+        )
+        started = asyncio.Event()
+
+        async def run() -> None:
+            async with manager.run():
+                started.set()
+                while not self._stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), SWEEP_SECONDS)
+                    await self._sweep()
+
+        task = self._task = asyncio.ensure_future(run())
+        waiting = asyncio.ensure_future(started.wait())
+        await asyncio.wait({task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if not started.is_set():  # it failed to start: say why rather than wait forever
+            waiting.cancel()
+            self._task = None
+            task.result()
+            raise RuntimeError("the MCP session manager stopped before it started")
+        self._manager = manager
 
     async def workspace_of(self, ctx: Any) -> Any:
         from ..mcp.server import client_name

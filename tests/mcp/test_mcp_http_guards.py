@@ -352,3 +352,18 @@ async def test_links_out_of_the_root_are_refused(
         )
         [message] = messages(read)
         assert "only the document this MCP session opened" in message["error"]["message"]
+
+
+async def test_clients_connecting_at_once_to_a_fresh_server_share_one_service(
+    jp_serverapp: Any, endpoint: str
+) -> None:
+    """The first requests start the SDK's session manager; several arriving together must
+    not each start one (a session made by a manager the later requests never reach: 404)."""
+    token = jp_serverapp.identity_provider.token
+    async with httpx2.AsyncClient(headers={"Authorization": f"token {token}"}, timeout=60) as http:
+        sessions = await asyncio.gather(
+            *(open_session(http, endpoint, user) for user in ("alice", "bob", "alice", "carol"))
+        )
+        assert len(set(sessions)) == 4
+        for user, session in zip(("alice", "bob", "alice", "carol"), sessions, strict=True):
+            assert await list_tools(http, endpoint, user, session) == 200
