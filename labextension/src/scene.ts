@@ -56,7 +56,8 @@ interface IPart {
   id: string;
   geometry: THREE.BufferGeometry;
   front: THREE.Mesh;
-  back: THREE.Mesh;
+  /** Stencil passes of the section's cap (back faces count up, front faces down). */
+  stencil: THREE.Mesh[];
   lines: THREE.LineSegments;
   /** First triangle of each face, then the triangle count (prefix sums). */
   faceStarts: number[];
@@ -69,7 +70,8 @@ export class CadScene {
   constructor(host: HTMLElement) {
     this._host = host;
     // Throws where WebGL is not available: the caller shows the server's picture instead.
-    this.renderer = new THREE.WebGLRenderer({ antialias: true });
+    // The stencil buffer draws the section's caps.
+    this.renderer = new THREE.WebGLRenderer({ antialias: true, stencil: true });
     this.renderer.setPixelRatio(window.devicePixelRatio || 1);
     this.renderer.localClippingEnabled = true;
     this.canvas = this.renderer.domElement;
@@ -82,6 +84,12 @@ export class CadScene {
     light.target.position.set(0, 0, 0);
     this._camera.add(light, light.target);
     this._scene.add(this._camera, new THREE.AmbientLight(0xffffff, 0.75), this._model);
+    // The cap: a plane on the section, drawn only where the solid is cut (the stencil
+    // counts back faces minus front faces behind each pixel), then the stencil is cleared.
+    this._cap.renderOrder = 1.1;
+    this._cap.visible = false;
+    this._cap.onAfterRender = renderer => renderer.clearStencil();
+    this._scene.add(this._cap);
     this._controls = new OrbitControls(this._camera, this.canvas);
     this._controls.enableDamping = false;
     this._controls.zoomToCursor = true;
@@ -278,6 +286,8 @@ export class CadScene {
     for (const material of this._materials()) {
       material.dispose();
     }
+    this._capMaterial.dispose();
+    this._cap.geometry.dispose();
     this.renderer.dispose();
     // Give the WebGL context back now: a page gets only a few (each open view holds one).
     this.renderer.forceContextLoss();
@@ -317,12 +327,19 @@ export class CadScene {
       this._agentFace,
       this._userFace
     ]);
-    const back = new THREE.Mesh(geometry, this._capMaterial);
+    const stencil = [this._stencilBack, this._stencilFront].map(material => {
+      const mesh = new THREE.Mesh(geometry, material);
+      mesh.renderOrder = 1;
+      mesh.visible = this._section !== null;
+      return mesh;
+    });
+    front.renderOrder = 2; // after the cap, which it hides where it is in front
     const lineGeometry = new THREE.BufferGeometry();
     lineGeometry.setAttribute('position', new THREE.BufferAttribute(edges, 3));
     const lines = new THREE.LineSegments(lineGeometry, this._edgeMaterial);
     const group = new THREE.Group();
-    group.add(back, front, lines);
+    lines.renderOrder = 2;
+    group.add(...stencil, front, lines);
     const loc = part.loc;
     if (Array.isArray(loc) && Array.isArray(loc[0]) && Array.isArray(loc[1])) {
       group.position.set(loc[0][0], loc[0][1], loc[0][2]);
@@ -334,7 +351,7 @@ export class CadScene {
       id: String(part.id),
       geometry,
       front,
-      back,
+      stencil,
       lines,
       faceStarts: prefixSums(perFace),
       edgeStarts: prefixSums(perEdge),
@@ -408,7 +425,7 @@ export class CadScene {
           const geometry = new LineSegmentsGeometry();
           geometry.setPositions(picked);
           const overlay = new LineSegments2(geometry, material);
-          overlay.renderOrder = 1;
+          overlay.renderOrder = 3; // over the faces and edges
           part.front.parent!.add(overlay);
           this._overlays.push(overlay);
         }
@@ -433,6 +450,19 @@ export class CadScene {
     for (const material of this._materials()) {
       material.clippingPlanes = planes;
     }
+    for (const part of this._parts) {
+      part.stencil.forEach(mesh => (mesh.visible = this._section !== null));
+    }
+    this._cap.visible = this._section !== null;
+    if (this._section) {
+      const sphere = this._bounds.getBoundingSphere(new THREE.Sphere());
+      const centre = this._section.projectPoint(sphere.center, new THREE.Vector3());
+      const size = Math.max(sphere.radius, 1e-3) * 4;
+      this._cap.scale.set(size, size, 1);
+      this._cap.position.copy(centre);
+      this._cap.lookAt(centre.clone().add(this._section.normal));
+      this._cap.updateMatrixWorld();
+    }
   }
 
   private _materials(): THREE.Material[] {
@@ -440,7 +470,8 @@ export class CadScene {
       this._faceMaterial,
       this._agentFace,
       this._userFace,
-      this._capMaterial,
+      this._stencilBack,
+      this._stencilFront,
       this._edgeMaterial,
       this._agentLine,
       this._userLine
@@ -492,11 +523,37 @@ export class CadScene {
   private _faceMaterial = faceMaterial(MODEL_COLOR);
   private _agentFace = faceMaterial(AGENT_COLOR);
   private _userFace = faceMaterial(USER_COLOR);
-  // The inside of a cut solid, seen through the section plane.
-  private _capMaterial = new THREE.MeshBasicMaterial({ side: THREE.BackSide });
+  // The section's cap: where the stencil says the plane is inside the solid.
+  private _capMaterial = new THREE.MeshBasicMaterial({
+    side: THREE.DoubleSide,
+    stencilWrite: true,
+    stencilRef: 0,
+    stencilFunc: THREE.NotEqualStencilFunc,
+    stencilFail: THREE.ReplaceStencilOp,
+    stencilZFail: THREE.ReplaceStencilOp,
+    stencilZPass: THREE.ReplaceStencilOp
+  });
+  private _cap = new THREE.Mesh(new THREE.PlaneGeometry(1, 1), this._capMaterial);
+  private _stencilBack = stencilMaterial(THREE.BackSide, THREE.IncrementWrapStencilOp);
+  private _stencilFront = stencilMaterial(THREE.FrontSide, THREE.DecrementWrapStencilOp);
   private _edgeMaterial = new THREE.LineBasicMaterial();
   private _agentLine = new LineMaterial({ color: AGENT_COLOR, linewidth: 4 });
   private _userLine = new LineMaterial({ color: USER_COLOR, linewidth: 4 });
+}
+
+/** A pass that only counts faces in the stencil buffer (no colour, no depth). */
+function stencilMaterial(side: THREE.Side, op: THREE.StencilOp): THREE.MeshBasicMaterial {
+  return new THREE.MeshBasicMaterial({
+    side,
+    depthWrite: false,
+    depthTest: false,
+    colorWrite: false,
+    stencilWrite: true,
+    stencilFunc: THREE.AlwaysStencilFunc,
+    stencilFail: op,
+    stencilZFail: op,
+    stencilZPass: op
+  });
 }
 
 function faceMaterial(color: string): THREE.MeshStandardMaterial {

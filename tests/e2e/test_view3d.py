@@ -193,6 +193,8 @@ def test_document_viewer_draws_follows_edits_and_keeps_the_camera(
     page.locator(f"{DOC_VIEW} button[data-view=iso]").click()
     page.locator(f"{DOC_VIEW} select.jp-SolidTypeView3D-section").select_option("z")
     page.wait_for_timeout(300)
+    # The cut solid shows its cap: a grey face on the plane (scene.ts THEMES cap).
+    assert share_near(canvas_pixels(page, DOC_VIEW), (0x8D, 0x8D, 0x8D), 15) > 0.03
     shot(page, "document-section")
     page.locator(f"{DOC_VIEW} select.jp-SolidTypeView3D-section").select_option("")
 
