@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..llm.adapters.scripted import ScriptedTurn, ScriptError, parse_script
+from ..llm.adapters.scripted import ScriptedTurn, ScriptError, json_lines, parse_script
 
 BUILTIN = "builtin"
 #: Far above any real suite (the builtin one is 51 cases, 100 kB), low enough that a wrong
@@ -156,17 +156,7 @@ def load_suite(source: str) -> Suite:
 def parse_suite(text: str, origin: str = "<suite>") -> Suite:
     cases: list[Case] = []
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        where = f"{origin}:{lineno}"
-        try:
-            raw = json.loads(stripped)
-        except ValueError as exc:
-            raise SuiteError(f"{where}: not JSON ({exc})") from None
-        if not isinstance(raw, dict):
-            raise SuiteError(f"{where}: a case must be a JSON object")
+    for lineno, where, raw in json_lines(text, origin, SuiteError, "a case"):
         try:
             case = Case.model_validate(raw)
         except ValidationError as exc:

@@ -66,7 +66,7 @@ import asyncio
 import functools
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -133,14 +133,14 @@ def resolve_script_path(name: str) -> Path:
     raise ScriptError(f"no script at {name!r} (bundled scripts: {available})")
 
 
-def load_script(source: str | Path) -> list[ScriptedTurn]:
-    path = resolve_script_path(str(source))
-    return parse_script(path.read_text(encoding="utf-8"), str(path))
+def json_lines(
+    text: str, origin: str, error: type[Exception], what: str
+) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """Each JSON object of a JSON Lines text, with its line number and place ("file:line").
 
-
-def parse_script(text: str, origin: str = "<script>") -> list[ScriptedTurn]:
-    turns: list[ScriptedTurn] = []
-    places: list[str] = []
+    Blank lines and `#` comments are skipped; a line that is not a JSON object raises `error`
+    naming its place and `what` it should have been. (Scripts and eval suites share it.)
+    """
     for lineno, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -149,9 +149,21 @@ def parse_script(text: str, origin: str = "<script>") -> list[ScriptedTurn]:
         try:
             raw = json.loads(stripped)
         except ValueError as exc:
-            raise ScriptError(f"{where}: not JSON ({exc})") from exc
+            raise error(f"{where}: not JSON ({exc})") from None
         if not isinstance(raw, dict):
-            raise ScriptError(f"{where}: a turn must be a JSON object")
+            raise error(f"{where}: {what} must be a JSON object")
+        yield lineno, where, raw
+
+
+def load_script(source: str | Path) -> list[ScriptedTurn]:
+    path = resolve_script_path(str(source))
+    return parse_script(path.read_text(encoding="utf-8"), str(path))
+
+
+def parse_script(text: str, origin: str = "<script>") -> list[ScriptedTurn]:
+    turns: list[ScriptedTurn] = []
+    places: list[str] = []
+    for _lineno, where, raw in json_lines(text, origin, ScriptError, "a turn"):
         turns.append(_parse_turn(raw, len(turns), where))
         places.append(where)
     if any(t.prompt is not None for t in turns):
