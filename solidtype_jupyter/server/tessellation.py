@@ -66,25 +66,46 @@ class WorkerProcess:
     def __init__(self, idle: Callable[[], float]) -> None:
         self._idle = idle
         self._pool: ProcessPoolExecutor | None = None
-        self._busy = 0
+        self._busy = 0  # jobs running or waiting their turn
         self._idle_stop: asyncio.TimerHandle | None = None
+        self._turn: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @property
     def running(self) -> bool:
         return self._pool is not None
 
     async def run(self, what: str, limit: float, job: Callable[..., Any], *args: Any) -> Any:
-        """``job(*args)`` in the process; ``WorkerUnavailable`` after ``limit`` seconds."""
+        """``job(*args)`` in the process; ``WorkerUnavailable`` after ``limit`` seconds of
+        its own (time spent waiting behind other jobs does not count)."""
         loop = asyncio.get_running_loop()
         if self._idle_stop is not None:
             self._idle_stop.cancel()
             self._idle_stop = None
+        self._busy += 1
+        try:
+            # One job at a time, timed from its own start: the process runs one job at a
+            # time anyway, and a job queued in the pool behind a long one counted that
+            # one's time against its limit, then killed the process in the middle of it.
+            async with self._lock(loop):
+                return await self._run_now(what, limit, job, *args)
+        finally:
+            self._busy -= 1
+            if self._busy == 0 and self._pool is not None:
+                self._idle_stop = loop.call_later(self._idle(), self._stop_idle, self._pool)
+
+    def _lock(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        # An asyncio.Lock belongs to one event loop (a server has one; tests start several).
+        if self._turn is None or self._turn[0] is not loop:
+            self._turn = (loop, asyncio.Lock())
+        return self._turn[1]
+
+    async def _run_now(self, what: str, limit: float, job: Callable[..., Any], *args: Any) -> Any:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn")
             )
         pool = self._pool
-        self._busy += 1
+        loop = asyncio.get_running_loop()
         try:
             return await asyncio.wait_for(loop.run_in_executor(pool, job, *args), limit)
         except BrokenProcessPool:
@@ -98,10 +119,6 @@ class WorkerProcess:
             raise WorkerUnavailable(
                 f"the {what} took longer than {limit:g} s and was stopped"
             ) from None
-        finally:
-            self._busy -= 1
-            if self._busy == 0 and self._pool is not None:
-                self._idle_stop = loop.call_later(self._idle(), self._stop_idle, self._pool)
 
     def _stop_idle(self, pool: ProcessPoolExecutor) -> None:
         self._idle_stop = None
