@@ -14,9 +14,11 @@ picture route (the side panel's view knows its session, not always the path).
   one is being made wait for that one. Clients that do not accept gzip get it decompressed.
 - Tessellating runs in a worker process, never in the server's (OCCT holds the interpreter
   lock through its long calls), with a time limit: past ``TESSELLATION_TIMEOUT`` the worker
-  is killed and the route answers 503 saying so. It is a process of its own, not the picture
-  route's render worker, so a view does not wait behind a picture (nor a picture behind a
-  view); it stops after ``TESSELLATION_WORKER_IDLE`` seconds without work.
+  is killed and the route answers 503 saying so, and for ``TIMEOUT_REMEMBERED`` seconds
+  answers that revision and tolerances so at once (views poll every second). It is a
+  process of its own, not the picture route's render worker, so a view does not wait
+  behind a picture (nor a picture behind a view); it stops after
+  ``TESSELLATION_WORKER_IDLE`` seconds without work.
 - Authorization is the picture route's: jupyter_server's ``contents`` read permission, and
   the same path rules (``documents.document_location``).
 """
@@ -28,6 +30,7 @@ import gzip
 import math
 import multiprocessing
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -49,10 +52,18 @@ CACHE_BYTES = 128 * 1024 * 1024
 DEVIATION = (0.01, 10.0)  # ocp-tessellate's relative deviation: smaller is finer
 ANGULAR_TOLERANCE = (0.05, 1.5)  # radians
 _REVISIONS = 256  # files whose (modification time, size) -> revision are remembered
+#: How long a revision that passed the time limit is answered 503 at once. A view polls each
+#: second: asking again at once restarted the worker and burnt a core for the whole limit,
+#: again and again, for an answer that would not come.
+TIMEOUT_REMEMBERED = 300.0
 
 
 class WorkerUnavailable(Exception):
     """The worker process stopped, or a job passed its time limit (a 503)."""
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 class WorkerProcess:
@@ -117,7 +128,7 @@ class WorkerProcess:
                 self._pool = None
             _kill(pool)
             raise WorkerUnavailable(
-                f"the {what} took longer than {limit:g} s and was stopped"
+                f"the {what} took longer than {limit:g} s and was stopped", timed_out=True
             ) from None
 
     def _stop_idle(self, pool: ProcessPoolExecutor) -> None:
@@ -152,8 +163,9 @@ class TessellationCache:
         self._bytes = 0
         self._pending: dict[Key, asyncio.Task[bytes]] = {}
         # Why a revision does not build: it never will, so a view that polls a broken
-        # document is answered without rebuilding it every time.
-        self._failures: OrderedDict[Key, str] = OrderedDict()
+        # document is answered without rebuilding it every time. (status, message, until:
+        # a time of time.monotonic(), or inf for a failure that is for good)
+        self._failures: OrderedDict[Key, tuple[int, str, float]] = OrderedDict()
         self.started = 0  # tessellations started, and those that gave an answer (tests
         self.computed = 0  # count them)
 
@@ -189,11 +201,21 @@ class TessellationCache:
         self._put(key, answer)
         return answer
 
-    def failure(self, key: Key) -> str | None:
-        return self._failures.get(key)
+    def failure(self, key: Key) -> tuple[int, str] | None:
+        """The status and message a key's last attempt failed with, while remembered."""
+        known = self._failures.get(key)
+        if known is None:
+            return None
+        status, message, until = known
+        if time.monotonic() >= until:
+            del self._failures[key]
+            return None
+        return status, message
 
-    def remember_failure(self, key: Key, message: str) -> None:
-        self._failures[key] = message
+    def remember_failure(
+        self, key: Key, message: str, status: int = 422, seconds: float = math.inf
+    ) -> None:
+        self._failures[key] = (status, message, time.monotonic() + seconds)
         while len(self._failures) > _REVISIONS:
             self._failures.popitem(last=False)
 
@@ -299,7 +321,7 @@ class DocumentTessellationHandler(SolidTypeAPIHandler):
         key: Key = (relative, revision, deviation, angular_tolerance)
         failure = cache.failure(key)
         if failure is not None:
-            raise web.HTTPError(422, failure)
+            raise web.HTTPError(*failure)
         try:
             answer = await cache.get_or_make(
                 key, lambda: _tessellate(state, header, deviation, angular_tolerance)
@@ -310,7 +332,10 @@ class DocumentTessellationHandler(SolidTypeAPIHandler):
         except CadError as exc:  # the meshes and the references did not line up
             raise web.HTTPError(503, f"tessellation failed: {exc}") from None
         except WorkerUnavailable as exc:
-            raise web.HTTPError(503, f"tessellation is not available here: {exc}") from None
+            message = f"tessellation is not available here: {exc}"
+            if exc.timed_out:
+                cache.remember_failure(key, message, 503, TIMEOUT_REMEMBERED)
+            raise web.HTTPError(503, message) from None
         if not gzipped:
             answer = await asyncio.to_thread(gzip.decompress, answer)
         else:

@@ -326,10 +326,22 @@ async def test_a_tessellation_past_its_time_limit_is_stopped(
     document.add_feature({"type": "pattern", "source": "hole1", "kind": "circular", "count": 120})
     document.save(chat_root / "wheel.solid.json")
     monkeypatch.setattr(tessellation, "TESSELLATION_TIMEOUT", 0.5)
+    monkeypatch.setattr(tessellation, "TIMEOUT_REMEMBERED", 3.0)
     code, _, answer = await fetch(jp_fetch, path="wheel.solid.json")
     assert code == 503, answer
     assert "took longer than 0.5 s and was stopped" in answer["message"], answer
     assert not tessellation.worker.running
+    monkeypatch.setattr(tessellation, "TESSELLATION_TIMEOUT", 120.0)
+    # A view polls each second: the revision that timed out is answered at once, without
+    # starting the worker again, until TIMEOUT_REMEMBERED has passed.
+    started = tessellation.cache.started
+    code, _, again = await fetch(jp_fetch, path="wheel.solid.json")
+    assert code == 503 and again["message"] == answer["message"], again
+    assert tessellation.cache.started == started and not tessellation.worker.running
+    await asyncio.sleep(3.0)
+    monkeypatch.setattr(tessellation, "TESSELLATION_TIMEOUT", 0.5)
+    code, _, answer = await fetch(jp_fetch, path="wheel.solid.json")
+    assert code == 503 and tessellation.cache.started == started + 1, answer  # tried again
     monkeypatch.setattr(tessellation, "TESSELLATION_TIMEOUT", 120.0)
     plate(chat_root / "plate.solid.json")
     code, _, answer = await fetch(jp_fetch, path="plate.solid.json")
