@@ -496,14 +496,16 @@ class TestAgentKernel:
 
         # Esc in the input stops an answer (the key the tooltip names).
         panel.locator(".st-chat-status-text", has_text="Ready").wait_for(timeout=TIMEOUT)
+        answers = panel.locator(".st-chat-message--assistant .st-chat-text")
+        before = answers.count()
         box = panel.locator(".st-chat-input")
         box.click()
         box.type("and another")
         page.keyboard.press("Enter")
-        panel.locator(".st-chat-message--assistant .st-chat-text").last.filter(
-            has_text="word02"
-        ).wait_for(timeout=TIMEOUT)
-        page.keyboard.press("Escape")
+        # The new answer's word02: the last answer's text matched the one before, which has
+        # it too, so Esc could go before the run had begun and stop nothing.
+        answers.nth(before).filter(has_text="word02").wait_for(timeout=TIMEOUT)
+        box.press("Escape")
         panel.locator(".st-chat-status-text", has_text="Stopped").wait_for(timeout=TIMEOUT)
         assert "NEVER SHOWN." not in panel.locator(".st-chat-log").inner_text()
 
