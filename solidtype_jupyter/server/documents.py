@@ -13,11 +13,8 @@ permission. ``ContentsAccess`` asks the same question for the chat's editor sess
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import uuid
 from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +24,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 
 from .base import SolidTypeAPIHandler
+from .worker import WorkerProcess, WorkerUnavailable
 
 DOCUMENTS_ROUTE = "documents/render"
 _CACHE_SIZE = 64
@@ -41,46 +39,13 @@ RENDER_WORKER_IDLE = 120.0
 # A document's features are bounded one by one (expressions, counts), not in sum: a long
 # feature tree could still keep the worker busy for minutes and every later picture waiting.
 RENDER_TIMEOUT = 60.0
-_workers: ProcessPoolExecutor | None = None
-_rendering = 0
-_idle_stop: asyncio.TimerHandle | None = None
-
-
-def _render_workers() -> ProcessPoolExecutor:
-    global _workers
-    if _workers is None:
-        # spawn: forking a server that runs threads (database writers) is unsafe
-        _workers = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn")
-        )
-    return _workers
-
-
-def _kill_workers(workers: ProcessPoolExecutor) -> None:
-    """Stop a worker in the middle of a render: ``shutdown`` waits for the render to end, and
-    ``ProcessPoolExecutor`` has no public way to kill its processes before Python 3.14."""
-    kill = getattr(workers, "kill_workers", None)
-    if kill is not None:
-        kill()
-    else:
-        for process in list((getattr(workers, "_processes", None) or {}).values()):
-            process.kill()
-    workers.shutdown(wait=False, cancel_futures=True)
-
-
-def _stop_idle_worker(workers: ProcessPoolExecutor) -> None:
-    global _workers, _idle_stop
-    _idle_stop = None
-    if _workers is workers and _rendering == 0:
-        _workers = None
-        workers.shutdown(wait=False)
+render_worker = WorkerProcess(lambda: RENDER_WORKER_IDLE)
 
 
 async def _render(path: Path, view: str, width: int, height: int) -> bytes:
     from ..cad.document import render_file
     from ..cad.render import RenderError
 
-    global _workers, _rendering, _idle_stop
     loop = asyncio.get_running_loop()
     modified = (await loop.run_in_executor(None, path.stat)).st_mtime_ns
     key = (str(path), modified, view, width, height)
@@ -88,31 +53,12 @@ async def _render(path: Path, view: str, width: int, height: int) -> bytes:
     if cached is not None:
         _cache.move_to_end(key)
         return cached
-    if _idle_stop is not None:
-        _idle_stop.cancel()
-        _idle_stop = None
-    workers = _render_workers()
-    _rendering += 1
     try:
-        png = await asyncio.wait_for(
-            loop.run_in_executor(workers, render_file, str(path), view, width, height),
-            RENDER_TIMEOUT,
+        png: bytes = await render_worker.run(
+            "picture", RENDER_TIMEOUT, render_file, str(path), view, width, height
         )
-    except BrokenProcessPool:
-        if _workers is workers:  # the next render starts a new worker
-            _workers = None
-        raise RenderError("the render worker stopped; try again") from None
-    except TimeoutError:
-        if _workers is workers:
-            _workers = None
-        _kill_workers(workers)
-        raise RenderError(
-            f"the picture took longer than {RENDER_TIMEOUT:g} s and was stopped"
-        ) from None
-    finally:
-        _rendering -= 1
-        if _rendering == 0 and _workers is not None:
-            _idle_stop = loop.call_later(RENDER_WORKER_IDLE, _stop_idle_worker, _workers)
+    except WorkerUnavailable as exc:
+        raise RenderError(str(exc)) from None
     _cache[key] = png
     while len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)

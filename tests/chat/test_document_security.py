@@ -251,9 +251,9 @@ async def test_the_render_worker_stops_when_idle(jp_fetch, chat_root: Path, monk
     document.add_feature({"type": "extrude", "sketch": "sketch1", "distance": 5})
     document.save(chat_root / "block.solid.json")
     code, _ = await render(jp_fetch, ALICE, path="block.solid.json")
-    assert code == 200 and documents._workers is not None
+    assert code == 200 and documents.render_worker.running
     await asyncio.sleep(1.5)
-    assert documents._workers is None  # the next render starts a new one
+    assert not documents.render_worker.running  # the next render starts a new one
     code, _ = await render(jp_fetch, ALICE, path="block.solid.json", view="top")
     assert code == 200
 
@@ -266,7 +266,7 @@ async def test_a_render_past_its_time_limit_is_stopped(jp_fetch, chat_root: Path
     code, answer = await render(jp_fetch, ALICE, path="wheel.solid.json")
     assert code == 503, answer
     assert "took longer than 0.5 s and was stopped" in answer["message"], answer
-    assert documents._workers is None
+    assert not documents.render_worker.running
     monkeypatch.setattr(documents, "RENDER_TIMEOUT", 120.0)
     document = CadDocument("block")
     document.add_feature({"type": "sketch", "entities": [{"kind": "circle", "radius": 5}]})

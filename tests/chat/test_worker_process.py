@@ -1,11 +1,12 @@
-"""The tessellation route's worker process: jobs take turns, each timed from its own start."""
+"""The worker process of the picture and tessellation routes: jobs take turns, each timed
+from its own start."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
-from solidtype_jupyter.server.tessellation import WorkerProcess, WorkerUnavailable
+from solidtype_jupyter.server.worker import WorkerProcess, WorkerUnavailable
 
 
 def test_a_job_waiting_behind_another_is_timed_from_its_own_start() -> None:
