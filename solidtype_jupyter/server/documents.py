@@ -135,8 +135,9 @@ async def requested_document_path(handler: SolidTypeAPIHandler) -> str:
     app = handler.extensionapp
     try:
         session_id = uuid.UUID(session_arg)
-    except ValueError:
-        raise web.HTTPError(404, f"no session {session_arg!r}") from None
+    except ValueError:  # quoted cut short: the answer and the server's log are not an echo
+        shown = session_arg if len(session_arg) <= 40 else session_arg[:37] + "..."
+        raise web.HTTPError(404, f"no session {shown!r}") from None
     session = await handler.sessions.get(handler.username, session_id)
     if session is None:  # missing or another user's: the same answer
         raise web.HTTPError(404, f"no session {session_id}")

@@ -262,6 +262,8 @@ async def test_the_live_revision_of_a_document_an_agent_edits(
     for user, asked in [(BOB, session), (ALICE, str(uuid.uuid4())), (ALICE, "not-a-uuid")]:
         code, _, answer = await fetch(jp_fetch, user, session=asked)
         assert code == 404, answer  # another user's session is as unknown as a missing one
+    code, _, answer = await fetch(jp_fetch, session="x" * 4000)
+    assert code == 404 and len(answer["message"]) < 80, answer  # quoted cut short
     dashboard = await chat.session(ALICE, "dashboard")
     code, _, answer = await fetch(jp_fetch, session=dashboard)
     assert code == 404 and "has no document" in answer["message"], answer
