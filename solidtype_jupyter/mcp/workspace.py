@@ -82,6 +82,9 @@ class Workspace:
         self.document_path: str | None = None  # the open document, as the client names it
         self._editor = _shared_editor()
         self._dashboard = _shared_dashboard()
+        # Clients call tools in parallel: two open_document calls at once must not both
+        # open (two agents, the second document silently replacing the first).
+        self._opening = asyncio.Lock()
 
     def registry(self) -> ToolRegistry:
         """The tools served now: the editor's with a document open, else the dashboard's."""
@@ -99,7 +102,8 @@ class Workspace:
                 args = OpenDocumentArgs.model_validate(arguments)
             except ValueError as exc:
                 return ToolResult.failure(name, "invalid_arguments", f"invalid arguments: {exc}")
-            return await self.open(args.path)
+            async with self._opening:  # open() refuses when one is open by now
+                return await self.open(args.path)
         if name not in self.registry():
             if self.document_path is None and name in self._editor:
                 return ToolResult.failure(

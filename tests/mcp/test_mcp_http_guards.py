@@ -8,6 +8,7 @@ keeps its document however long it idles.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ if str(ROOT) not in sys.path:
 from agent.conftest import server_config  # noqa: E402
 
 PROTOCOL = "2025-06-18"
+REQUEST_IDS = itertools.count(100)
 ACCEPT = "application/json, text/event-stream"
 
 
@@ -301,7 +303,7 @@ async def call_tool(
         url,
         json={
             "jsonrpc": "2.0",
-            "id": 9,
+            "id": next(REQUEST_IDS),  # unique per session: parallel calls are told apart by it
             "method": "tools/call",
             "params": {"name": name, "arguments": arguments},
         },
@@ -367,3 +369,28 @@ async def test_clients_connecting_at_once_to_a_fresh_server_share_one_service(
         assert len(set(sessions)) == 4
         for user, session in zip(("alice", "bob", "alice", "carol"), sessions, strict=True):
             assert await list_tools(http, endpoint, user, session) == 200
+
+
+async def test_parallel_open_document_calls_open_one(
+    jp_serverapp: Any, endpoint: str, jp_root_dir: Path
+) -> None:
+    """A client calling tools in parallel: one open_document opens, the other is told a
+    document is already open (both opened, each starting an agent, the last one kept)."""
+    token = jp_serverapp.identity_provider.token
+    ext = jp_serverapp.extension_manager.extension_points["solidtype"].app
+    async with httpx2.AsyncClient(headers={"Authorization": f"token {token}"}, timeout=60) as http:
+        session = await open_session(http, endpoint, "alice")
+        answers = await asyncio.gather(
+            *(
+                call_tool(http, endpoint, "alice", session, "open_document", {"path": path})
+                for path in ("one.solid.json", "two.solid.json")
+            )
+        )
+        errors = [a["result"]["isError"] for a in answers]
+        assert sorted(errors) == [False, True], answers
+        refused = answers[errors.index(True)]["result"]["content"][0]["text"]
+        assert "already open" in refused
+        opened = ext.mcp.workspaces[session].document_path
+        assert opened in ("one.solid.json", "two.solid.json")
+        names = await asyncio.to_thread(lambda: [p.name for p in jp_root_dir.glob("*.solid.json")])
+        assert names == [opened]
