@@ -47,6 +47,10 @@ $(STAMP): pyproject.toml labextension/package.json labextension/package-lock.jso
 		apt-get install -y -qq --no-install-recommends libegl1 libegl-mesa0 libgl1-mesa-dri'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# `labextension develop` below links the venv's labextension folder to the source tree;
+	@# pip would install the wheel's install.json through that link into the source (where a
+	@# later `pip wheel .` then finds it twice), so the link goes before pip runs.
+	rm -f $(VENV)/share/jupyter/labextensions/solidtype-jupyter
 	$(BIN)/python -m pip install --quiet --editable ".[test]"
 	$(BIN)/jupyter labextension develop --overwrite .
 	touch $@
