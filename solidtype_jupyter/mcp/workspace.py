@@ -43,6 +43,11 @@ OPEN_DOCUMENT_DESCRIPTION = (
 )
 
 
+#: Where MCP's tool differs from the chat's of the same name: the chat's open_document only
+#: navigates (auto, read-only), MCP's creates the file when it is missing (additive: notify).
+MCP_LEVELS: dict[str, ApprovalLevel] = {"open_document": "notify"}
+
+
 async def _not_run_here(args: Any, ctx: ToolContext) -> dict[str, Any]:
     raise AssertionError("open_document is run by the workspace, not the registry")
 
@@ -91,7 +96,7 @@ class Workspace:
         return self._editor if self.document_path is not None else self._dashboard
 
     def level(self, name: str) -> ApprovalLevel:
-        return self.overrides.get(name, approval_level(name))
+        return self.overrides.get(name, MCP_LEVELS.get(name, approval_level(name)))
 
     def levels(self) -> dict[str, ApprovalLevel]:
         return {name: self.level(name) for name in self.registry().names()}

@@ -129,6 +129,9 @@ async def test_build_edit_picture_undo_and_approvals(
         first = {t.name: t for t in (await client.list_tools()).tools}
         assert "open_document" in first and "extrude" not in first
         assert first["list_documents"].annotations.read_only_hint is True  # type: ignore[union-attr]
+        # it creates the file when missing: additive, so neither read-only nor destructive
+        opening = first["open_document"].annotations
+        assert (opening.read_only_hint, opening.destructive_hint) == (False, False)  # type: ignore[union-attr]
         opened = await client.call_tool("open_document", {"path": "parts/plate.solid.json"})
         assert not opened.is_error, payload(opened)
         assert any(isinstance(m, types.ToolListChangedNotification) for m in heard)
