@@ -11,9 +11,10 @@ import inspect
 import json
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import PasswordIdentityProvider, User
 from tornado.httpclient import HTTPClientError
 
@@ -31,6 +32,23 @@ class HeaderIdentityProvider(PasswordIdentityProvider):
         if user is None or not name:
             return user
         return User(username=name, name=name)
+
+
+class ContentsAuthorizer(Authorizer):
+    """jupyter_server's ``contents`` permission taken away per user: ``DENIED[name]`` holds
+    the actions ("read", "write") that user may not do (set it through ``denied``)."""
+
+    DENIED: ClassVar[dict[str, set[str]]] = {}
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        return not (resource == "contents" and action in self.DENIED.get(user.username, ()))
+
+
+@pytest.fixture
+def denied():
+    ContentsAuthorizer.DENIED.clear()
+    yield ContentsAuthorizer.DENIED
+    ContentsAuthorizer.DENIED.clear()
 
 
 def write_script(path: Path, *turns: dict[str, Any]) -> None:

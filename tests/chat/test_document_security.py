@@ -13,29 +13,14 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-from jupyter_server.auth.authorizer import Authorizer
 from tornado.httpclient import HTTPClientError
 
 from solidtype_jupyter.cad import CadDocument
 
-from .conftest import ALICE, BOB, ChatClient, write_script
-
-
-class ContentsAuthorizer(Authorizer):
-    DENIED: ClassVar[dict[str, set[str]]] = {}
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return not (resource == "contents" and action in self.DENIED.get(user.username, ()))
-
-
-@pytest.fixture
-def denied():
-    ContentsAuthorizer.DENIED.clear()
-    yield ContentsAuthorizer.DENIED
-    ContentsAuthorizer.DENIED.clear()
+from .conftest import ALICE, BOB, ChatClient, ContentsAuthorizer, write_script
 
 
 @pytest.fixture

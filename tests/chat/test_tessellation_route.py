@@ -12,32 +12,17 @@ import json
 import math
 import uuid
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pytest
-from jupyter_server.auth.authorizer import Authorizer
 from tornado.httpclient import HTTPClientError
 
 from solidtype_jupyter.cad import CadDocument
 from solidtype_jupyter.protocol.api import DocumentTessellation
 from solidtype_jupyter.server import tessellation
 
-from .conftest import ALICE, BOB, ChatClient, extension, write_script
-
-
-class ContentsAuthorizer(Authorizer):
-    DENIED: ClassVar[dict[str, set[str]]] = {}
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return not (resource == "contents" and action in self.DENIED.get(user.username, ()))
-
-
-@pytest.fixture
-def denied():
-    ContentsAuthorizer.DENIED.clear()
-    yield ContentsAuthorizer.DENIED
-    ContentsAuthorizer.DENIED.clear()
+from .conftest import ALICE, BOB, ChatClient, ContentsAuthorizer, extension, write_script
 
 
 @pytest.fixture
