@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ def _shared_dashboard() -> ToolRegistry:
     return dashboard_tools()
 
 
-class Workspace:
+class Workspace(ABC):
     """One connection's tools and document. Subclasses say how tools run and where the
     document lives (``execute_editor``, ``execute_dashboard``, ``open``)."""
 
@@ -119,24 +120,25 @@ class Workspace:
             return await self.execute_dashboard(name, arguments)
         return await self.execute_editor(name, arguments)
 
-    async def open(self, path: str) -> ToolResult:
-        raise NotImplementedError
+    @abstractmethod
+    async def open(self, path: str) -> ToolResult: ...
 
-    async def execute_editor(self, name: str, arguments: dict[str, Any]) -> ToolResult:
-        raise NotImplementedError
+    @abstractmethod
+    async def execute_editor(self, name: str, arguments: dict[str, Any]) -> ToolResult: ...
 
-    async def execute_dashboard(self, name: str, arguments: dict[str, Any]) -> ToolResult:
-        raise NotImplementedError
+    @abstractmethod
+    async def execute_dashboard(self, name: str, arguments: dict[str, Any]) -> ToolResult: ...
 
+    @abstractmethod
     async def document_json(self, path: str) -> str:
         """The document at ``path`` as saved (the feature tree JSON)."""
-        raise NotImplementedError
+        ...
 
-    async def document_script(self, path: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    async def document_script(self, path: str) -> str: ...
 
-    async def document_png(self, path: str) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    async def document_png(self, path: str) -> bytes: ...
 
     async def close(self) -> None:
         return None
